@@ -1,4 +1,157 @@
-import type { Command } from "commander";
+// The `run`, `status` and `reparse` subcommands of scripts/scrape.ts: argument parsing and
+// validation only; the work is in run.ts, status.ts and reparse.ts.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DEFAULT_BASE_URL } from "../hkex/client.ts";
+import { assertIsoDate, InvalidValueError } from "../lib/validate.ts";
+import { createProgress } from "./progress.ts";
+import { reparse } from "./reparse.ts";
+import { runScrape } from "./run.ts";
+import { datasetStatus, formatStatus } from "./status.ts";
+import { parseStockOption, type Universe } from "./universe.ts";
 
-// Placeholder until ingest lands: registers `run`, `status`, `reparse`.
-export function registerIngestCommands(_program: Command): void {}
+const DEFAULT_OUT = "data/parquet";
+
+function isoDate(v: string): string {
+  try {
+    return assertIsoDate(v);
+  } catch (err) {
+    if (err instanceof InvalidValueError) throw new InvalidArgumentError("expected a date YYYY-MM-DD");
+    throw err;
+  }
+}
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
+}
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number above 0");
+  return n;
+}
+function nonNegativeNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of at least 0");
+  return n;
+}
+function stockList(v: string): string[] {
+  try {
+    const codes = parseStockOption(v);
+    if (codes.length === 0) throw new InvalidArgumentError("expected stock codes such as 00700,00005");
+    return codes;
+  } catch (err) {
+    if (err instanceof InvalidValueError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
+}
+function baseUrl(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new InvalidArgumentError("expected an http(s) URL");
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new InvalidArgumentError("expected an http(s) URL");
+  return v;
+}
+
+interface RunFlags {
+  baseUrl: string;
+  from?: string;
+  to?: string;
+  out: string;
+  stocks?: string[];
+  universe: Universe;
+  concurrency: number;
+  rate: number;
+  cache?: string;
+  timeout: number;
+  retries: number;
+  backoffMin: number;
+  maintenancePause: number;
+  userAgent?: string;
+  json?: boolean;
+}
+
+export function registerIngestCommands(program: Command): void {
+  program
+    .command("run")
+    .description("Scrape holdings (and each date's stock list, participant list and southbound table) into Parquet")
+    .addOption(new Option("--base-url <url>", "HKEX site, or a replica").default(DEFAULT_BASE_URL).argParser(baseUrl))
+    .option("--from <date>", "first date (YYYY-MM-DD); default: --to", isoDate)
+    .option("--to <date>", "last date (YYYY-MM-DD); default: the latest settlement day (the one before today in Hong Kong)", isoDate)
+    .option("--out <dir>", "dataset folder", DEFAULT_OUT)
+    .addOption(new Option("--stocks <codes>", "only these stock codes, comma-separated (00700,5)").argParser(stockList).conflicts("universe"))
+    .addOption(new Option("--universe <name>", "which listed securities").choices(["equities", "all"]).default("equities"))
+    .option("--concurrency <n>", "connections and pages in flight", positiveInt, 4)
+    .option("--rate <r>", "requests per second, all connections together", positiveNumber, 2)
+    .option("--cache <dir>", "keep every raw page (gzip) here, and reuse pages found here")
+    .option("--timeout <ms>", "HTTP headers/body timeout", positiveInt, 30_000)
+    .option("--retries <n>", "retries per page (network, 5xx/429, broken page)", positiveInt, 6)
+    .option("--backoff-min <ms>", "first retry delay (doubles, with jitter, up to 30 s)", positiveNumber, 500)
+    .option("--maintenance-pause <ms>", "pause after a maintenance notice (doubles; 3 at most per page)", nonNegativeNumber, 60_000)
+    .option("--user-agent <ua>", "User-Agent header (default names the project and its repository)")
+    .option("--json", "progress as JSON lines even on a terminal")
+    .action(async (flags: RunFlags) => {
+      const progress = createProgress({ tty: flags.json ? false : undefined });
+      // First SIGINT/SIGTERM: stop cleanly (finish in-flight pages, write complete dates, save the
+      // report, exit 3). A second one exits at once; the journal makes even that resumable.
+      const stop = new AbortController();
+      const onSignal = () => {
+        if (stop.signal.aborted) process.exit(130);
+        stop.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      const report = await runScrape({
+        signal: stop.signal,
+        out: flags.out,
+        baseUrl: flags.baseUrl,
+        from: flags.from,
+        to: flags.to,
+        stocks: flags.stocks,
+        universe: flags.universe,
+        concurrency: flags.concurrency,
+        rate: flags.rate,
+        cache: flags.cache,
+        client: {
+          timeoutMs: flags.timeout,
+          maxRetries: flags.retries,
+          backoff: { minMs: flags.backoffMin, maxMs: 30_000 },
+          maintenancePauseMs: flags.maintenancePause,
+          userAgent: flags.userAgent,
+        },
+        argv: process.argv.slice(2),
+        onEvent: progress.onEvent,
+      });
+      progress.stop();
+      // Exit 3: the run finished but some dates still have pending pages (rerun to resume).
+      if (!report.complete) process.exitCode = 3;
+    });
+
+  program
+    .command("status")
+    .description("Coverage of a dataset: per date, stocks stored, planned, alerted, rejected, pending")
+    .option("--out <dir>", "dataset folder", DEFAULT_OUT)
+    .option("--json", "print JSON")
+    .action(async (flags: { out: string; json?: boolean }) => {
+      const s = await datasetStatus(flags.out);
+      console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+    });
+
+  program
+    .command("reparse")
+    .description("Rebuild Parquet from the raw page cache (no network)")
+    .requiredOption("--cache <dir>", "the cache a run wrote with --cache")
+    .option("--out <dir>", "dataset folder", DEFAULT_OUT)
+    .option("--from <date>", "first date", isoDate)
+    .option("--to <date>", "last date", isoDate)
+    .action(async (flags: { cache: string; out: string; from?: string; to?: string }) => {
+      const r = await reparse({
+        ...flags,
+        onDate: (d) => process.stderr.write(`${d.date}: ${d.pages} pages, ${d.rejected} rejected, ${d.holdingsRows} holdings rows\n`),
+      });
+      console.log(JSON.stringify({ runId: r.runId, dates: r.dates, pages: r.pages, alerts: r.alerts, rejected: r.rejected.length, holdingsRows: r.holdingsRows }));
+      if (r.rejected.length > 0) process.exitCode = 3;
+    });
+}

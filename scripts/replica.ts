@@ -1,0 +1,110 @@
+#!/usr/bin/env -S npx tsx
+// The local HKEX replica's command line. Prints the base URL as the first line of stdout, then
+// serves until interrupted. Everything lives in src/replica/; this only reads options.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { lastSettlementDays } from "../src/lib/calendar.ts";
+import { isIsoDate } from "../src/lib/validate.ts";
+import { parseMaintenanceWindow } from "../src/replica/faults.ts";
+import { startReplica } from "../src/replica/server.ts";
+
+function integer(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function number(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function isoDate(v: string): string {
+  if (!isIsoDate(v)) throw new InvalidArgumentError("must be a date YYYY-MM-DD");
+  return v;
+}
+
+function maintenance(v: string): string {
+  try {
+    parseMaintenanceWindow(v, Date.now());
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return v;
+}
+
+const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+
+const program = new Command()
+  .name("replica")
+  .description("Serve a deterministic synthetic CCASS market in the shapes of HKEX's pages (every figure is made up)")
+  .addOption(new Option("--port <n>", "port to listen on (0: any free port)").default(8787).argParser(integer("port", 0, 65535)))
+  .addOption(new Option("--host <addr>", "address to listen on").default("127.0.0.1"))
+  .addOption(new Option("--seed <n>", "seed of the synthetic market").default(1).argParser(integer("seed", 0, 2 ** 31 - 1)))
+  .addOption(new Option("--stocks <n>", "number of securities").default(200).argParser(integer("stocks", 1, 6000)))
+  .addOption(new Option("--days <n>", "number of settlement days served").default(60).argParser(integer("days", 1, 400)))
+  .addOption(new Option("--end <date>", "last day of data (the last settlement day on or before it is served)").default(lastSettlementDays(yesterday, 1)[0], "the last settlement day before today").argParser(isoDate))
+  .addOption(new Option("--fault-rate <f>", "share of /sdw/ responses that fail: 500, 503, connection reset, or cut short with status 200").default(0).argParser(number("fault rate", 0, 1)))
+  .addOption(new Option("--rate-limit <r>", "answer 429 with Retry-After above R requests/s (default: no limit)").argParser(number("rate limit", 0.001, 1e6)))
+  .addOption(new Option("--latency <ms>", "delay added to every /sdw/ response").default(0).argParser(number("latency", 0, 600_000)))
+  .addOption(new Option("--maintenance <from..to>", "serve the maintenance page in this window: ISO date-times or offsets from start (+0s..+30s)").argParser(maintenance))
+  .addOption(new Option("--hostile-names", "give some stock and participant names HTML/script and spreadsheet-formula payloads").default(false))
+  .addOption(new Option("--no-warmup", "do not simulate every stock in the background after start (pages then simulate their stock on first request)"))
+  .addOption(new Option("--token-ttl <seconds>", "form tokens expire after this many seconds (0: never)").default(0).argParser(number("token TTL", 0, 1e9)))
+  .showHelpAfterError();
+
+program.parse(process.argv);
+const o = program.opts<{
+  port: number;
+  host: string;
+  seed: number;
+  stocks: number;
+  days: number;
+  end: string;
+  faultRate: number;
+  rateLimit?: number;
+  latency: number;
+  maintenance?: string;
+  hostileNames: boolean;
+  tokenTtl: number;
+  warmup: boolean;
+}>();
+
+const replica = await startReplica({
+  seed: o.seed,
+  stocks: o.stocks,
+  days: o.days,
+  end: o.end,
+  hostileNames: o.hostileNames,
+  port: o.port,
+  host: o.host,
+  faultRate: o.faultRate,
+  ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
+  latencyMs: o.latency,
+  ...(o.maintenance !== undefined ? { maintenance: o.maintenance } : {}),
+  tokenTtlSeconds: o.tokenTtl,
+  warmUp: o.warmup,
+});
+// The contract: the base URL is the first line of stdout (scripts and tests read it).
+process.stdout.write(`${replica.url}\n`);
+const m = replica.market;
+process.stderr.write(
+  `replica: synthetic market seed ${o.seed}, ${m.stocks.length} securities, ${m.dates.length} settlement days ${m.dates[0]}..${m.dates[m.dates.length - 1]} (window ${m.window.earliest}..${m.window.latest}, today ${m.window.today})\n` +
+    `replica: ${replica.url}/sdw/search/searchsdw.aspx  truth: ${replica.url}/__truth/transfers.json\n`,
+);
+
+let closing = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    replica.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

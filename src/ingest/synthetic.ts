@@ -1,0 +1,85 @@
+// A whole dataset straight from the replica's synthetic market, without HTTP: the same writer a
+// scrape uses, fed with the market's own HoldingsPage values. Analytics and site benchmarks run on
+// it, and the ground truth (planted transfers, corporate actions) goes to `_truth/` beside it.
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { HoldingsPage } from "../hkex/types.ts";
+import { writeFileAtomic } from "../lib/atomic.ts";
+import { createMarket, type Market, type MarketOptions } from "../replica/market.ts";
+import { truthDir } from "./layout.ts";
+import { DatasetWriter, type DayInput } from "./writer.ts";
+
+export interface SyntheticOptions {
+  out: string;
+  seed: number;
+  stocks: number;
+  days: number;
+  end: string;
+  hostileNames?: boolean;
+  /** called after each date is written */
+  onDate?: (info: { date: string; index: number; total: number; holdingsRows: number }) => void;
+}
+
+export interface SyntheticSummary {
+  dates: number;
+  stocks: number;
+  holdingsRows: number;
+  seconds: number;
+}
+
+/** The day's input from the market: every listed stock's page, the lists and the southbound table. */
+export function marketDay(market: Market, date: string): DayInput {
+  const stockList = market.stockList(date);
+  const holdings: HoldingsPage[] = [];
+  for (const s of stockList.stocks) {
+    const page = market.holdings(date, s.code);
+    if (page) holdings.push(page);
+  }
+  return { date, holdings, stockList, participantList: market.participantList(date), southbound: market.southbound(date) };
+}
+
+/** Write every date of `market` to `out` (through the writer), then participants_dim. */
+export async function writeMarketDataset(
+  market: Market,
+  out: string,
+  onDate?: SyntheticOptions["onDate"],
+): Promise<Omit<SyntheticSummary, "seconds">> {
+  const writer = await DatasetWriter.open(out);
+  let holdingsRows = 0;
+  try {
+    // Build day N+1 in JS while DuckDB still compresses day N on its own threads.
+    let pending: Promise<unknown> = Promise.resolve();
+    for (const [index, date] of market.dates.entries()) {
+      const day = marketDay(market, date);
+      await pending;
+      pending = writer.writeDay(day).then((stats) => {
+        holdingsRows += stats.holdingsRows;
+        onDate?.({ date, index, total: market.dates.length, holdingsRows: stats.holdingsRows });
+      });
+    }
+    await pending;
+    await writer.rebuildParticipantsDim();
+  } finally {
+    writer.close();
+  }
+  return { dates: market.dates.length, stocks: market.stocks.length, holdingsRows };
+}
+
+export async function writeSyntheticDataset(opts: SyntheticOptions): Promise<SyntheticSummary> {
+  const started = performance.now();
+  const marketOptions: MarketOptions = {
+    seed: opts.seed,
+    stocks: opts.stocks,
+    days: opts.days,
+    end: opts.end,
+    hostileNames: opts.hostileNames ?? false,
+  };
+  const market = createMarket(marketOptions);
+  await mkdir(opts.out, { recursive: true });
+  const summary = await writeMarketDataset(market, opts.out, opts.onDate);
+  const truth = truthDir(opts.out);
+  await writeFileAtomic(path.join(truth, "transfers.json"), JSON.stringify(market.truthTransfers(), null, 1) + "\n");
+  await writeFileAtomic(path.join(truth, "corporate-actions.json"), JSON.stringify(market.truthCorporateActions(), null, 1) + "\n");
+  await writeFileAtomic(path.join(truth, "options.json"), JSON.stringify({ ...marketOptions, dates: market.dates }, null, 1) + "\n");
+  return { ...summary, seconds: (performance.now() - started) / 1000 };
+}

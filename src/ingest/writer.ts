@@ -1,0 +1,383 @@
+// The Parquet writer: one date's pages in, the five tables of docs/ARCHITECTURE.md out.
+// Rows are appended to in-memory DuckDB tables, merged with whatever is already stored for that
+// date (upsert by key: a stock written again replaces its rows, other stocks stay), sorted by key
+// and copied to a temp file that is renamed over the target. The same input therefore always
+// gives the same rows in the same order, and a run killed mid-write leaves the old file intact.
+// If compaction has folded the date's month into `<table>/month=YYYY-MM/`, the stored rows of the date
+// are read from there, the merged date is written as a daily file and compact.ts folds it back into
+// the month file at once (its rule: a `date=` folder overrides the month file's rows of that date).
+import { existsSync, rmSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api";
+import type { HoldingsPage, IsoDate, ParticipantHolding, ParticipantListPage, SouthboundPage, StockListPage } from "../hkex/types.ts";
+import { produceFileAtomic } from "../lib/atomic.ts";
+import { assertIsoDate } from "../lib/validate.ts";
+import {
+  holdingsPageProblem,
+  InvalidPageError,
+  participantListProblem,
+  southboundPageProblem,
+  stockListProblem,
+} from "./invariants.ts";
+import { compactMonth, monthOf } from "./compact.ts";
+import { dayFile, monthFile, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
+import { participantKeys } from "./participant-key.ts";
+import { sqlDate, sqlString } from "./sql.ts";
+
+/** Everything known about one settlement date. Absent parts leave their stored rows untouched. */
+export interface DayInput {
+  date: IsoDate;
+  /** Holdings pages; each stock here replaces that stock's stored holdings and summary rows. */
+  holdings: readonly HoldingsPage[];
+  stockList?: StockListPage | null;
+  participantList?: ParticipantListPage | null;
+  southbound?: SouthboundPage | null;
+}
+
+export interface DayWriteStats {
+  date: IsoDate;
+  holdingsRows: number;
+  stocks: number;
+  files: string[];
+  /** where the time went, ms: staging rows into DuckDB, then merging/sorting/compressing/renaming */
+  stageMs: number;
+  copyMs: number;
+}
+
+const COPY_OPTIONS = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)";
+
+// Staging tables: the date is a constant added at COPY time, so rows carry only what varies.
+const STAGING_DDL = `
+  CREATE OR REPLACE TEMP TABLE new_holdings (stock_code VARCHAR, participant_key VARCHAR, shares BIGINT);
+  CREATE OR REPLACE TEMP TABLE new_summary (stock_code VARCHAR, stock_name VARCHAR, issued_shares BIGINT,
+    intermediaries_shares BIGINT, intermediaries_count INTEGER, consenting_shares BIGINT, consenting_count INTEGER,
+    nonconsenting_shares BIGINT, nonconsenting_count INTEGER, total_shares BIGINT, total_count INTEGER);
+  CREATE OR REPLACE TEMP TABLE new_stocks (stock_code VARCHAR, stock_name VARCHAR);
+  CREATE OR REPLACE TEMP TABLE new_participants (participant_key VARCHAR, participant_id VARCHAR, name VARCHAR,
+    address VARCHAR, src INTEGER);
+  CREATE OR REPLACE TEMP TABLE new_southbound (stock_code VARCHAR, stock_name VARCHAR, shares BIGINT, reported_pct DOUBLE);
+`;
+
+/** Output columns per table, in file order (the date first). */
+const COLUMNS: Record<TableName, string> = {
+  holdings: "date, stock_code, participant_key, shares",
+  summary:
+    "date, stock_code, stock_name, issued_shares, intermediaries_shares, intermediaries_count, consenting_shares, " +
+    "consenting_count, nonconsenting_shares, nonconsenting_count, total_shares, total_count",
+  stocks: "date, stock_code, stock_name",
+  participants: "date, participant_key, participant_id, name, address",
+  southbound: "date, stock_code, stock_name, shares, reported_pct",
+};
+
+export class DatasetWriter {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly root: string,
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    private readonly scratch: string,
+  ) {}
+
+  static async open(root: string, options: { threads?: number } = {}): Promise<DatasetWriter> {
+    const instance = await DuckDBInstance.create(":memory:", {
+      threads: String(options.threads ?? 2),
+      // Byte-identical output for identical input: keep row order through every operator.
+      preserve_insertion_order: "true",
+    });
+    const conn = await instance.connect();
+    const scratch = await mkdtemp(path.join(tmpdir(), "ccass-writer-"));
+    return new DatasetWriter(root, instance, conn, scratch);
+  }
+
+  /** Write one date. Calls are serialised: one writer, one DuckDB connection. */
+  writeDay(input: DayInput): Promise<DayWriteStats> {
+    const next = this.queue.then(() => this.writeDayNow(input));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Rebuild participants_dim.parquet from every stored participants partition. */
+  rebuildParticipantsDim(): Promise<void> {
+    const next = this.queue.then(() => this.rebuildDimNow());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+    rmSync(this.scratch, { recursive: true, force: true });
+  }
+
+  private async writeDayNow(input: DayInput): Promise<DayWriteStats> {
+    const date = assertIsoDate(input.date);
+    validateDay(input);
+    const t0 = performance.now();
+    await this.conn.run(STAGING_DDL);
+    const holdingsRows = await this.stage(input);
+    const t1 = performance.now();
+    const files: string[] = [];
+    const d = sqlDate(date);
+
+    if (input.holdings.length > 0) {
+      const replaced = `(date = ${d} AND stock_code IN (SELECT stock_code FROM new_summary))`;
+      files.push(await this.merge("holdings", date, replaced, `SELECT ${d} AS date, stock_code, participant_key, shares FROM new_holdings`));
+      files.push(
+        await this.merge(
+          "summary",
+          date,
+          replaced,
+          `SELECT ${d} AS date, ${COLUMNS.summary.replace(/^date, /, "")} FROM new_summary`,
+        ),
+      );
+    }
+    if (input.stockList) {
+      files.push(await this.merge("stocks", date, `(date = ${d})`, `SELECT ${d} AS date, stock_code, stock_name FROM new_stocks`));
+    }
+    if (input.southbound) {
+      files.push(
+        await this.merge(
+          "southbound",
+          date,
+          `(date = ${d})`,
+          `SELECT ${d} AS date, stock_code, stock_name, shares, reported_pct FROM new_southbound`,
+        ),
+      );
+    }
+    if (input.holdings.length > 0 || input.participantList) files.push(await this.mergeParticipants(date));
+    // A month already compacted gets the date folded in now, so no date stays split across two files.
+    for (const table of TABLES) {
+      if (files.includes(dayFile(this.root, table, date)) && existsSync(monthFile(this.root, table, date)))
+        await compactMonth(this.root, table, monthOf(date), this.conn);
+    }
+    return { date, holdingsRows, stocks: input.holdings.length, files, stageMs: t1 - t0, copyMs: performance.now() - t1 };
+  }
+
+  /**
+   * Stage the day's rows; returns the number of holdings rows. Holdings (a quarter of a million
+   * rows on a full-market day) go through a CSV file that DuckDB parses natively: one value at a
+   * time through the appender costs several times more. Every holdings value is already validated
+   * (five-digit code, ID or "ip:" hex key, whole number), so the CSV needs no quoting.
+   */
+  private async stage(input: DayInput): Promise<number> {
+    let rows = 0;
+    const csv = new CsvBuffer(input.holdings.reduce((n, pg) => n + pg.participants.length, 0));
+    const s = await this.conn.createAppender("new_summary");
+    const p = await this.conn.createAppender("new_participants");
+    // The same participant appears on many pages of a day: stage each distinct row once
+    // (a Map by key is several times cheaper than hashing a joined string per row).
+    const staged = new Map<string, ParticipantHolding[]>();
+    try {
+      for (const page of input.holdings) {
+        const keys = participantKeys(page.participants);
+        page.participants.forEach((row, i) => {
+          const key = keys[i]!;
+          csv.row(page.stockCode, key, row.shares);
+          const variants = staged.get(key);
+          if (!variants) staged.set(key, [row]);
+          else if (!variants.some((v) => v.id === row.id && v.name === row.name && v.address === row.address)) variants.push(row);
+          rows++;
+        });
+        const sm = page.summary;
+        s.appendVarchar(page.stockCode);
+        s.appendVarchar(page.stockName);
+        s.appendBigInt(BigInt(page.issuedShares));
+        for (const c of [sm.intermediaries, sm.consenting, sm.nonConsenting, sm.total]) {
+          s.appendBigInt(BigInt(c.shares));
+          s.appendInteger(c.participants);
+        }
+        s.endRow();
+      }
+      for (const [key, variants] of staged) for (const v of variants) appendParticipant(p, key, v.id, v.name, v.address, 0);
+      for (const part of input.participantList?.participants ?? []) appendParticipant(p, part.id, part.id, part.name, null, 1);
+      s.flushSync();
+      p.flushSync();
+    } finally {
+      s.closeSync();
+      p.closeSync();
+    }
+    if (rows > 0) {
+      const file = path.join(this.scratch, `holdings-${process.pid}.csv`);
+      await writeFile(file, csv.bytes());
+      try {
+        await this.conn.run(
+          `INSERT INTO new_holdings SELECT * FROM read_csv(${sqlString(file)}, header = false, delim = ',', quote = '', escape = '',
+             columns = {'stock_code': 'VARCHAR', 'participant_key': 'VARCHAR', 'shares': 'BIGINT'})`,
+        );
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+    if (input.stockList) {
+      const a = await this.conn.createAppender("new_stocks");
+      for (const st of input.stockList.stocks) {
+        a.appendVarchar(st.code);
+        a.appendVarchar(st.name);
+        a.endRow();
+      }
+      a.closeSync();
+    }
+    if (input.southbound) {
+      const a = await this.conn.createAppender("new_southbound");
+      for (const sb of input.southbound.holdings) {
+        a.appendVarchar(sb.stockCode);
+        a.appendVarchar(sb.stockName);
+        a.appendBigInt(BigInt(sb.shares));
+        if (sb.reportedPercent === null || !Number.isFinite(sb.reportedPercent)) a.appendNull();
+        else a.appendDouble(sb.reportedPercent);
+        a.endRow();
+      }
+      a.closeSync();
+    }
+    return rows;
+  }
+
+  /**
+   * Where `date`'s stored rows of `table` are read from. compact.ts's rule: a `date=` folder
+   * overrides that date's rows in the month file. So the daily file, when there is one, holds the
+   * date; otherwise the compacted month file, if any, does. The merged date is always written as a
+   * daily file; writeDayNow then folds it into the month file when one exists.
+   */
+  private storedRows(table: TableName, date: string): string | null {
+    const day = dayFile(this.root, table, date);
+    if (existsSync(day)) return `SELECT ${COLUMNS[table]} FROM read_parquet(${sqlString(day)}, hive_partitioning = false)`;
+    const month = monthFile(this.root, table, date);
+    if (existsSync(month))
+      return `SELECT ${COLUMNS[table]} FROM read_parquet(${sqlString(month)}, hive_partitioning = false) WHERE date = ${sqlDate(date)}`;
+    return null;
+  }
+
+  /** Stored rows of the date minus `replaced`, plus `fresh`, sorted by key, written atomically. */
+  private async merge(table: TableName, date: string, replaced: string, fresh: string): Promise<string> {
+    const stored = this.storedRows(table, date);
+    const kept = stored ? `SELECT * FROM (${stored}) WHERE NOT ${replaced} UNION ALL ` : "";
+    const target = dayFile(this.root, table, date);
+    await this.copy(`SELECT * FROM (${kept}${fresh}) ORDER BY ${TABLE_KEYS[table].join(", ")}`, target);
+    return target;
+  }
+
+  /**
+   * Participants of the date: stored and new rows together, one per key. A row from a holdings page
+   * (it has an address) beats a participant-list row; among equals the new run wins, then the
+   * smallest name, so the choice never depends on arrival order.
+   */
+  private async mergeParticipants(date: string): Promise<string> {
+    const stored = this.storedRows("participants", date);
+    const storedToday = stored
+      ? `UNION ALL SELECT participant_key, participant_id, name, address, 2 AS src FROM (${stored})`
+      : "";
+    const target = dayFile(this.root, "participants", date);
+    await this.copy(
+      `SELECT DISTINCT ON (participant_key) ${sqlDate(date)} AS date, participant_key, participant_id, name, address
+       FROM (SELECT * FROM new_participants ${storedToday})
+       ORDER BY participant_key, address IS NULL, src, name, address`,
+      target,
+    );
+    return target;
+  }
+
+  private async copy(select: string, target: string): Promise<void> {
+    await produceFileAtomic(target, async (tmp) => {
+      await this.conn.run(`COPY (${select}) TO ${sqlString(tmp)} ${COPY_OPTIONS}`);
+    });
+  }
+
+  private async rebuildDimNow(): Promise<void> {
+    const glob = tableGlob(this.root, "participants");
+    const target = participantsDimFile(this.root);
+    const has = await this.conn.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM glob(${sqlString(glob)})`);
+    if (Number(has.getRowsJS()[0]?.[0] ?? 0) === 0) return;
+    // "As last seen": the values of the latest date; ties on a date cannot happen (key is unique per date).
+    await this.copy(
+      `SELECT participant_key,
+              arg_max(participant_id, date) AS participant_id,
+              arg_max(name, date) AS name,
+              arg_max(address, date) AS address,
+              min(date) AS first_seen,
+              max(date) AS last_seen
+       FROM read_parquet(${sqlString(glob)}, hive_partitioning = false)
+       GROUP BY participant_key
+       ORDER BY participant_key`,
+      target,
+    );
+  }
+}
+
+/**
+ * The holdings CSV built straight into one buffer: a string per row (and its garbage collection)
+ * cost more than the rest of staging on a full-market day. Values are ASCII by validation.
+ */
+class CsvBuffer {
+  private buf: Buffer;
+  private at = 0;
+  constructor(rows: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, rows * 48));
+  }
+  row(code: string, key: string, shares: number): void {
+    // 5-digit code, key ("C00010" or "ip:" + 12 hex + "#n"), up to 16 digits, separators: < 48 bytes
+    // unless a key carries a long "#n" suffix, hence the check.
+    if (this.at + key.length + 32 > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, this.at);
+      this.buf = bigger;
+    }
+    this.at += this.buf.write(code, this.at, "latin1");
+    this.buf[this.at++] = 44; // ,
+    this.at += this.buf.write(key, this.at, "latin1");
+    this.buf[this.at++] = 44;
+    this.at = writeDigits(this.buf, this.at, shares);
+    this.buf[this.at++] = 10; // \n
+  }
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+/** A non-negative safe integer in decimal at `at`; returns the new end. */
+function writeDigits(buf: Buffer, at: number, n: number): number {
+  if (n === 0) {
+    buf[at] = 48;
+    return at + 1;
+  }
+  let len = 0;
+  for (let m = n; m > 0; m = Math.floor(m / 10)) len++;
+  for (let i = at + len - 1, m = n; m > 0; i--, m = Math.floor(m / 10)) buf[i] = 48 + (m % 10);
+  return at + len;
+}
+
+function appendParticipant(a: DuckDBAppender, key: string, id: string | null, name: string, address: string | null, src: number): void {
+  a.appendVarchar(key);
+  if (id === null) a.appendNull();
+  else a.appendVarchar(id);
+  a.appendVarchar(name);
+  if (address === null) a.appendNull();
+  else a.appendVarchar(address);
+  a.appendInteger(src);
+  a.endRow();
+}
+
+/** Every page of the day is checked before anything is staged: a bad page means nothing is written. */
+function validateDay(input: DayInput): void {
+  const seen = new Set<string>();
+  for (const page of input.holdings) {
+    const problem = holdingsPageProblem(page, { date: input.date, stockCode: page.stockCode });
+    if (problem) throw new InvalidPageError(`holdings ${page.stockCode} ${input.date}`, problem);
+    if (seen.has(page.stockCode)) throw new InvalidPageError(`holdings ${page.stockCode} ${input.date}`, "stock given twice");
+    seen.add(page.stockCode);
+  }
+  if (input.stockList) {
+    const problem = stockListProblem(input.stockList);
+    if (problem) throw new InvalidPageError(`stock list ${input.date}`, problem);
+  }
+  if (input.participantList) {
+    const problem = participantListProblem(input.participantList);
+    if (problem) throw new InvalidPageError(`participant list ${input.date}`, problem);
+  }
+  if (input.southbound) {
+    const problem = southboundPageProblem(input.southbound, input.date);
+    if (problem) throw new InvalidPageError(`southbound ${input.date}`, problem);
+  }
+}

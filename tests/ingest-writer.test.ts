@@ -1,0 +1,141 @@
+// The Parquet writer: rows as given, upsert by key, byte-identical reruns, nothing written from a
+// bad page, merging into compacted months, and participants_dim first/last seen.
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { compact } from "../src/ingest/compact.ts";
+import { InvalidPageError } from "../src/ingest/invariants.ts";
+import { DatasetWriter } from "../src/ingest/writer.ts";
+import { page, query, row } from "./ingest-helpers.ts";
+
+let out: string;
+let writer: DatasetWriter;
+beforeEach(async () => {
+  out = mkdtempSync(path.join(tmpdir(), "ingest-writer-"));
+  writer = await DatasetWriter.open(out);
+});
+afterEach(() => {
+  writer.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+const D1 = "2026-11-19";
+const D2 = "2026-11-20";
+const holdingsOf = (date: string) =>
+  query(
+    `SELECT stock_code, participant_key, shares::DOUBLE AS shares FROM read_parquet('${out}/holdings/date=${date}/part-0.parquet') ORDER BY ALL`,
+  );
+const sha = (f: string) => createHash("sha1").update(readFileSync(f)).digest("hex");
+
+describe("DatasetWriter", () => {
+  it("writes every table for a date, sorted by key, with the date column", async () => {
+    await writer.writeDay({
+      date: D1,
+      holdings: [
+        page(D1, "00700", [row("C00019", "BANK B", 300), row("C00010", "BANK A", 500), row(null, "MR CHAN", 7)], {
+          shares: 11,
+          participants: 4,
+        }),
+        page(D1, "00005", [row("C00010", "BANK A", 42)]),
+      ],
+      stockList: { kind: "stocklist", stocks: [{ code: "00700", name: "TENCENT" }, { code: "00005", name: "HSBC" }] },
+      participantList: { kind: "partlist", participants: [{ id: "C00010", name: "BANK A" }, { id: "B01234", name: "BROKER Z" }] },
+      southbound: { kind: "southbound", date: D1, holdings: [{ stockCode: "00700", stockName: "TENCENT", shares: 99, reportedPercent: 1.5 }] },
+    });
+    const h = await query(
+      `SELECT strftime(date, '%Y-%m-%d') AS d, stock_code, participant_key, shares::DOUBLE AS shares FROM read_parquet('${out}/holdings/date=${D1}/part-0.parquet')`,
+    );
+    // File order is the key order: 00005 before 00700, C00010 before C00019 before ip:…
+    expect(h.map((r) => [r.d, r.stock_code, String(r.participant_key).slice(0, 3), r.shares])).toEqual([
+      [D1, "00005", "C00", 42],
+      [D1, "00700", "C00", 500],
+      [D1, "00700", "C00", 300],
+      [D1, "00700", "ip:", 7],
+    ]);
+    const s = await query(`SELECT stock_code, total_shares::DOUBLE t, total_count c, nonconsenting_count n FROM read_parquet('${out}/summary/*/*.parquet') ORDER BY 1`);
+    expect(s).toEqual([
+      { stock_code: "00005", t: 42, c: 1, n: 0 },
+      { stock_code: "00700", t: 818, c: 7, n: 4 },
+    ]);
+    const p = await query(`SELECT participant_key k, participant_id i, name, address FROM read_parquet('${out}/participants/*/*.parquet') ORDER BY 1`);
+    // BANK A from a page keeps its address (beats the participant list); BROKER Z only from the list.
+    expect(p.filter((r) => !String(r.k).startsWith("ip:"))).toEqual([
+      { k: "B01234", i: "B01234", name: "BROKER Z", address: null },
+      { k: "C00010", i: "C00010", name: "BANK A", address: "BANK A ADDRESS" },
+      { k: "C00019", i: "C00019", name: "BANK B", address: "BANK B ADDRESS" },
+    ]);
+    expect(p.filter((r) => String(r.k).startsWith("ip:")).map((r) => [r.i, r.name])).toEqual([[null, "MR CHAN"]]);
+    expect(await query(`SELECT stock_code, stock_name FROM read_parquet('${out}/stocks/*/*.parquet') ORDER BY 1`)).toEqual([
+      { stock_code: "00005", stock_name: "HSBC" },
+      { stock_code: "00700", stock_name: "TENCENT" },
+    ]);
+    expect(await query(`SELECT stock_code, shares::DOUBLE s, reported_pct FROM read_parquet('${out}/southbound/*/*.parquet')`)).toEqual([
+      { stock_code: "00700", s: 99, reported_pct: 1.5 },
+    ]);
+  });
+
+  it("upserts by stock: a rewritten stock replaces its rows, other stocks stay, no duplicates", async () => {
+    await writer.writeDay({ date: D1, holdings: [page(D1, "00001", [row("C00010", "A", 1)]), page(D1, "00002", [row("C00010", "A", 2), row("C00011", "B", 3)])] });
+    await writer.writeDay({ date: D1, holdings: [page(D1, "00002", [row("C00012", "C", 9)])] });
+    expect(await holdingsOf(D1)).toEqual([
+      { stock_code: "00001", participant_key: "C00010", shares: 1 },
+      { stock_code: "00002", participant_key: "C00012", shares: 9 },
+    ]);
+    const summary = await query(`SELECT stock_code, count(*)::INTEGER n FROM read_parquet('${out}/summary/*/*.parquet') GROUP BY 1 ORDER BY 1`);
+    expect(summary).toEqual([
+      { stock_code: "00001", n: 1 },
+      { stock_code: "00002", n: 1 },
+    ]);
+  });
+
+  it("gives byte-identical files when the same date is written again, in any page order", async () => {
+    const pages = [page(D1, "00001", [row("C00010", "A", 1), row(null, "X", 5)]), page(D1, "00002", [row("C00011", "B", 3)])];
+    await writer.writeDay({ date: D1, holdings: pages });
+    const first = Object.fromEntries(["holdings", "summary", "participants"].map((t) => [t, sha(`${out}/${t}/date=${D1}/part-0.parquet`)]));
+    await writer.writeDay({ date: D1, holdings: [...pages].reverse() });
+    const second = Object.fromEntries(["holdings", "summary", "participants"].map((t) => [t, sha(`${out}/${t}/date=${D1}/part-0.parquet`)]));
+    expect(second).toEqual(first);
+  });
+
+  it("writes nothing when one page of the batch breaks an invariant", async () => {
+    const bad = page(D1, "00002", [row("C00011", "B", 3)]);
+    bad.summary.intermediaries.shares = 4; // rows no longer add up to the summary
+    await expect(writer.writeDay({ date: D1, holdings: [page(D1, "00001", [row("C00010", "A", 1)]), bad] })).rejects.toBeInstanceOf(InvalidPageError);
+    const wrongDate = page(D2, "00001", [row("C00010", "A", 1)]);
+    await expect(writer.writeDay({ date: D1, holdings: [wrongDate] })).rejects.toThrow(/requested 2026-11-19/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it("merges a late date into a compacted month instead of duplicating it", async () => {
+    await writer.writeDay({ date: "2026-10-01", holdings: [page("2026-10-01", "00001", [row("C00010", "A", 1)])] });
+    await writer.writeDay({ date: "2026-10-02", holdings: [page("2026-10-02", "00001", [row("C00010", "A", 2)])] });
+    await compact(out, { before: "2026-11" });
+    expect(existsSync(`${out}/holdings/month=2026-10/part-0.parquet`)).toBe(true);
+    // Rewrite 10-02 with a second stock: 00001 is kept from the month file, 00002 added.
+    await writer.writeDay({ date: "2026-10-02", holdings: [page("2026-10-02", "00002", [row("C00011", "B", 7)])] });
+    const rows = await query(
+      `SELECT strftime(date, '%Y-%m-%d') d, stock_code, shares::DOUBLE s FROM read_parquet('${out}/holdings/*/*.parquet', hive_partitioning = false) ORDER BY ALL`,
+    );
+    expect(rows).toEqual([
+      { d: "2026-10-01", stock_code: "00001", s: 1 },
+      { d: "2026-10-02", stock_code: "00001", s: 2 },
+      { d: "2026-10-02", stock_code: "00002", s: 7 },
+    ]);
+    expect(readdirSync(`${out}/holdings`)).toEqual(["month=2026-10"]);
+  });
+
+  it("rebuilds participants_dim with first and last seen and the latest name", async () => {
+    await writer.writeDay({ date: D1, holdings: [page(D1, "00001", [row("C00010", "OLD NAME", 1), row("C00011", "B", 1)])] });
+    await writer.writeDay({ date: D2, holdings: [page(D2, "00001", [row("C00010", "NEW NAME", 1)])] });
+    await writer.rebuildParticipantsDim();
+    const dim = await query(
+      `SELECT participant_key k, name, strftime(first_seen, '%Y-%m-%d') f, strftime(last_seen, '%Y-%m-%d') l FROM read_parquet('${out}/participants_dim.parquet') ORDER BY 1`,
+    );
+    expect(dim).toEqual([
+      { k: "C00010", name: "NEW NAME", f: D1, l: D2 },
+      { k: "C00011", name: "B", f: D1, l: D1 },
+    ]);
+  });
+});

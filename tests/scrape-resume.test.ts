@@ -1,0 +1,129 @@
+// Resume: a scrape killed with kill -9 mid-run (the CLI as a child process), with a torn last
+// journal line on top, resumes and ends with exactly the dataset of an uninterrupted run.
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { journalFile, readJournal } from "../src/ingest/journal.ts";
+import { runScrape } from "../src/ingest/run.ts";
+import { createMarket } from "../src/replica/market.ts";
+import { startReplica } from "../src/replica/server.ts";
+import { diffDatasets, rowCounts, ZERO_DIFF } from "./scrape-helpers.ts";
+
+const MARKET = { seed: 11, stocks: 50, days: 12, end: "2026-11-20" };
+const market = createMarket(MARKET);
+const FROM = market.dates[0]!;
+const TO = market.dates.at(-1)!;
+const SCRAPE = path.resolve(import.meta.dirname, "..", "scripts", "scrape.ts");
+
+let root: string;
+let replica: Awaited<ReturnType<typeof startReplica>>;
+beforeAll(async () => {
+  root = mkdtempSync(path.join(tmpdir(), "scrape-resume-"));
+  replica = await startReplica({ ...MARKET, market, faultRate: 0.05 });
+});
+afterAll(async () => {
+  await replica.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** The CLI as a child; its output is drained (an unread pipe would block it) and kept in `output`. */
+function scrapeChild(out: string): ChildProcess & { output: { stdout: string; stderr: string } } {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", SCRAPE, "run", "--base-url", replica.url, "--from", FROM, "--to", TO, "--out", out, "--rate", "1000", "--backoff-min", "5", "--json"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const output = { stdout: "", stderr: "" };
+  child.stdout!.on("data", (b: Buffer) => (output.stdout += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (output.stderr += b.toString()));
+  return Object.assign(child, { output });
+}
+
+/** Journal lines written so far (all dates). */
+function journaled(out: string): number {
+  const dir = path.join(out, "_state");
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".ndjson"))
+    .reduce((n, f) => n + readFileSync(path.join(dir, f), "utf8").split("\n").length - 1, 0);
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+}
+
+describe("kill -9 and resume", () => {
+  const reference = () => path.join(root, "reference");
+
+  it("ends with the same dataset as an uninterrupted run", async () => {
+    const reference = path.join(root, "reference");
+    const ref = await runScrape({ out: reference, baseUrl: replica.url, from: FROM, to: TO, rate: 0, client: { backoff: { minMs: 5, maxMs: 50 } } });
+    expect(ref.complete).toBe(true);
+
+    const out = path.join(root, "killed");
+    // First run: killed once a few dates are written and pages of later dates are in flight.
+    const child = scrapeChild(out);
+    const done = exited(child);
+    let killedMidRun = false;
+    for (let i = 0; i < 1200; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (existsSync(path.join(out, "holdings")) && readdirSync(path.join(out, "holdings")).length >= 3 && journaled(out) > 150) {
+        killedMidRun = child.kill("SIGKILL");
+        break;
+      }
+      if (child.exitCode !== null) break;
+    }
+    const first = await done;
+    expect(killedMidRun).toBe(true);
+    expect(first.signal).toBe("SIGKILL");
+    expect(existsSync(path.join(out, "_runs"))).toBe(false); // it never reached its report
+    const storedAtKill = readdirSync(path.join(out, "holdings")).length;
+    expect(storedAtKill).toBeLessThan(MARKET.days);
+
+    // A kill mid-append leaves a torn last line: simulate one on a date still in progress.
+    const unfinished = market.dates.find((d) => existsSync(journalFile(out, d)) && !existsSync(path.join(out, "holdings", `date=${d}`)))!;
+    expect(unfinished).toBeDefined();
+    const before = readJournal(out, unfinished).pages.size;
+    appendFileSync(journalFile(out, unfinished), '{"page":"0070');
+    expect(readJournal(out, unfinished).pages.size).toBe(before); // the torn line is ignored
+
+    // Second run: resumes and completes.
+    const resumed = scrapeChild(out);
+    const second = await exited(resumed);
+    expect(second.code, resumed.output.stderr).toBe(0);
+    const doneLine = JSON.parse(resumed.output.stdout.trim().split("\n").at(-1)!);
+    expect(doneLine).toMatchObject({ type: "done", complete: true });
+    // It redid only what was missing: the pages journaled before the kill were not fetched again.
+    expect(doneLine.pages.alreadyDone).toBeGreaterThan(100);
+
+    expect(await diffDatasets(reference, out)).toEqual(ZERO_DIFF);
+    expect((await rowCounts(out)).holdings).toBeGreaterThan(1000);
+  });
+
+  it("stops cleanly on SIGINT: complete dates written, report saved, exit 3, then resumes", async () => {
+    const out = path.join(root, "interrupted");
+    const child = scrapeChild(out);
+    const done = exited(child);
+    for (let i = 0; i < 1200 && child.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      if (journaled(out) > 80) {
+        child.kill("SIGINT");
+        break;
+      }
+    }
+    const first = await done;
+    expect(first.code, child.output.stderr).toBe(3);
+    expect(child.output.stdout).toContain('"type":"stopping"');
+    const reports = readdirSync(path.join(out, "_runs"));
+    expect(reports).toHaveLength(1);
+    const report = JSON.parse(readFileSync(path.join(out, "_runs", reports[0]!), "utf8"));
+    expect(report.complete).toBe(false);
+    expect(report.dates.incomplete.length).toBeGreaterThan(0);
+
+    const resumed = scrapeChild(out);
+    expect((await exited(resumed)).code).toBe(0);
+    expect(await diffDatasets(reference(), out)).toEqual(ZERO_DIFF);
+  });
+});
