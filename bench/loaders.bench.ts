@@ -1,0 +1,88 @@
+// All loaders plus the static API export on a full-market replica year, as the site build runs
+// them: each loader in its own process, one after another, starting from a cold analytics cache.
+// Figures: wall time of each step, total, peak RSS of each process (DuckDB's memory included).
+//   npm run bench -- loaders
+// Environment: CCASS_BENCH_DATA (dataset folder, default .cache/bench-full; written with the
+// replica's synthetic market when missing), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS (245: the
+// replica's 12-month window ending 2026-11-20 holds 245 settlement days).
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+
+const REPO = path.resolve(import.meta.dirname, "..");
+const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));
+const stocks = Number(process.env.CCASS_BENCH_STOCKS ?? 2800);
+const days = Number(process.env.CCASS_BENCH_DAYS ?? 245);
+const LOADERS = ["meta", "stocks", "participants", "attention", "transfers", "concentration", "southbound", "health", "trends"];
+
+if (!existsSync(path.join(data, "holdings"))) {
+  console.log(`writing a synthetic dataset (${stocks} stocks × ${days} days) to ${data} …`);
+  const s = await writeSyntheticDataset({ out: data, seed: 1, stocks, days, end: "2026-11-20" });
+  console.log(`  ${s.holdingsRows} holdings rows in ${s.seconds.toFixed(0)} s`);
+}
+
+async function du(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    total += e.isDirectory() ? await du(p) : (await stat(p)).size;
+  }
+  return total;
+}
+
+// Each child reports its own peak RSS on exit (DuckDB allocates inside the process).
+// CPU seconds too: on a shared machine wall time depends on the neighbours, CPU time much less.
+const REPORT_RSS = `data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("MAXRSS_KB "+u.maxRSS+" CPU_US "+(u.userCPUTime+u.systemCPUTime)+"\\n")})`;
+
+function run(script: string, args: string[], env: Record<string, string>) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--import", REPORT_RSS, script, ...args], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 30,
+    encoding: "utf8",
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const rss = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
+  const cpu = Number(/CPU_US (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1e6;
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
+  return { seconds, cpu, rss, stdoutBytes: Buffer.byteLength(r.stdout), stderr: r.stderr };
+}
+
+const cache = await mkdtemp(path.join(tmpdir(), "ccass-bench-cache-"));
+const out = await mkdtemp(path.join(tmpdir(), "ccass-bench-api-"));
+const env = { CCASS_DATA: data, CCASS_CACHE: cache };
+const steps: { step: string; seconds: number; cpu_seconds: number; peak_rss_mib: number; output_kib: number }[] = [];
+try {
+  for (const name of LOADERS) {
+    const r = run(path.join(REPO, "data-loaders", `${name}.ts`), [], env);
+    steps.push({ step: name, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / 2 ** 20, output_kib: r.stdoutBytes / 1024 });
+    console.log(`${name.padEnd(14)} ${r.seconds.toFixed(1).padStart(6)} s  cpu ${r.cpu.toFixed(1).padStart(6)} s  peak ${(r.rss / 2 ** 20).toFixed(0).padStart(5)} MiB  out ${(r.stdoutBytes / 1024).toFixed(0)} KiB`);
+  }
+  const e = run(path.join(REPO, "scripts", "export-api.ts"), ["--out", path.join(out, "v1"), "--quiet"], env);
+  const apiBytes = await du(path.join(out, "v1"));
+  steps.push({ step: "export-api", seconds: e.seconds, cpu_seconds: e.cpu, peak_rss_mib: e.rss / 2 ** 20, output_kib: apiBytes / 1024 });
+  console.log(`${"export-api".padEnd(14)} ${e.seconds.toFixed(1).padStart(6)} s  cpu ${e.cpu.toFixed(1).padStart(6)} s  peak ${(e.rss / 2 ** 20).toFixed(0).padStart(5)} MiB  tree ${(apiBytes / 2 ** 20).toFixed(0)} MiB`);
+  console.log(e.stderr.split("\n").filter((l) => l.startsWith("export-api")).join("\n"));
+  // the largest stock page
+  let largest = { file: "", bytes: 0 };
+  for (const f of await readdir(path.join(out, "v1", "stocks"))) {
+    const b = (await stat(path.join(out, "v1", "stocks", f))).size;
+    if (b > largest.bytes) largest = { file: f, bytes: b };
+  }
+  const total = steps.reduce((s, x) => s + x.seconds, 0);
+  const peak = Math.max(...steps.map((x) => x.peak_rss_mib));
+  const cpu = steps.reduce((s, x) => s + x.cpu_seconds, 0);
+  const holdingsBytes = await du(path.join(data, "holdings"));
+  console.log(`\ntotal ${total.toFixed(1)} s wall (budget 60 s), ${cpu.toFixed(1)} s CPU (2 cores: wall ≥ CPU / 2), largest peak RSS ${peak.toFixed(0)} MiB (budget 6144 MiB)`);
+  console.log(`largest stock page ${largest.file} ${(largest.bytes / 1024).toFixed(0)} KiB (budget 300 KiB)`);
+  const figures = { data, holdings_parquet_mib: holdingsBytes / 2 ** 20, steps, total_seconds: total, total_cpu_seconds: cpu, load_average: (await import("node:os")).loadavg(), peak_rss_mib: peak, largest_stock_page: largest };
+  await mkdir(path.join(REPO, "bench-out"), { recursive: true });
+  await writeFile(path.join(REPO, "bench-out", "loaders.json"), JSON.stringify(figures, null, 2));
+} finally {
+  await rm(cache, { recursive: true, force: true });
+  await rm(out, { recursive: true, force: true });
+}

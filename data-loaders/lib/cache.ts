@@ -1,0 +1,226 @@
+// The shared analytics cache. Framework runs every loader as its own process; rescanning 50+
+// million holdings in each would multiply the cost, so the first loader to run materialises the
+// intermediate tables (data-loaders/sql/cache.sql, plus the transfer pairs) into one DuckDB file
+// keyed by a fingerprint of the Parquet files, under a lock; the others wait for it and open it
+// read-only. Any change to the dataset (a file added, rewritten or touched) changes the key.
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+import { sqlString } from "../../src/ingest/sql.ts";
+import { openDb, scalar, type Db } from "./duck.ts";
+import { cacheDir, dataDir } from "./env.ts";
+import { pairDay, type Mover } from "./pairing.ts";
+import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql } from "./source.ts";
+
+/** Bump when cache.sql or the pairing changes, so old caches are not reused. */
+export const CACHE_VERSION = "analytics-10";
+/** Movers below this share of issued (percent) are ignored by the transfer finder. */
+export const FLOOR_PCT = 0.05;
+
+export class CacheLockTimeoutError extends Error {
+  override readonly name = "CacheLockTimeoutError";
+}
+
+export interface Analytics {
+  /** Read-only connection to the cache file. */
+  db: Db;
+  data: string;
+  file: string;
+  /** Seconds spent building (0 when an existing cache was reused). */
+  buildSeconds: number;
+}
+
+const SQL_FILE = path.join(import.meta.dirname, "..", "sql", "cache.sql");
+
+/** Open the cache for `data` (default: CCASS_DATA), building it first when needed. */
+export async function openAnalytics(data = dataDir(), options: { cache?: string; log?: (s: string) => void } = {}): Promise<Analytics> {
+  const dir = options.cache ?? cacheDir();
+  await mkdir(dir, { recursive: true });
+  const ds = await listDataset(data);
+  const fp = fingerprint(ds, CACHE_VERSION);
+  const file = path.join(dir, `${fp}.duckdb`);
+  let buildSeconds = 0;
+  if (!existsSync(file)) {
+    const lock = path.join(dir, `${fp}.lock`);
+    await withLock(lock, async () => {
+      if (existsSync(file)) return; // built by another loader while we waited
+      const started = performance.now();
+      await build(ds, file, dir, options.log);
+      buildSeconds = (performance.now() - started) / 1000;
+      await writeFile(path.join(dir, `${fp}.json`), JSON.stringify({ data: path.resolve(data), version: CACHE_VERSION }));
+      await pruneOld(dir, fp, path.resolve(data));
+    });
+  }
+  const db = await openDb(file, { access_mode: "READ_ONLY" });
+  return { db, data, file, buildSeconds };
+}
+
+async function build(ds: Awaited<ReturnType<typeof listDataset>>, file: string, dir: string, log?: (s: string) => void) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await rm(tmp, { force: true });
+  await rm(`${tmp}.wal`, { force: true });
+  const spill = path.join(dir, "spill");
+  await mkdir(spill, { recursive: true });
+  const db = await openDb(tmp, {
+    memory_limit: process.env.CCASS_MEMORY_LIMIT ?? "3GB",
+    temp_directory: spill,
+    preserve_insertion_order: "false",
+  });
+  try {
+    for (const t of SOURCE_TABLES) await db.conn.run(`CREATE TEMP VIEW src_${t} AS ${tableSql(ds.tables[t], t)}`);
+    await db.conn.run(`CREATE TEMP VIEW src_dim AS ${dimSql(ds)}`);
+    const statements = readFileSync(SQL_FILE, "utf8")
+      .split(/^-- ;$/m)
+      .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
+    const run = async (stmt: string) => {
+      const t0 = performance.now();
+      await db.conn.run(stmt);
+      log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s ${/CREATE (?:TEMP )?(?:TABLE|VIEW) (\w+)|^\s*(\w+ \w+)/m.exec(stmt.replace(/^--.*$/gm, "").trim())?.slice(1).find(Boolean)}`);
+    };
+    // Everything up to `movers`; then the transfer pairing (JavaScript) runs while DuckDB works
+    // through the remaining statements, which do not need it.
+    const moversAt = statements.findIndex((stmt) => /CREATE TABLE movers AS/.test(stmt));
+    for (const stmt of statements.slice(0, moversAt + 1)) await run(stmt);
+    const t0 = performance.now();
+    const movers = await fetchMovers(db);
+    const rest = (async () => {
+      for (const stmt of statements.slice(moversAt + 1)) await run(stmt);
+    })();
+    let pairs: string[];
+    try {
+      pairs = await pairMovers(movers);
+    } finally {
+      await rest; // never leave a statement running on the connection
+    }
+    await insertPairs(db, pairs, spill);
+    log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s pairs (overlapping the statements after movers)`);
+    await db.conn.run("CHECKPOINT");
+  } catch (err) {
+    db.close();
+    await rm(tmp, { force: true });
+    await rm(`${tmp}.wal`, { force: true });
+    throw err;
+  }
+  db.close();
+  await rename(tmp, file);
+}
+
+/**
+ * Transfer pairing per stock-day, skipping corporate-action days (and each stock's first day, which
+ * has no changes) and days that move on one side only. Movers travel as one text block and pairs go
+ * back as a CSV file: converting hundreds of thousands of values one by one through the client API
+ * costs far more.
+ */
+async function fetchMovers(db: Db): Promise<string[]> {
+  const text = await scalar<string | null>(
+    db.conn,
+    `WITH both_sides AS (
+       SELECT stock_code, seq FROM movers WHERE ca_kind IS NULL GROUP BY ALL HAVING min(change) < 0 AND max(change) > 0
+     )
+     SELECT string_agg(concat_ws(',', stock_code, strftime(date, '%Y-%m-%d'), seq, issued_adj, pkey, change), chr(10)
+       ORDER BY stock_code, seq, pkey)
+     FROM movers SEMI JOIN both_sides USING (stock_code, seq) WHERE ca_kind IS NULL`,
+  );
+  return text ? text.split("\n") : [];
+}
+
+/** CSV lines of the pairs table. Yields to the event loop now and then so DuckDB work can continue. */
+async function pairMovers(lines: string[]): Promise<string[]> {
+  const out: string[] = [];
+  let group = 0;
+  let sinceYield = 0;
+  for (let i = 0; i < lines.length; ) {
+    const [code, date, seq, issued] = lines[i]!.split(",", 4) as [string, string, string, string];
+    const dayKey = `${code},${date},`;
+    const day: Mover[] = [];
+    let j = i;
+    for (; j < lines.length && lines[j]!.startsWith(dayKey); j++) {
+      const f = lines[j]!.split(",");
+      day.push({ key: f[4]!, change: Number(f[5]) });
+    }
+    let used = 0;
+    for (const p of pairDay(day)) {
+      out.push(`${code},${date},${seq},${group + p.set},${p.seller},${p.buyer},${p.shares},${(p.shares * 100) / Number(issued)},${p.match},${p.confidence}\n`);
+      used = Math.max(used, p.set + 1);
+    }
+    group += used;
+    sinceYield += j - i;
+    i = j;
+    if (sinceYield > 20_000) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  return out;
+}
+
+async function insertPairs(db: Db, lines: string[], scratch: string) {
+  await db.conn.run(`CREATE TABLE pairs (stock_code VARCHAR, date DATE, seq INTEGER, set_id INTEGER, seller VARCHAR, buyer VARCHAR,
+    shares BIGINT, pct_of_issued DOUBLE, match VARCHAR, confidence DOUBLE)`);
+  if (lines.length === 0) return;
+  const file = path.join(scratch, `pairs-${process.pid}.csv`);
+  await writeFile(file, lines.join(""));
+  try {
+    await db.conn.run(`INSERT INTO pairs SELECT * FROM read_csv(${sqlString(file)}, header = false, quote = '', escape = '', columns = {
+      'stock_code': 'VARCHAR', 'date': 'DATE', 'seq': 'INTEGER', 'set_id': 'INTEGER', 'seller': 'VARCHAR', 'buyer': 'VARCHAR',
+      'shares': 'BIGINT', 'pct_of_issued': 'DOUBLE', 'match': 'VARCHAR', 'confidence': 'DOUBLE'}) ORDER BY stock_code, seq, set_id, buyer`);
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+/** An exclusive lock file (O_EXCL). A lock left by a dead process on this host is taken over. */
+async function withLock(lock: string, fn: () => Promise<void>, timeoutMs = 15 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fh = await open(lock, "wx");
+      await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname() }));
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if (await lockIsStale(lock)) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new CacheLockTimeoutError(`analytics cache lock still held after ${timeoutMs / 1000}s: ${lock}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    await fn();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+async function lockIsStale(lock: string): Promise<boolean> {
+  try {
+    const { pid, host } = JSON.parse(await readFile(lock, "utf8")) as { pid: number; host: string };
+    if (host !== hostname()) return false;
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    // ESRCH: no such process. A half-written lock file (JSON error) is fresh: its writer is alive.
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** Remove older caches of the same data folder (other folders' caches are left alone). */
+async function pruneOld(dir: string, keep: string, data: string) {
+  for (const f of await readdir(dir)) {
+    const m = /^([0-9a-f]{24})\.json$/.exec(f);
+    if (!m || m[1] === keep) continue;
+    try {
+      const info = JSON.parse(await readFile(path.join(dir, f), "utf8")) as { data?: string };
+      if (info.data !== data) continue;
+    } catch {
+      continue;
+    }
+    await rm(path.join(dir, `${m[1]}.duckdb`), { force: true });
+    await rm(path.join(dir, f), { force: true });
+  }
+}
+

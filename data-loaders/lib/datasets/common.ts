@@ -1,0 +1,24 @@
+// Small pieces shared by the dataset modules.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Analytics } from "../cache.ts";
+import { scalar } from "../duck.ts";
+
+export const SCHEMA_VERSION = 1;
+
+export async function hasData(a: Analytics): Promise<boolean> {
+  return Number(await scalar(a.db.conn, "SELECT count(*) FROM summ")) > 0;
+}
+
+export async function latestDate(a: Analytics): Promise<string | null> {
+  return scalar<string | null>(a.db.conn, "SELECT max(date) FROM dates");
+}
+
+/** Synthetic when the replica's ground truth sits beside the data, or a stock name says so. */
+export async function isSynthetic(a: Analytics): Promise<boolean> {
+  if (existsSync(path.join(a.data, "_truth"))) return true;
+  return Boolean(await scalar(a.db.conn, "SELECT count(*) > 0 FROM stock_names WHERE stock_name ILIKE '%SYNTHETIC%'"));
+}
+
+/** Percent figures are published with 4 decimals. */
+export const pct = (expr: string) => `round(${expr}, 4)`;

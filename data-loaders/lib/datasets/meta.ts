@@ -1,0 +1,28 @@
+// meta.json: latest date, every stored date, counts, the synthetic flag.
+import type { Analytics } from "../cache.ts";
+import { rows } from "../duck.ts";
+import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./common.ts";
+
+const COUNTS_SQL = `
+SELECT
+  (SELECT count(*) FROM dates) AS dates,
+  (SELECT count(*) FROM stock_last) AS stocks,
+  (SELECT count(*) FROM stock_last WHERE last_date = (SELECT max(date) FROM dates)) AS stocks_latest,
+  (SELECT count(*) FROM pstats) AS participants,
+  (SELECT coalesce(sum(listed_count), 0) FROM summ) AS holdings_rows,
+  (SELECT count(*) FROM pairs) AS transfer_pairs,
+  (SELECT count(*) FROM summ WHERE ca_kind IS NOT NULL) AS corporate_actions`;
+
+export async function meta(a: Analytics) {
+  const dates = (await rows<{ date: string }>(a.db.conn, "SELECT date FROM dates ORDER BY date")).map((r) => r.date);
+  const [counts] = await rows(a.db.conn, COUNTS_SQL);
+  return {
+    schema_version: SCHEMA_VERSION,
+    has_data: await hasData(a),
+    synthetic: await isSynthetic(a),
+    latest_date: await latestDate(a),
+    first_date: dates[0] ?? null,
+    dates,
+    counts,
+  };
+}

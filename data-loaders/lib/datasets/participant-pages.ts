@@ -1,0 +1,112 @@
+// The per-participant JSON of the static API (docs/DATASETS.md "participants/<file>.json"):
+// portfolio on the latest date, biggest moves, transfers on either side. As for stock pages,
+// DuckDB writes each part as JSON text (one query per part for every participant) and JS splices.
+import type { Analytics } from "../cache.ts";
+import { rows } from "../duck.ts";
+import { participantFile, participantKind } from "../ids.ts";
+import { columnar } from "./columnar-sql.ts";
+import { pct } from "./common.ts";
+
+const PORTFOLIO = columnar(
+  [
+    ["stock_code", "l.stock_code"],
+    ["name", "n.stock_name"],
+    ["shares", "l.shares"],
+    ["pct", pct("l.pct")],
+    ["chg_1d", "l.chg_1d"],
+    ["chg_5d", "l.chg_5d"],
+    ["chg_20d", "l.chg_20d"],
+    ["chg_1d_pp", pct("l.chg_1d * 100.0 / l.issued_adj")],
+    ["chg_5d_pp", pct("l.chg_5d * 100.0 / l.issued_adj")],
+    ["chg_20d_pp", pct("l.chg_20d * 100.0 / l.issued_adj")],
+  ],
+  "l.pct DESC, l.stock_code",
+);
+const MOVES_ORDER = "abs(change_pct) DESC, date DESC, stock_code";
+const MOVES = columnar(
+  [
+    ["date", "strftime(date, '%Y-%m-%d')"],
+    ["stock_code", "stock_code"],
+    ["change", "change"],
+    ["change_pp", pct("change_pct")],
+    ["shares_after", "shares"],
+  ],
+  MOVES_ORDER,
+);
+const TRANSFERS = columnar(
+  [
+    ["date", "strftime(date, '%Y-%m-%d')"],
+    ["stock_code", "stock_code"],
+    ["side", "side"],
+    ["counterparty", "counterparty"],
+    ["shares", "shares"],
+    ["pct_of_issued", pct("pct_of_issued")],
+    ["confidence", "confidence"],
+  ],
+  "date DESC, pct_of_issued DESC, stock_code, counterparty",
+);
+
+const PARTS = {
+  portfolio: `
+    WITH g AS (
+      SELECT l.pkey, ${PORTFOLIO.agg} FROM latest l JOIN stock_names n USING (stock_code)
+      WHERE l.date = (SELECT max(date) FROM dates) GROUP BY l.pkey
+    )
+    SELECT pkey, ${PORTFOLIO.json} AS j FROM g`,
+  moves: `
+    WITH m AS (SELECT * FROM movers QUALIFY row_number() OVER (PARTITION BY pkey ORDER BY ${MOVES_ORDER}) <= 50),
+      g AS (SELECT pkey, ${MOVES.agg} FROM m GROUP BY pkey)
+    SELECT pkey, ${MOVES.json} AS j FROM g`,
+  transfers: `
+    WITH t AS (
+      SELECT seller AS pkey, date, stock_code, 'sell' AS side, buyer AS counterparty, shares, pct_of_issued, confidence FROM pairs
+      UNION ALL
+      SELECT buyer, date, stock_code, 'buy', seller, shares, pct_of_issued, confidence FROM pairs
+    ), g AS (SELECT pkey, ${TRANSFERS.agg} FROM t GROUP BY pkey)
+    SELECT pkey, ${TRANSFERS.json} AS j FROM g`,
+  names: `
+    WITH t AS (SELECT seller AS pkey, buyer AS other FROM pairs UNION SELECT buyer, seller FROM pairs)
+    SELECT t.pkey, to_json(map_from_entries(list({k: t.other, v: n.name} ORDER BY t.other)))::VARCHAR AS j
+    FROM t JOIN pnames n ON n.pkey = t.other WHERE n.name IS NOT NULL GROUP BY t.pkey`,
+} as const;
+
+const EMPTY: Record<keyof typeof PARTS, string> = {
+  portfolio:
+    '{"stock_code":[],"name":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
+  moves: '{"date":[],"stock_code":[],"change":[],"change_pp":[],"shares_after":[]}',
+  transfers: '{"date":[],"stock_code":[],"side":[],"counterparty":[],"shares":[],"pct_of_issued":[],"confidence":[]}',
+  names: "{}",
+};
+
+export async function* participantPages(a: Analytics): AsyncGenerator<{ file: string; text: string }> {
+  const latest = (await rows<{ d: string | null }>(a.db.conn, "SELECT strftime(max(date), '%Y-%m-%d') AS d FROM dates"))[0]?.d ?? null;
+  const people = await rows<{ pkey: string; id: string | null; name: string | null; address: string | null; first_seen: string | null; last_seen: string | null }>(
+    a.db.conn,
+    `SELECT p.pkey, n.participant_id AS id, n.name, n.address, strftime(n.first_seen, '%Y-%m-%d') AS first_seen,
+       strftime(n.last_seen, '%Y-%m-%d') AS last_seen
+     FROM pstats p LEFT JOIN pnames n USING (pkey) ORDER BY p.pkey`,
+  );
+  const parts = {} as Record<keyof typeof PARTS, Map<string, string>>;
+  for (const [name, sql] of Object.entries(PARTS) as [keyof typeof PARTS, string][]) {
+    const reader = await a.db.conn.runAndReadAll(sql);
+    parts[name] = new Map(reader.getRowsJS().map((r) => [r[0] as string, r[1] as string]));
+  }
+  for (const p of people) {
+    const head = JSON.stringify({
+      schema_version: 1,
+      key: p.pkey,
+      id: p.id,
+      name: p.name,
+      address: p.address,
+      kind: participantKind(p.pkey),
+      first_seen: p.first_seen,
+      last_seen: p.last_seen,
+      latest_date: latest,
+    });
+    const part = (n: keyof typeof PARTS) => parts[n].get(p.pkey) ?? EMPTY[n];
+    yield {
+      file: participantFile(p.pkey),
+      text: `${head.slice(0, -1)},"portfolio":${part("portfolio")},"moves":${part("moves")},"transfers":${part("transfers")},"names":${part("names")}}`,
+    };
+  }
+}

@@ -1,0 +1,204 @@
+// The per-stock JSON of the static API (docs/DATASETS.md "stocks/<code>.json"). DuckDB builds
+// each part of each page as JSON text and JS only splices the parts (and expands the trend
+// series from their change points): converting millions of values to JS values one by one through
+// the client API would cost far more. Stocks go in batches, so memory stays bounded.
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Analytics } from "../cache.ts";
+import { rows } from "../duck.ts";
+import { stockKind } from "../ids.ts";
+import { columnar } from "./columnar-sql.ts";
+import { pct } from "./common.ts";
+
+const inBatch = (codes: string[], col = "stock_code") => `${col} IN (${codes.map((c) => `'${c}'`).join(", ")})`;
+
+const SERIES = columnar(
+  [
+    ["date", "strftime(s.date, '%Y-%m-%d')"],
+    ["issued_shares", "s.issued_shares"],
+    ["issued_adj", "s.issued_adj"],
+    ["ccass_shares", "s.total_shares"],
+    ["ccass_pct", pct("c.ccass_pct")],
+    ["participants", "s.total_count"],
+    ["intermediaries_shares", "s.intermediaries_shares"],
+    ["consenting_shares", "s.consenting_shares"],
+    ["nonconsenting_shares", "s.nonconsenting_shares"],
+    ["top1_pct", pct("c.top1_pct")],
+    ["top5_pct", pct("c.top5_pct")],
+    ["top10_pct", pct("c.top10_pct")],
+    ["attention_pct", pct("t.attention_pct")],
+    ["sb_shares", "sb.shares"],
+    ["sb_pct", pct("sb.pct")],
+    ["clearing_shares", "c.clearing_shares"],
+    ["clearing_pct", pct("c.clearing_pct")],
+  ],
+  "s.seq",
+);
+const col = (k: string) => `list_transform(r, x -> x.${k})`;
+
+const HOLDINGS = columnar(
+  [
+    ["key", "l.pkey"],
+    ["id", "n.participant_id"],
+    ["name", "n.name"],
+    ["shares", "l.shares"],
+    ["pct", pct("l.pct")],
+    ["chg_1d", "l.chg_1d"],
+    ["chg_5d", "l.chg_5d"],
+    ["chg_20d", "l.chg_20d"],
+    ["chg_1d_pp", pct("l.chg_1d * 100.0 / l.issued_adj")],
+    ["chg_5d_pp", pct("l.chg_5d * 100.0 / l.issued_adj")],
+    ["chg_20d_pp", pct("l.chg_20d * 100.0 / l.issued_adj")],
+  ],
+  "l.rank",
+);
+
+const TRANSFERS = columnar(
+  [
+    ["date", "strftime(date, '%Y-%m-%d')"],
+    ["seller_id", "seller"],
+    ["buyer_id", "buyer"],
+    ["shares", "shares"],
+    ["pct_of_issued", pct("pct_of_issued")],
+    ["match", "match"],
+    ["group", "set_id"],
+    ["confidence", "confidence"],
+  ],
+  "date DESC, pct_of_issued DESC, set_id, buyer",
+);
+
+/** Each query returns (stock_code, j) with j the JSON text of one part of the page. */
+const PARTS = {
+  series: (w: string) => `
+    WITH g AS (
+      SELECT s.stock_code, ${SERIES.agg}, any_value(${pct("b.p25")}) AS p25, any_value(${pct("b.p75")}) AS p75, any_value(${pct("b.p95")}) AS p95
+      FROM summ s JOIN conc c USING (stock_code, seq) JOIN attn t USING (stock_code, seq)
+      LEFT JOIN south sb USING (stock_code, seq) LEFT JOIN bands b ON b.stock_code = s.stock_code
+      WHERE s.${w} GROUP BY s.stock_code
+    )
+    SELECT stock_code, to_json({
+      dates: ${col("date")},
+      summary: {issued_shares: ${col("issued_shares")}, issued_adj: ${col("issued_adj")}, ccass_shares: ${col("ccass_shares")},
+        ccass_pct: ${col("ccass_pct")}, participants: ${col("participants")}, intermediaries_shares: ${col("intermediaries_shares")},
+        consenting_shares: ${col("consenting_shares")}, nonconsenting_shares: ${col("nonconsenting_shares")}},
+      concentration: {top1_pct: ${col("top1_pct")}, top5_pct: ${col("top5_pct")}, top10_pct: ${col("top10_pct")}},
+      attention: {attention_pct: ${col("attention_pct")}, p25: p25, p75: p75, p95: p95},
+      southbound: {shares: ${col("sb_shares")}, pct: ${col("sb_pct")}, clearing_shares: ${col("clearing_shares")}, clearing_pct: ${col("clearing_pct")}}
+    })::VARCHAR AS j FROM g`,
+  corporate_actions: (w: string) => `
+    SELECT stock_code, to_json(list({date: strftime(date, '%Y-%m-%d'), kind: ca_kind, ratio: round(ca_ratio, 6),
+      issued_before: issued_prev, issued_after: issued_shares} ORDER BY seq))::VARCHAR AS j
+    FROM summ WHERE ca_kind IS NOT NULL AND ${w} GROUP BY stock_code`,
+  holdings: (w: string) => `
+    WITH g AS (SELECT l.stock_code, ${HOLDINGS.agg} FROM latest l LEFT JOIN pnames n USING (pkey) WHERE l.${w} GROUP BY l.stock_code)
+    SELECT stock_code, ${HOLDINGS.json} AS j FROM g`,
+  transfers: (w: string) => `
+    WITH g AS (SELECT stock_code, ${TRANSFERS.agg} FROM pairs WHERE ${w} GROUP BY stock_code)
+    SELECT stock_code, ${TRANSFERS.json} AS j FROM g`,
+  names: (w: string) => `
+    WITH k AS (
+      SELECT stock_code, pkey FROM series_keys WHERE ${w}
+      UNION SELECT stock_code, pkey FROM latest WHERE ${w}
+      UNION SELECT stock_code, seller FROM pairs WHERE ${w}
+      UNION SELECT stock_code, buyer FROM pairs WHERE ${w}
+    )
+    SELECT k.stock_code, to_json(map_from_entries(list({k: k.pkey, v: n.name} ORDER BY k.pkey)))::VARCHAR AS j
+    FROM k JOIN pnames n USING (pkey) WHERE n.name IS NOT NULL GROUP BY k.stock_code`,
+} as const;
+
+const EMPTY: Record<keyof typeof PARTS, string> = {
+  series: "", // every stock has a summary: never empty
+  corporate_actions: "[]",
+  holdings:
+    '{"key":[],"id":[],"name":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
+  transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[]}',
+  names: "{}",
+};
+
+async function textPairs(conn: DuckDBConnection, sql: string): Promise<Map<string, string>> {
+  const reader = await conn.runAndReadAll(sql);
+  return new Map(reader.getRowsJS().map((r) => [r[0] as string, r[1] as string]));
+}
+
+/**
+ * The trends part: series keys in order, each expanded from its change points ("seq:shares" text
+ * from DuckDB) to a dense array over the stock's dates (a step function, 0 before the first).
+ */
+async function trendsParts(conn: DuckDBConnection, w: string, days: Map<string, number>): Promise<Map<string, string>> {
+  const reader = await conn.runAndReadAll(`
+    WITH p AS (
+      SELECT stock_code, pkey, string_agg(seq || ':' || shares, ',' ORDER BY seq) AS pts FROM series_pts WHERE ${w} GROUP BY stock_code, pkey
+    )
+    SELECT k.stock_code, k.pkey, k.latest_rank, n.name, p.pts
+    FROM series_keys k LEFT JOIN p USING (stock_code, pkey) LEFT JOIN pnames n USING (pkey) WHERE k.${w} ORDER BY k.stock_code, k.ord`);
+  const t0 = performance.now();
+  const out = new Map<string, { defaults: string[]; series: string[] }>();
+  for (const [code, key, rank, name, pts] of reader.getRowsJS() as [string, string, bigint | number | null, string | null, string | null][]) {
+    const n = days.get(code) ?? 0;
+    const dense = new Array<number>(n).fill(0);
+    const points = pts ? pts.split(",") : [];
+    for (let i = 0; i < points.length; i++) {
+      const [seq, shares] = points[i]!.split(":");
+      const to = i + 1 < points.length ? Number(points[i + 1]!.split(":", 1)[0]) : n;
+      dense.fill(Number(shares), Number(seq), to);
+    }
+    const entry = out.get(code) ?? { defaults: [], series: [] };
+    if (rank !== null && Number(rank) <= 10) entry.defaults.push(key);
+    const id = /^[A-Z]\d{5}$/.test(key) ? key : null;
+    entry.series.push(`{"key":${JSON.stringify(key)},"id":${JSON.stringify(id)},"name":${JSON.stringify(name)},"shares":[${dense.join(",")}]}`);
+    out.set(code, entry);
+  }
+  if (process.env.CCASS_PROFILE) console.error(`  trends JS ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+  return new Map([...out].map(([code, e]) => [code, `{"default_keys":${JSON.stringify(e.defaults)},"series":[${e.series.join(",")}]}`]));
+}
+
+export interface StockPage {
+  code: string;
+  /** The page as JSON text. */
+  text: string;
+}
+
+export async function* stockPages(
+  a: Analytics,
+  synthetic: boolean,
+  options: { only?: string[]; batchSize?: number } = {},
+): AsyncGenerator<StockPage> {
+  const batchSize = options.batchSize ?? 700;
+  const all = (
+    await rows<{ stock_code: string; stock_name: string | null; last_date: string; days: number }>(
+      a.db.conn,
+      `SELECT l.stock_code, n.stock_name, strftime(l.last_date, '%Y-%m-%d') AS last_date, l.last_seq + 1 AS days
+       FROM stock_last l JOIN stock_names n USING (stock_code) ORDER BY stock_code`,
+    )
+  ).filter((s) => /^\d{5}$/.test(s.stock_code) && (!options.only || options.only.includes(s.stock_code))); // codes become file names: never trusted
+  for (let b = 0; b < all.length; b += batchSize) {
+    const batch = all.slice(b, b + batchSize);
+    const w = inBatch(batch.map((s) => s.stock_code));
+    const parts = {} as Record<keyof typeof PARTS, Map<string, string>>;
+    const profile = process.env.CCASS_PROFILE ? (label: string, t0: number) => console.error(`  ${label} ${((performance.now() - t0) / 1000).toFixed(2)} s`) : null;
+    for (const [name, sql] of Object.entries(PARTS) as [keyof typeof PARTS, (w: string) => string][]) {
+      const t0 = performance.now();
+      parts[name] = await textPairs(a.db.conn, sql(w));
+      profile?.(name, t0);
+    }
+    const t0 = performance.now();
+    const trends = await trendsParts(a.db.conn, w, new Map(batch.map((s) => [s.stock_code, s.days])));
+    profile?.("trends", t0);
+    for (const s of batch) {
+      const code = s.stock_code;
+      const part = (name: keyof typeof PARTS) => parts[name].get(code) ?? EMPTY[name];
+      const head = JSON.stringify({
+        schema_version: 1,
+        stock_code: code,
+        name: s.stock_name,
+        kind: stockKind(code, s.stock_name),
+        synthetic,
+        latest_date: s.last_date,
+      });
+      const text =
+        `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +
+        `"trends":${trends.get(code) ?? '{"default_keys":[],"series":[]}'},"holdings":${part("holdings")},` +
+        `"transfers":${part("transfers")},"names":${part("names")}}`;
+      yield { code, text };
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// trends: one stock's participant series (split-adjusted shares, day-over-day change, % of
+// issued). The static API carries it for every stock (stocks/<code>.json "trends"); run alone,
+// the loader prints it for CCASS_STOCK (default: the stock with the most holders on the last day).
+import { assertStockCode } from "../../../src/lib/validate.ts";
+import type { Analytics } from "../cache.ts";
+import { scalar } from "../duck.ts";
+import { hasData, isSynthetic, SCHEMA_VERSION } from "./common.ts";
+import { stockPages } from "./stock-pages.ts";
+
+interface Series {
+  key: string;
+  id: string | null;
+  name: string | null;
+  shares: number[];
+}
+
+export async function trends(a: Analytics, code: string | null = process.env.CCASS_STOCK ?? null) {
+  const stock =
+    code !== null
+      ? assertStockCode(code)
+      : await scalar<string | null>(
+          a.db.conn,
+          "SELECT l.stock_code FROM stock_last l JOIN summ s ON s.stock_code = l.stock_code AND s.seq = l.last_seq ORDER BY s.listed_count DESC, l.stock_code LIMIT 1",
+        );
+  const empty = { schema_version: SCHEMA_VERSION, has_data: false, stock_code: stock, dates: [], issued_adj: [], default_keys: [], series: [] };
+  if (!stock || !(await hasData(a))) return empty;
+  for await (const page of stockPages(a, await isSynthetic(a), { only: [stock] })) {
+    const j = JSON.parse(page.text) as { dates: string[]; summary: { issued_adj: number[] }; trends: { default_keys: string[]; series: Series[] } };
+    const issued = j.summary.issued_adj;
+    return {
+      schema_version: SCHEMA_VERSION,
+      has_data: true,
+      stock_code: stock,
+      dates: j.dates,
+      issued_adj: issued,
+      default_keys: j.trends.default_keys,
+      series: j.trends.series.map((s) => ({
+        ...s,
+        change: s.shares.map((v, i) => (i === 0 ? null : v - s.shares[i - 1]!)),
+        pct: s.shares.map((v, i) => Math.round(((v * 100) / issued[i]!) * 10000) / 10000),
+      })),
+    };
+  }
+  return empty;
+}

@@ -1,0 +1,111 @@
+// The dataset as the loaders see it: which Parquet files make up each table, SQL that reads them
+// (daily `date=` folders override the same date inside a compacted `month=` file, as
+// ARCHITECTURE.md says), and a fingerprint of every file (path, size, mtime) that keys the cache.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { sqlString } from "../../src/ingest/sql.ts";
+import { isIsoDate } from "../../src/lib/validate.ts";
+
+export const SOURCE_TABLES = ["holdings", "summary", "stocks", "participants", "southbound"] as const;
+export type SourceTable = (typeof SOURCE_TABLES)[number];
+
+interface FileInfo {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface TableFiles {
+  /** `date=YYYY-MM-DD` partitions, by date. */
+  daily: (FileInfo & { date: string })[];
+  /** `month=YYYY-MM` partitions (compacted). */
+  monthly: FileInfo[];
+}
+
+export interface DatasetFiles {
+  root: string;
+  tables: Record<SourceTable, TableFiles>;
+  dim: FileInfo | null;
+}
+
+/** Column lists of empty stand-ins, so every query runs the same with no data at all. */
+const EMPTY: Record<SourceTable, string> = {
+  holdings: "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::BIGINT AS shares",
+  summary:
+    "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS stock_name, NULL::BIGINT AS issued_shares, " +
+    "NULL::BIGINT AS intermediaries_shares, NULL::INTEGER AS intermediaries_count, NULL::BIGINT AS consenting_shares, " +
+    "NULL::INTEGER AS consenting_count, NULL::BIGINT AS nonconsenting_shares, NULL::INTEGER AS nonconsenting_count, " +
+    "NULL::BIGINT AS total_shares, NULL::INTEGER AS total_count",
+  stocks: "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS stock_name",
+  participants:
+    "NULL::DATE AS date, NULL::VARCHAR AS participant_key, NULL::VARCHAR AS participant_id, NULL::VARCHAR AS name, NULL::VARCHAR AS address",
+  southbound:
+    "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS stock_name, NULL::BIGINT AS shares, NULL::DOUBLE AS reported_pct",
+};
+const EMPTY_DIM =
+  "NULL::VARCHAR AS participant_key, NULL::VARCHAR AS participant_id, NULL::VARCHAR AS name, NULL::VARCHAR AS address, " +
+  "NULL::DATE AS first_seen, NULL::DATE AS last_seen";
+
+async function fileInfo(p: string): Promise<FileInfo | null> {
+  try {
+    const s = await stat(p);
+    return s.isFile() ? { path: p, size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : null;
+  } catch {
+    return null;
+  }
+}
+
+async function listTable(root: string, table: SourceTable): Promise<TableFiles> {
+  const dir = path.join(root, table);
+  const out: TableFiles = { daily: [], monthly: [] };
+  if (!existsSync(dir)) return out;
+  for (const part of (await readdir(dir)).sort()) {
+    const daily = /^date=(.+)$/.exec(part);
+    const monthly = /^month=\d{4}-\d{2}$/.test(part);
+    if (!daily && !monthly) continue; // temp folders, stray files: not part of the dataset
+    if (daily && !isIsoDate(daily[1])) continue;
+    for (const f of (await readdir(path.join(dir, part))).sort()) {
+      if (!f.endsWith(".parquet") || f.startsWith(".")) continue;
+      const info = await fileInfo(path.join(dir, part, f));
+      if (!info) continue;
+      if (daily) out.daily.push({ ...info, date: daily[1]! });
+      else out.monthly.push(info);
+    }
+  }
+  return out;
+}
+
+export async function listDataset(root: string): Promise<DatasetFiles> {
+  const tables = {} as Record<SourceTable, TableFiles>;
+  for (const t of SOURCE_TABLES) tables[t] = await listTable(root, t);
+  return { root, tables, dim: await fileInfo(path.join(root, "participants_dim.parquet")) };
+}
+
+/** A SELECT over one table's files; a `date=` folder wins over its date's rows in a month file. */
+export function tableSql(files: TableFiles, table: SourceTable): string {
+  const read = (paths: string[]) => `read_parquet([${paths.map(sqlString).join(", ")}], hive_partitioning = false)`;
+  const parts: string[] = [];
+  if (files.daily.length > 0) parts.push(`SELECT * FROM ${read(files.daily.map((f) => f.path))}`);
+  if (files.monthly.length > 0) {
+    const dates = [...new Set(files.daily.map((f) => f.date))];
+    const overridden = dates.length > 0 ? ` WHERE date NOT IN (${dates.map((d) => `DATE '${d}'`).join(", ")})` : "";
+    parts.push(`SELECT * FROM ${read(files.monthly.map((f) => f.path))}${overridden}`);
+  }
+  if (parts.length === 0) return `SELECT ${EMPTY[table]} WHERE false`;
+  return parts.join(" UNION ALL BY NAME ");
+}
+
+export function dimSql(ds: DatasetFiles): string {
+  return ds.dim ? `SELECT * FROM read_parquet(${sqlString(ds.dim.path)})` : `SELECT ${EMPTY_DIM} WHERE false`;
+}
+
+/** Changes whenever any file is added, removed, rewritten or touched. */
+export function fingerprint(ds: DatasetFiles, version: string): string {
+  const h = createHash("sha256");
+  h.update(`${version}\n${path.resolve(ds.root)}\n`);
+  const all = [...SOURCE_TABLES.flatMap((t) => [...ds.tables[t].daily, ...ds.tables[t].monthly]), ...(ds.dim ? [ds.dim] : [])];
+  for (const f of all) h.update(`${path.relative(ds.root, f.path)}\t${f.size}\t${f.mtimeMs}\n`);
+  return h.digest("hex").slice(0, 24);
+}

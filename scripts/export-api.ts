@@ -1,0 +1,36 @@
+// Writes the static API and the downloads (docs/DATASETS.md "Static API"):
+//   npx tsx scripts/export-api.ts [--out DIR] [--data DIR]
+import path from "node:path";
+import { Command } from "commander";
+import { openAnalytics } from "../data-loaders/lib/cache.ts";
+import { dataDir, REPO_ROOT } from "../data-loaders/lib/env.ts";
+import { exportApi } from "../data-loaders/lib/export.ts";
+
+const program = new Command()
+  .name("export-api")
+  .description("Write the static JSON API and the Parquet/CSV downloads from the dataset")
+  .option("--out <dir>", "folder of the API tree (replaced atomically)", path.join(REPO_ROOT, "src", "pages", "api", "v1"))
+  .option("--data <dir>", "Parquet dataset (default: $CCASS_DATA or data/parquet)")
+  .option("--quiet", "print only the final summary")
+  .parse();
+
+const opts = program.opts<{ out: string; data?: string; quiet?: boolean }>();
+const log = (s: string) => {
+  if (!opts.quiet) console.error(s);
+};
+try {
+  const a = await openAnalytics(opts.data ? path.resolve(opts.data) : dataDir(), { log: (s) => log(`cache ${s}`) });
+  try {
+    const stats = await exportApi(a, opts.out, log);
+    console.log(
+      `export-api: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB in ${stats.out} ` +
+        `(${stats.stockFiles} stocks, ${stats.participantFiles} participants; largest stock ${stats.largestStock?.code ?? "-"} ` +
+        `${((stats.largestStock?.bytes ?? 0) / 1024).toFixed(0)} KB; cache ${a.buildSeconds.toFixed(1)} s, export ${stats.seconds.toFixed(1)} s)`,
+    );
+  } finally {
+    a.db.close();
+  }
+} catch (err) {
+  console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
+  process.exitCode = 1;
+}

@@ -1,0 +1,222 @@
+// Loaders as Framework runs them (separate processes), with no data, and the static API export:
+// index completeness, URL-safe participant files, formula-safe CSV, atomic replacement, the cache.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openAnalytics } from "../data-loaders/lib/cache.ts";
+import { exportApi } from "../data-loaders/lib/export.ts";
+import { openDb, rows } from "../data-loaders/lib/duck.ts";
+import { sqlString } from "../src/ingest/sql.ts";
+import { DAYS, writeFixture } from "./analytics-fixture.ts";
+
+const REPO = path.resolve(import.meta.dirname, "..");
+const LOADERS = ["meta", "stocks", "participants", "attention", "transfers", "concentration", "southbound", "health", "trends"];
+
+let root: string;
+let scratch: string;
+
+beforeAll(async () => {
+  root = await writeFixture();
+  scratch = await mkdtemp(path.join(tmpdir(), "ccass-export-"));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+  await rm(scratch, { recursive: true, force: true });
+});
+
+function runLoader(name: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "data-loaders", `${name}.ts`)], {
+      env: { ...process.env, ...env },
+      cwd: REPO,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function walk(dir: string, rel = ""): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await walk(dir, r)));
+    else out.push(r);
+  }
+  return out.sort();
+}
+
+describe("loaders with no data", () => {
+  it("every loader, run alone as a process, succeeds on a missing folder with an empty, flagged result", async () => {
+    const env = { CCASS_DATA: path.join(scratch, "does-not-exist"), CCASS_CACHE: path.join(scratch, "cache-empty") };
+    // two at a time: as Framework does, several loaders share one cache build under its lock
+    for (let i = 0; i < LOADERS.length; i += 2) {
+      const batch = LOADERS.slice(i, i + 2);
+      const results = await Promise.all(batch.map((n) => runLoader(n, env)));
+      results.forEach((r, k) => {
+        expect(r.code, `${batch[k]}: ${r.stderr}`).toBe(0);
+        const j = JSON.parse(r.stdout) as { schema_version: number; has_data: boolean };
+        expect(j.schema_version).toBe(1);
+        expect(j.has_data).toBe(false);
+      });
+    }
+    // one cache file for the empty dataset, no lock left behind
+    const files = await readdir(env.CCASS_CACHE);
+    expect(files.filter((f) => f.endsWith(".duckdb"))).toHaveLength(1);
+    expect(files.filter((f) => f.endsWith(".lock"))).toHaveLength(0);
+  });
+
+  it("an empty data folder exports a well-formed tree with a grey badge", async () => {
+    const empty = path.join(scratch, "empty-data");
+    await (await import("node:fs/promises")).mkdir(empty, { recursive: true });
+    const a = await openAnalytics(empty, { cache: path.join(scratch, "cache-empty2") });
+    try {
+      const out = path.join(scratch, "api-empty");
+      await exportApi(a, out);
+      const badge = JSON.parse(await readFile(path.join(out, "badge.json"), "utf8"));
+      expect(badge).toEqual({ schemaVersion: 1, label: "data", message: "no data", color: "lightgrey" });
+      const index = JSON.parse(await readFile(path.join(out, "index.json"), "utf8"));
+      expect(index.has_data).toBe(false);
+      expect(await readdir(path.join(out, "stocks"))).toEqual([]);
+    } finally {
+      a.db.close();
+    }
+  });
+
+  it("a bad stock code for the trends loader is a clear error with a non-zero exit and no output", async () => {
+    const r = await runLoader("trends", { CCASS_DATA: root, CCASS_CACHE: path.join(scratch, "cache-fx"), CCASS_STOCK: "../etc" });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("InvalidValueError");
+  });
+});
+
+describe("static API export", () => {
+  let out: string;
+  beforeAll(async () => {
+    out = path.join(scratch, "api");
+    const a = await openAnalytics(root, { cache: path.join(scratch, "cache-fx") });
+    try {
+      await exportApi(a, out);
+    } finally {
+      a.db.close();
+    }
+  });
+
+  it("index.json lists every other file of the tree with its size", async () => {
+    const index = JSON.parse(await readFile(path.join(out, "index.json"), "utf8")) as { schema_version: number; files: { path: string; bytes: number }[] };
+    expect(index.schema_version).toBe(1);
+    const files = (await walk(out)).filter((f) => f !== "index.json");
+    expect(index.files.map((f) => f.path)).toEqual(files);
+    for (const f of index.files) expect(f.bytes).toBe((await stat(path.join(out, f.path))).size);
+    for (const want of ["stocks/00001.json", "participants/C00001.json", "downloads/transfers.parquet", "downloads/holdings-latest.parquet", "health.json", "badge.json"])
+      expect(files).toContain(want);
+  });
+
+  it("investor participants get URL-safe file names that the participant index names", async () => {
+    const files = await readdir(path.join(out, "participants"));
+    for (const f of files) expect(f).toMatch(/^(?:[A-Z]\d{5}|ip-[0-9a-f]{12}(?:-\d+)?)\.json$/);
+    expect(files.filter((f) => f.startsWith("ip-"))).toHaveLength(2);
+    const csv = await readFile(path.join(out, "downloads", "participants.csv"), "utf8");
+    for (const f of files) expect(csv).toContain(f);
+    const page = JSON.parse(await readFile(path.join(out, "participants", files.find((f) => f.startsWith("ip-"))!), "utf8"));
+    expect(page.key).toMatch(/^ip:[0-9a-f]{12}$/);
+    expect(page.kind).toBe("investor");
+    // a participant page names its counterparties
+    const c1 = JSON.parse(await readFile(path.join(out, "participants", "C00001.json"), "utf8"));
+    expect(c1.transfers.counterparty).toEqual(["B00004", "B00002"]);
+    expect(c1.transfers.side).toEqual(["buy", "sell"]);
+    expect(c1.names).toEqual({ B00002: "GAMMA SECURITIES", B00004: "EPSILON BROKERS" });
+  });
+
+  it("stock pages align every series with their dates", async () => {
+    const j = JSON.parse(await readFile(path.join(out, "stocks", "00002.json"), "utf8"));
+    const n = j.dates.length;
+    expect(n).toBe(8);
+    for (const arr of [...Object.values(j.summary), ...Object.values(j.concentration), j.attention.attention_pct, ...Object.values(j.southbound)])
+      expect((arr as unknown[]).length).toBe(n);
+    for (const s of j.trends.series) expect(s.shares.length).toBe(n);
+    expect(j.corporate_actions).toEqual([{ date: j.dates[6], kind: "placing", ratio: 1.1, issued_before: 100_000_000, issued_after: 110_000_000 }]);
+    expect(j.holdings.key[0]).toBe("C00001");
+    expect(j.names.C00001).toBe("ALPHA CUSTODY");
+  });
+
+  it("trends-top10.parquet holds each top holder's change points, split-adjusted", async () => {
+    const db = await openDb(":memory:");
+    try {
+      const got = await rows(
+        db.conn,
+        `SELECT strftime(date, '%Y-%m-%d') AS date, shares_adj, change_adj FROM read_parquet(${sqlString(path.join(out, "downloads", "trends-top10.parquet"))})
+         WHERE stock_code = '00002' AND participant_key = 'C00001' ORDER BY date`,
+      );
+      // the fixture: 30 M held, 1 M sold on day 3, 10 M placed with it on day 6
+      expect(got).toEqual([
+        { date: DAYS[0], shares_adj: 30_000_000, change_adj: null },
+        { date: DAYS[3], shares_adj: 29_000_000, change_adj: -1_000_000 },
+        { date: DAYS[6], shares_adj: 39_000_000, change_adj: 10_000_000 },
+      ]);
+      // 00001 split 1→2 on day 4: its largest holder has one point, already on the new basis
+      const split = await rows(db.conn, `SELECT shares_adj FROM read_parquet(${sqlString(path.join(out, "downloads", "trends-top10.parquet"))})
+         WHERE stock_code = '00001' AND participant_key = 'C00001'`);
+      expect(split).toEqual([{ shares_adj: 800_000 }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("CSV cells that a spreadsheet would run as formulas are neutralised", async () => {
+    const csv = await readFile(path.join(out, "downloads", "participants.csv"), "utf8");
+    expect(csv).toContain(`"'=HYPERLINK(""http://x"")"`);
+    expect(csv).not.toMatch(/(^|,)=HYPERLINK/m);
+  });
+
+  it("an export that fails midway leaves the previous tree untouched and no temp folder", async () => {
+    const before = await readFile(path.join(out, "index.json"), "utf8");
+    const a = await openAnalytics(root, { cache: path.join(scratch, "cache-fx") });
+    // the connection dies under the export: its first query fails after the temp tree is started
+    a.db.close();
+    await expect(exportApi(a, out)).rejects.toThrow();
+    expect(await readFile(path.join(out, "index.json"), "utf8")).toBe(before);
+    expect((await readdir(scratch)).filter((f) => f.includes(".tmp"))).toEqual([]);
+  });
+
+  it("a corrupt Parquet file fails the cache build cleanly: an error naming the file, no cache, no lock", async () => {
+    const broken = path.join(scratch, "broken");
+    await cp(root, broken, { recursive: true });
+    const day = (await readdir(path.join(broken, "holdings")))[0]!;
+    await writeFile(path.join(broken, "holdings", day, "part-0.parquet"), "not parquet at all");
+    const before = await readFile(path.join(out, "index.json"), "utf8");
+    await expect(openAnalytics(broken, { cache: path.join(scratch, "cache-broken") })).rejects.toThrow(/part-0\.parquet/);
+    expect(await readFile(path.join(out, "index.json"), "utf8")).toBe(before);
+    const cacheFiles = existsSync(path.join(scratch, "cache-broken")) ? await readdir(path.join(scratch, "cache-broken")) : [];
+    expect(cacheFiles.filter((f) => f.endsWith(".duckdb") || f.endsWith(".tmp") || f.endsWith(".lock"))).toEqual([]);
+    expect((await readdir(scratch)).filter((f) => f.includes(".tmp"))).toEqual([]);
+  });
+});
+
+describe("the shared cache", () => {
+  it("is reused while the files are unchanged and rebuilt when one is touched", async () => {
+    const cache = path.join(scratch, "cache-reuse");
+    const copy = path.join(scratch, "reuse-data");
+    await cp(root, copy, { recursive: true });
+    const first = await openAnalytics(copy, { cache });
+    first.db.close();
+    const second = await openAnalytics(copy, { cache });
+    second.db.close();
+    expect(second.file).toBe(first.file);
+    expect(second.buildSeconds).toBe(0);
+    const day = (await readdir(path.join(copy, "summary")))[0]!;
+    const later = new Date(Date.now() + 60_000);
+    await utimes(path.join(copy, "summary", day, "part-0.parquet"), later, later);
+    const third = await openAnalytics(copy, { cache });
+    third.db.close();
+    expect(third.file).not.toBe(first.file);
+    // the old cache of the same data folder is pruned
+    expect(existsSync(first.file)).toBe(false);
+  });
+});
