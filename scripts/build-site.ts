@@ -1,0 +1,247 @@
+// `npm run build [-- --data DIR] [--out DIR] [--no-export]`: build the static site.
+//   1. copy src/pages (less the generated api/ tree and Framework's cache) to a private staging root,
+//      so the loader cache starts empty (Framework does not see data changes) and concurrent builds
+//      (tests, demo) never share a cache or an output folder; bundle Plot, Inputs and htl into its
+//      components/vendor.js (writeVendorBundle);
+//   2. run scripts/export-api.ts (the static JSON API and downloads, into .cache/site-api-<id>/v1)
+//      and, at the same time, `observable build` (pages and loaders) into a temporary folder beside --out;
+//   3. move the API tree to <tmp>/_file/api/v1, then swap the temporary folder in place of --out.
+// A failed step leaves the previous site untouched and the staging folder for inspection.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cp, mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Command } from "commander";
+import { build as esbuild } from "esbuild";
+import { writeFileAtomic } from "../src/lib/atomic.ts";
+
+const PROJECT = path.resolve(import.meta.dirname, "..");
+const PAGES = path.join(PROJECT, "src", "pages");
+const OBSERVABLE_BIN = path.join(PROJECT, "node_modules", "@observablehq", "framework", "dist", "bin", "observable.js");
+// Framework's bundles of node_modules imports (Plot, d3, Inputs…), kept between builds: they depend
+// only on package versions (the folder names carry them), and rebundling Plot alone takes ~15 s.
+const NODE_BUNDLE_CACHE = path.join(PROJECT, ".cache", "site-node-bundles");
+
+/**
+ * Plot, Inputs and htl as one minified module, `components/vendor.js` under the Framework root.
+ * Imported from node_modules package by package, Framework serves them as ~40 modules (each d3
+ * part on its own), and a stock page then spent ~300 ms more before its first chart.
+ * Generated at build (and dev) time, never committed.
+ */
+export async function writeVendorBundle(root: string): Promise<void> {
+  const result = await esbuild({
+    stdin: {
+      contents: [
+        'export * as Plot from "@observablehq/plot";',
+        'export * as Inputs from "@observablehq/inputs";',
+        'export {html} from "htl";',
+      ].join("\n"),
+      resolveDir: PROJECT,
+      loader: "js",
+    },
+    bundle: true,
+    format: "esm",
+    minify: true,
+    target: "es2022",
+    legalComments: "none",
+    write: false,
+  });
+  await writeFileAtomic(path.join(root, "components", "vendor.js"), result.outputFiles[0]!.contents);
+}
+
+export interface BuildSiteOptions {
+  /** Parquet dataset folder (CCASS_DATA); a missing or empty folder builds the no-data site. */
+  data: string;
+  /** Output folder, replaced only when the build succeeds. */
+  out: string;
+  /** Run scripts/export-api.ts (default true); false reuses src/pages/api/v1 as it is. */
+  exportApi?: boolean;
+  /** Forward the child processes' output (default true). */
+  verbose?: boolean;
+}
+
+export interface BuildSiteResult {
+  out: string;
+  seconds: { export: number; framework: number; total: number };
+}
+
+export class BuildSiteError extends Error {
+  override readonly name = "BuildSiteError";
+  constructor(
+    message: string,
+    readonly staging: string,
+  ) {
+    super(`${message} (staging folder kept at ${staging})`);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Framework runs `.ts` loaders with `tsx` from PATH: make sure the project's own is found. */
+function withLocalBin(pathVar: string | undefined): string {
+  return [path.join(PROJECT, "node_modules", ".bin"), pathVar].filter(Boolean).join(path.delimiter);
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, verbose: boolean, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: PROJECT, env, signal, stdio: verbose ? "inherit" : ["ignore", "pipe", "pipe"] });
+    let tail = "";
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${args.filter((a) => !a.startsWith("-") && a !== "tsx").map((a) => path.basename(a)).join(" ")} exited with ${code}\n${tail}`)),
+    );
+  });
+}
+
+export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
+  const started = performance.now();
+  const verbose = options.verbose ?? true;
+  const data = path.resolve(options.data);
+  const out = path.resolve(options.out);
+  const id = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  // Same depth below the project as src/pages, so the loader entry points' relative imports
+  // (../../../data-loaders/…) resolve identically from the copy.
+  const staging = path.join(PROJECT, ".cache", `site-build-${id}`);
+  const tmpOut = `${out}.tmp-${id}`;
+  const env = { ...process.env, PATH: withLocalBin(process.env.PATH), CCASS_DATA: data, CCASS_SITE_ROOT: staging, CCASS_SITE_OUT: tmpOut };
+
+  await rm(staging, { recursive: true, force: true });
+  await cp(PAGES, staging, {
+    recursive: true,
+    filter: (src) => {
+      const rel = path.relative(PAGES, src).split(path.sep);
+      return !(rel[0] === "api" || rel[0] === ".observablehq");
+    },
+  });
+  await writeVendorBundle(staging);
+  const apiDir = path.join(PROJECT, ".cache", `site-api-${id}`);
+  const apiTree = path.join(apiDir, "v1");
+  const stagedBundles = path.join(staging, ".observablehq", "cache", "_node");
+  if (await exists(NODE_BUNDLE_CACHE)) await cp(NODE_BUNDLE_CACHE, stagedBundles, { recursive: true });
+  try {
+    // The export and Framework's build run side by side: the export's DuckDB work overlaps
+    // Framework's page bundling, and the loaders wait for the shared analytics cache that the
+    // first of them builds (data-loaders/lib/cache.ts holds a lock). The API tree is written
+    // outside the Framework root, so Framework never walks a folder that is being written.
+    const timed = async (work: () => Promise<void>): Promise<number> => {
+      const t0 = performance.now();
+      await work();
+      return (performance.now() - t0) / 1000;
+    };
+    await rm(tmpOut, { recursive: true, force: true });
+    // When one side fails, stop the other rather than leave it writing into folders we remove.
+    const abort = new AbortController();
+    const orAbort = (p: Promise<number>) =>
+      p.catch((err: unknown) => {
+        abort.abort();
+        throw err;
+      });
+    const [exportSeconds, frameworkSeconds] = await Promise.all([
+      orAbort(timed(async () => {
+        if (options.exportApi === false) {
+          if (await exists(path.join(PAGES, "api", "v1"))) await cp(path.join(PAGES, "api", "v1"), apiTree, { recursive: true });
+        } else if (await exists(path.join(PROJECT, "scripts", "export-api.ts"))) {
+          await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), "--out", apiTree], env, verbose, abort.signal);
+        }
+      })),
+      orAbort(timed(() => run(process.execPath, [OBSERVABLE_BIN, "build"], env, verbose, abort.signal))),
+    ]);
+    await saveNodeBundles(stagedBundles, id);
+
+    if (await exists(apiTree)) {
+      await mkdir(path.join(tmpOut, "_file", "api"), { recursive: true });
+      // rename, not copy: the tree holds thousands of files and sits on the same filesystem.
+      await rename(apiTree, path.join(tmpOut, "_file", "api", "v1")).catch(() =>
+        cp(apiTree, path.join(tmpOut, "_file", "api", "v1"), { recursive: true }),
+      );
+    }
+
+    // Swap: the old site stays whole until the new one is complete.
+    const old = `${out}.old-${id}`;
+    const hadOld = await exists(out);
+    if (hadOld) await rename(out, old);
+    await rename(tmpOut, out);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
+    await rm(apiDir, { recursive: true, force: true });
+    return {
+      out,
+      seconds: { export: exportSeconds, framework: frameworkSeconds, total: (performance.now() - started) / 1000 },
+    };
+  } catch (err) {
+    await rm(tmpOut, { recursive: true, force: true });
+    await rm(apiDir, { recursive: true, force: true });
+    throw new BuildSiteError(err instanceof Error ? err.message : String(err), staging);
+  }
+}
+
+/** Replace the shared bundle cache with this build's (a rename, so a concurrent build sees one or the other). */
+async function saveNodeBundles(staged: string, id: string): Promise<void> {
+  if (!(await exists(staged))) return;
+  const fresh = `${NODE_BUNDLE_CACHE}.new-${id}`;
+  const old = `${NODE_BUNDLE_CACHE}.old-${id}`;
+  try {
+    await cp(staged, fresh, { recursive: true });
+    await rename(NODE_BUNDLE_CACHE, old).catch(() => undefined);
+    await rename(fresh, NODE_BUNDLE_CACHE);
+  } catch {
+    // Another build saved its copy at the same moment: theirs is as good as ours.
+  } finally {
+    await rm(fresh, { recursive: true, force: true });
+    await rm(old, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `npm run dev`: export the static API into src/pages/api/v1 (served by the preview at the same
+ * /_file/api/v1/ URL as the built site), drop Framework's cached loader outputs (they do not notice
+ * data changes; the bundles of node_modules imports are kept), then run `observable preview`.
+ */
+async function preview(dataDir: string, port: number, exportApi: boolean): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: withLocalBin(process.env.PATH), CCASS_DATA: path.resolve(dataDir) };
+  delete env.CCASS_SITE_ROOT;
+  delete env.CCASS_SITE_OUT;
+  await rm(path.join(PAGES, ".observablehq", "cache", "data"), { recursive: true, force: true });
+  await writeVendorBundle(PAGES);
+  if (exportApi) {
+    await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), "--out", path.join(PAGES, "api", "v1")], env, true);
+  }
+  await run(process.execPath, [OBSERVABLE_BIN, "preview", "--port", String(port), "--no-open"], env, true);
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name("build-site")
+    .description("Export the static API and build the Observable Framework site")
+    .option("--data <dir>", "Parquet dataset folder", process.env.CCASS_DATA ?? "data/parquet")
+    .option("--out <dir>", "output folder (replaced only on success)", "dist")
+    .option("--no-export", "skip scripts/export-api.ts and reuse src/pages/api/v1")
+    .option("--preview", "instead of building, export and run Framework's live preview (npm run dev)")
+    .option("--port <port>", "preview port", "3000")
+    .parse();
+  const opts = program.opts<{ data: string; out: string; export: boolean; preview?: boolean; port: string }>();
+  if (opts.preview) return preview(opts.data, Number(opts.port), opts.export);
+  const result = await buildSite({ data: opts.data, out: opts.out, exportApi: opts.export });
+  const s = result.seconds;
+  console.log(
+    `site built in ${s.total.toFixed(1)} s (export ${s.export.toFixed(1)} s, framework ${s.framework.toFixed(1)} s) → ${result.out}`,
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

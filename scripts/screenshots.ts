@@ -1,0 +1,82 @@
+// `npm run screenshots [-- --site dist] [--out docs/screenshots] [--stock CODE]`: screenshots of
+// the main pages of a built site (light and dark, desktop and phone) for docs/SITE.md.
+// Serves the built folder with scripts/serve-dist.ts and drives Debian's Chromium (playwright-core).
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import { Command } from "commander";
+import { writeFileAtomic } from "../src/lib/atomic.ts";
+import { assertStockCode } from "../src/lib/validate.ts";
+import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
+import { serveDist } from "./serve-dist.ts";
+
+interface Shot {
+  file: string;
+  path: string;
+  chart?: string;
+  colorScheme?: "light" | "dark";
+  width?: number;
+  fullPage?: boolean;
+}
+
+/** The stock with the largest JSON file: the richest page to show. */
+async function richestStock(site: string): Promise<string> {
+  const dir = path.join(site, "_file", "api", "v1", "stocks");
+  const files = await readdir(dir);
+  let best = { code: "", bytes: -1 };
+  for (const f of files) {
+    const bytes = (await stat(path.join(dir, f))).size;
+    if (bytes > best.bytes) best = { code: f.replace(/\.json$/, ""), bytes };
+  }
+  return assertStockCode(best.code);
+}
+
+async function main(): Promise<void> {
+  const opts = new Command()
+    .name("screenshots")
+    .description("Screenshot the main pages of a built site")
+    .option("--site <dir>", "built site folder", "dist")
+    .option("--out <dir>", "where the PNG files go", "docs/screenshots")
+    .option("--stock <code>", "stock page to show (default: the one with the largest JSON)")
+    .parse()
+    .opts<{ site: string; out: string; stock?: string }>();
+  const code = opts.stock ? assertStockCode(opts.stock) : await richestStock(opts.site);
+  const stock = JSON.parse(await readFile(path.join(opts.site, "_file", "api", "v1", "stocks", `${code}.json`), "utf8")) as {
+    holdings: { key: string[] };
+  };
+  const holder = stock.holdings.key[0] ?? "";
+  const shots: Shot[] = [
+    { file: "home.png", path: "", chart: "#attention-board-chart" },
+    { file: "home-dark.png", path: "", chart: "#attention-board-chart", colorScheme: "dark" },
+    { file: "stock.png", path: `stock?code=${code}`, chart: "#trend-chart" },
+    { file: "stock-phone.png", path: `stock?code=${code}`, chart: "#trend-chart", width: 390, fullPage: false },
+    { file: "transfers.png", path: "transfers", chart: "#transfers-chart" },
+    { file: "participant.png", path: `participant?id=${encodeURIComponent(holder)}`, chart: "#portfolio-chart" },
+    { file: "data.png", path: "data", chart: "#downloads-chart" },
+    { file: "health.png", path: "health", chart: "#coverage-chart" },
+  ];
+  const server = await serveDist({ dir: opts.site });
+  const browser = await launchBrowser();
+  try {
+    for (const shot of shots) {
+      const width = shot.width ?? 1280;
+      const { page, context } = await openPage(browser, server.url, {
+        colorScheme: shot.colorScheme ?? "light",
+        viewport: { width, height: width < 600 ? 844 : 900 },
+      });
+      await page.goto(server.url + shot.path, { waitUntil: "networkidle" });
+      if (shot.chart) await waitForChart(page, shot.chart);
+      const png = await page.screenshot({ fullPage: shot.fullPage ?? true });
+      await writeFileAtomic(path.join(opts.out, shot.file), png);
+      console.log(`${shot.file} ← ${shot.path || "/"}`);
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

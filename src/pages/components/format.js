@@ -1,0 +1,64 @@
+// Number and date formats readers expect: shares with thousands separators, percentages to
+// 2–4 places, signed changes. Missing values show as an em dash, never as 0 or "NaN".
+
+const sharesFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const signedSharesFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0, signDisplay: "exceptZero" });
+
+const isNum = (x) => typeof x === "number" && Number.isFinite(x);
+
+/** 1234567 → "1,234,567". */
+export function fmtShares(x) {
+  return isNum(x) ? sharesFormat.format(x) : "—";
+}
+
+/** Signed change in shares: "+1,200", "−300", "0". */
+export function fmtSharesDelta(x) {
+  return isNum(x) ? signedSharesFormat.format(x).replace("-", "−") : "—";
+}
+
+/**
+ * A percentage given in percent (the data's unit: 0.5 means 0.5 %) → "0.50%"; values under 0.1 %
+ * get 4 places so a small holder does not read as 0.
+ */
+export function fmtPct(pct, digits) {
+  if (!isNum(pct)) return "—";
+  const d = digits ?? (Math.abs(pct) < 0.1 && pct !== 0 ? 4 : 2);
+  return `${pct.toFixed(d)}%`;
+}
+
+/** A change in percentage points: "+0.25 pp", "−0.0012 pp". */
+export function fmtPctDelta(pp, digits) {
+  if (!isNum(pp)) return "—";
+  const d = digits ?? (Math.abs(pp) < 0.1 && pp !== 0 ? 4 : 2);
+  const s = pp.toFixed(d);
+  return `${pp > 0 ? "+" : ""}${s.replace("-", "−")} pp`;
+}
+
+/** Compact counts: 1234 → "1,234". */
+export function fmtCount(x) {
+  return isNum(x) ? sharesFormat.format(x) : "—";
+}
+
+/** Seconds → "1 m 05 s" / "12.3 s". */
+export function fmtDuration(seconds) {
+  if (!isNum(seconds)) return "—";
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const m = Math.floor(seconds / 60);
+  const s = Math.round(seconds - m * 60);
+  return `${m} m ${String(s).padStart(2, "0")} s`;
+}
+
+/** Bytes → "1.2 MB". */
+export function fmtBytes(x) {
+  if (!isNum(x)) return "—";
+  const units = ["B", "KB", "MB", "GB"];
+  let v = x;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** "2026-11-20" → Date at UTC midnight (charts use UTC so a date never shifts by a time zone). */
+export function parseDate(iso) {
+  return new Date(`${iso}T00:00:00Z`);
+}

@@ -1,0 +1,136 @@
+// Headless Chromium for the site tests and the site benchmark: Debian's /usr/bin/chromium driven by
+// playwright-core (no browser download). Every page opened through openPage() is watched for console
+// errors, uncaught exceptions, dialogs (an injected alert()) and requests that leave the site's origin;
+// such requests are aborted, so a page that needs the network fails visibly instead of passing by luck.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { buildSite } from "../../scripts/build-site.ts";
+import { serveDist, type RunningServer } from "../../scripts/serve-dist.ts";
+import { writeSyntheticDataset } from "../../src/ingest/synthetic.ts";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+export interface PageWatch {
+  consoleErrors: string[];
+  pageErrors: string[];
+  dialogs: string[];
+  foreignRequests: string[];
+  /** Every same-origin response: url, status, body size in bytes (from content-length or the body). */
+  responses: { url: string; status: number }[];
+}
+
+export interface WatchedPage {
+  context: BrowserContext;
+  page: Page;
+  watch: PageWatch;
+}
+
+export interface OpenPageOptions {
+  colorScheme?: "light" | "dark";
+  viewport?: { width: number; height: number };
+}
+
+/** A fresh context (no shared cache) and page, watched from the first request. */
+export async function openPage(browser: Browser, origin: string, options: OpenPageOptions = {}): Promise<WatchedPage> {
+  const context = await browser.newContext({
+    colorScheme: options.colorScheme ?? "light",
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  const watch: PageWatch = { consoleErrors: [], pageErrors: [], dialogs: [], foreignRequests: [], responses: [] };
+  const allowed = new URL(origin).origin;
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === allowed) return route.continue();
+    watch.foreignRequests.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() === "error") watch.consoleErrors.push(`${msg.text()} @ ${msg.location().url}`);
+  });
+  page.on("pageerror", (err) => watch.pageErrors.push(String(err)));
+  page.on("dialog", (dialog) => {
+    watch.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on("response", (response) => watch.responses.push({ url: response.url(), status: response.status() }));
+  return { context, page, watch };
+}
+
+/** Wait until `selector` holds an SVG with at least one drawn mark, and return how many marks. */
+export async function waitForChart(page: Page, selector: string, timeout = 15_000): Promise<number> {
+  await page.waitForFunction(
+    (sel) => {
+      const root = document.querySelector(sel);
+      return !!root && root.querySelectorAll("svg path, svg rect, svg circle, svg line").length > 0;
+    },
+    selector,
+    { timeout },
+  );
+  return page.evaluate(
+    (sel) => document.querySelector(sel)?.querySelectorAll("svg path, svg rect, svg circle, svg line").length ?? 0,
+    selector,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A built site for a test file: a small synthetic dataset (scripts/synth-dataset.ts's writer),
+// scripts/build-site.ts into a temp folder, served by scripts/serve-dist.ts.
+
+export interface TestSiteOptions {
+  /** No dataset at all: the site must still build and say how to get data. */
+  empty?: boolean;
+  hostileNames?: boolean;
+  stocks?: number;
+  days?: number;
+  seed?: number;
+  end?: string;
+}
+
+export interface TestSite {
+  tmp: string;
+  data: string;
+  dist: string;
+  server: RunningServer;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function buildTestSite(options: TestSiteOptions = {}): Promise<TestSite> {
+  const tmp = await mkdtemp(path.join(tmpdir(), "ccass-site-"));
+  const data = path.join(tmp, "parquet");
+  const dist = path.join(tmp, "dist");
+  if (!options.empty) {
+    await writeSyntheticDataset({
+      out: data,
+      seed: options.seed ?? 7,
+      stocks: options.stocks ?? 30,
+      days: options.days ?? 30,
+      end: options.end ?? "2026-11-20",
+      hostileNames: options.hostileNames ?? false,
+    });
+  }
+  await buildSite({ data, out: dist, verbose: false });
+  const server = await serveDist({ dir: dist });
+  return {
+    tmp,
+    data,
+    dist,
+    server,
+    url: server.url,
+    close: async () => {
+      await server.close();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}

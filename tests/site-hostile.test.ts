@@ -1,0 +1,128 @@
+// The site against a dataset whose stock and participant names carry HTML, script and
+// spreadsheet-formula payloads (scripts/synth-dataset.ts --hostile-names): names show as text,
+// no injected script runs, no injected element is created, CSV downloads neutralise formulas.
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
+
+let site: TestSite;
+let browser: Browser;
+
+interface StockJson {
+  stock_code: string;
+  name: string;
+  holdings: { key: string[]; name: string[] };
+}
+
+const PAYLOAD = /<|=HYPERLINK|^[=+\-@]/;
+let hostileStock: StockJson | undefined;
+/** A stock whose holders include a participant with a markup payload in its name. */
+let hostileHolders: StockJson | undefined;
+
+beforeAll(async () => {
+  site = await buildTestSite({ stocks: 30, days: 20, hostileNames: true, seed: 11 });
+  browser = await launchBrowser();
+  const dir = path.join(site.dist, "_file", "api", "v1", "stocks");
+  const stocks: StockJson[] = await Promise.all(
+    (await readdir(dir)).map(async (f) => JSON.parse(await readFile(path.join(dir, f), "utf8")) as StockJson),
+  );
+  hostileStock = stocks.find((s) => s.name.includes("<") || PAYLOAD.test(s.name));
+  hostileHolders = [...stocks].sort(
+    (a, b) => b.holdings.name.filter((n) => n.includes("<")).length - a.holdings.name.filter((n) => n.includes("<")).length,
+  )[0];
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Elements or attributes a payload would create if a name were parsed as HTML. */
+async function injected(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const el of Array.from(document.querySelectorAll("*"))) {
+      for (const attr of Array.from(el.attributes)) {
+        if (/^on/i.test(attr.name)) found.push(`${el.tagName} ${attr.name}`);
+      }
+    }
+    for (const img of Array.from(document.querySelectorAll("img"))) {
+      if (img.getAttribute("src") === "x") found.push("img src=x");
+    }
+    for (const s of Array.from(document.querySelectorAll("script"))) {
+      if ((s.textContent ?? "").includes("alert")) found.push("script with alert");
+    }
+    return found;
+  });
+}
+
+describe("hostile names", () => {
+  it("the dataset really carries payloads (else this file proves nothing)", () => {
+    expect(hostileHolders?.holdings.name.some((n) => n.includes("<"))).toBe(true);
+  });
+
+  // Tables render only their first rows: where a filter exists, narrow it to names carrying markup
+  // so the payloads are actually on screen.
+  const pages = (): { path: string; filter?: string }[] => [
+    { path: "" },
+    { path: "transfers" },
+    { path: "participants", filter: "Search by name or ID…" },
+    { path: "health" },
+    { path: `stock?code=${hostileHolders!.stock_code}`, filter: "Filter by name or ID…" },
+    ...(hostileStock ? [{ path: `stock?code=${hostileStock.stock_code}` }] : []),
+    { path: `stock?code=${encodeURIComponent("<img src=x onerror=alert(1)>")}` },
+  ];
+
+  it("no page runs an injected script or creates an injected element", async () => {
+    for (const { path: pathname, filter } of pages()) {
+      const { page, watch, context } = await openPage(browser, site.url);
+      await page.goto(site.url + pathname, { waitUntil: "networkidle" });
+      if (filter) {
+        await page.getByPlaceholder(filter).fill("<");
+        await expect.poll(() => page.locator("main").innerText(), { message: pathname }).toContain("<");
+        await page.waitForLoadState("networkidle");
+      }
+      expect(watch.dialogs, pathname).toEqual([]);
+      expect(watch.pageErrors, pathname).toEqual([]);
+      expect(await injected(page), pathname).toEqual([]);
+      await context.close();
+    }
+  });
+
+  it("shows a markup payload as literal text in the holdings table and on the participant page", async () => {
+    const name = hostileHolders!.holdings.name.find((n) => n.includes("<"))!;
+    const { page, watch, context } = await openPage(browser, site.url);
+    await page.goto(`${site.url}stock?code=${hostileHolders!.stock_code}`, { waitUntil: "networkidle" });
+    await page.getByPlaceholder("Filter by name or ID…").fill(name);
+    const link = page.getByTestId("holdings-table").locator("tbody tr a").first();
+    expect(await link.innerText()).toBe(name);
+    await link.click();
+    await page.waitForURL(/participant\?id=/);
+    await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
+    expect(await page.getByTestId("participant-title").innerText()).toBe(name);
+    expect(await injected(page)).toEqual([]);
+    expect(watch.dialogs).toEqual([]);
+    await context.close();
+  });
+
+  it("the holdings CSV download neutralises formula prefixes", async () => {
+    const { page, context } = await openPage(browser, site.url);
+    await page.goto(`${site.url}stock?code=${hostileHolders!.stock_code}`, { waitUntil: "networkidle" });
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).first().click()]);
+    const csv = await readFile((await download.path())!, "utf8");
+    const names = hostileHolders!.holdings.name;
+    const formulaNames = names.filter((n) => /^[=+\-@\t\r]/.test(n));
+    expect(formulaNames.length, "the stock has a holder whose name starts with a formula character").toBeGreaterThan(0);
+    // RFC 4180 fields: no text cell may start with a formula character (a negative number is data)
+    const cells = csv.split(/\r\n/).flatMap((line) => line.match(/("(?:[^"]|"")*"|[^,]*)(?:,|$)/g) ?? []);
+    for (const raw of cells) {
+      const cell = raw.replace(/,$/, "").replace(/^"(.*)"$/s, "$1").replaceAll('""', '"');
+      if (/^-?\d+(\.\d+)?(e-?\d+)?$/.test(cell)) continue;
+      expect(cell, raw).not.toMatch(/^[=+\-@\t\r]/);
+    }
+    for (const n of formulaNames) expect(csv).toContain(`'${n.replaceAll('"', '""')}`);
+    await context.close();
+  });
+});

@@ -1,0 +1,262 @@
+// Browser tests of the built site against a small synthetic dataset (30 stocks × 30 days):
+// every page draws its charts, search reaches a stock, the transaction finder's threshold slider
+// filters the list, nothing is fetched from another origin, and the console stays clean.
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
+
+let site: TestSite;
+let browser: Browser;
+
+interface StockJson {
+  stock_code: string;
+  name: string;
+  dates: string[];
+  transfers: { date: string[]; pct_of_issued: number[] };
+  southbound: { pct: (number | null)[] };
+  holdings: { key: string[]; name: string[] };
+}
+
+async function readStocks(dist: string): Promise<StockJson[]> {
+  const dir = path.join(dist, "_file", "api", "v1", "stocks");
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), "utf8")) as StockJson));
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+let stocks: StockJson[];
+/** The stock with the most likely transfers: the finder and slider tests need a list to filter. */
+let busiest: StockJson;
+
+beforeAll(async () => {
+  site = await buildTestSite({ stocks: 30, days: 30 });
+  browser = await launchBrowser();
+  stocks = await readStocks(site.dist);
+  busiest = [...stocks].sort((a, b) => b.transfers.date.length - a.transfers.date.length)[0]!;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Open a page, wait until Framework has run its cells, return the page and what it did. */
+async function visit(pathname: string, options: Parameters<typeof openPage>[2] = {}) {
+  const opened = await openPage(browser, site.url, options);
+  await opened.page.goto(site.url + pathname, { waitUntil: "networkidle" });
+  return opened;
+}
+
+function expectClean(watch: { consoleErrors: string[]; pageErrors: string[]; dialogs: string[]; foreignRequests: string[] }) {
+  expect(watch.pageErrors).toEqual([]);
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.dialogs).toEqual([]);
+  expect(watch.foreignRequests).toEqual([]);
+}
+
+describe("built files", () => {
+  it("reference no other origin (fonts, scripts, styles, icons are all local)", async () => {
+    const offenders: string[] = [];
+    for (const file of await filesUnder(site.dist)) {
+      if (file.includes(`${path.sep}_file${path.sep}api${path.sep}`)) continue; // data, not markup
+      const ext = path.extname(file);
+      if (![".html", ".css", ".js"].includes(ext)) continue;
+      const text = await readFile(file, "utf8");
+      const patterns =
+        ext === ".html"
+          ? [/\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\/[^"'\s>]+/gi]
+          : ext === ".css"
+            ? [/url\(\s*["']?(?:https?:)?\/\/[^)]+\)/gi, /@import\s+["'](?:https?:)?\/\/[^"']+/gi]
+            : [/\bimport\s*(?:[\w*{}\s,]+from\s*)?["'](?:https?:)?\/\/[^"']+/g, /\bimport\(\s*["'](?:https?:)?\/\/[^"']+/g, /cdn\.jsdelivr\.net/g];
+      for (const re of patterns) for (const m of text.matchAll(re)) offenders.push(`${path.relative(site.dist, file)}: ${m[0]}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it("include a favicon and one page per section, not one per stock", async () => {
+    const html = (await readdir(site.dist)).filter((f) => f.endsWith(".html")).sort();
+    expect(html).toEqual(expect.arrayContaining(["index.html", "stock.html", "participant.html", "transfers.html", "data.html", "health.html", "about.html"]));
+    expect(html.length).toBeLessThan(15);
+    const index = await readFile(path.join(site.dist, "index.html"), "utf8");
+    const icon = /<link rel="icon" href="\.\/([^"]+)"/.exec(index);
+    expect(icon).not.toBeNull();
+    expect((await readFile(path.join(site.dist, icon![1]!), "utf8")).length).toBeGreaterThan(0);
+  });
+});
+
+describe("pages", () => {
+  it("home shows the latest date, the attention board and the movers, with a synthetic banner", async () => {
+    const { page, watch, context } = await visit("");
+    for (const chart of ["#market-activity-chart", "#attention-board-chart", "#movers-chart"]) {
+      expect(await waitForChart(page, chart)).toBeGreaterThan(0);
+    }
+    const latest = busiest.dates[busiest.dates.length - 1]!;
+    expect(await page.getByTestId("freshness").innerText()).toContain(latest);
+    await expect(page.getByTestId("synthetic-banner").count()).resolves.toBe(1);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("a stock page shows its summary, every chart, holdings and transfers", async () => {
+    const { page, watch, context } = await visit(`stock?code=${busiest.stock_code}`);
+    expect(await page.getByTestId("stock-title").innerText()).toBe(`${busiest.stock_code} ${busiest.name}`);
+    expect(await page.getByTestId("stock-summary").innerText()).toMatch(/\d+\.\d{2}%/);
+    for (const chart of ["#trend-chart", "#concentration-chart", "#attention-chart"]) {
+      expect(await waitForChart(page, chart)).toBeGreaterThan(0);
+    }
+    // shares with thousands separators in the holdings table
+    expect(await page.getByTestId("holdings-table").innerText()).toMatch(/\d{1,3}(,\d{3})+/);
+    expect(await page.getByTestId("synthetic-banner").count()).toBe(1);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("a stock held through Stock Connect draws its southbound chart", async () => {
+    const sb = stocks.find((s) => s.southbound.pct.some((x) => x != null));
+    expect(sb, "the synthetic market has southbound stocks").toBeDefined();
+    const { page, watch, context } = await visit(`stock?code=${sb!.stock_code}`);
+    expect(await waitForChart(page, "#southbound-chart")).toBeGreaterThan(0);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the holdings filter narrows the table to matching participants", async () => {
+    const { page, context } = await visit(`stock?code=${busiest.stock_code}`);
+    const table = page.getByTestId("holdings-table");
+    const before = await table.locator("tbody tr").count();
+    const name = busiest.holdings.name[0]!;
+    await page.getByPlaceholder("Filter by name or ID…").fill(name);
+    await expect.poll(() => table.locator("tbody tr").count()).toBeLessThan(before);
+    expect(await table.locator("tbody tr").first().innerText()).toContain(name);
+    await context.close();
+  });
+
+  for (const [pathname, charts] of [
+    ["transfers", ["#transfers-chart"]],
+    ["participants", ["#positions-chart"]],
+    ["data", ["#downloads-chart"]],
+    ["health", ["#coverage-chart", "#coverage-counts-chart"]],
+  ] as const) {
+    it(`${pathname} draws ${charts.join(", ")}`, async () => {
+      const { page, watch, context } = await visit(pathname);
+      for (const chart of charts) expect(await waitForChart(page, chart)).toBeGreaterThan(0);
+      expect(await page.getByTestId("synthetic-banner").count()).toBe(1);
+      expectClean(watch);
+      await context.close();
+    });
+  }
+
+  it("a participant page (reached from a stock's holdings) draws its portfolio", async () => {
+    const { page, watch, context } = await visit(`stock?code=${busiest.stock_code}`);
+    await page.getByTestId("holdings-table").locator("tbody tr a").first().click();
+    await page.waitForURL(/participant\?id=/);
+    await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
+    expect(await page.getByTestId("participant-title").innerText()).toBe(busiest.holdings.name[0]);
+    expect(await waitForChart(page, "#portfolio-chart")).toBeGreaterThan(0);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the data page lists Parquet downloads with a DuckDB snippet reading this site's URL", async () => {
+    const { page, context } = await visit("data");
+    const links = await page.getByTestId("downloads").locator("a").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    expect(links.some((h) => h.endsWith(".parquet"))).toBe(true);
+    for (const href of links.slice(0, 3)) expect((await fetch(href)).status).toBe(200);
+    expect(await page.getByTestId("duckdb-snippet").innerText()).toContain(`read_parquet('${site.url}_file/api/v1/downloads/`);
+    await context.close();
+  });
+
+  it("about explains custody versus ownership and T+2", async () => {
+    const { page, watch, context } = await visit("about");
+    const text = await page.locator("main").innerText();
+    expect(text).toMatch(/not beneficial ownership/i);
+    expect(text).toContain("T+2");
+    expect(await page.getByTestId("synthetic-banner").count()).toBe(1);
+    expectClean(watch);
+    await context.close();
+  });
+});
+
+describe("search and the transaction finder", () => {
+  it("the header search box takes a short code to the stock page", async () => {
+    const { page, context } = await visit("health");
+    const short = String(Number(busiest.stock_code)); // "700" for 00700
+    await page.locator("#cc-search-input").fill(short);
+    await page.locator("#cc-search-input").press("Enter");
+    await page.waitForURL(/stock\?code=/);
+    await expect.poll(() => page.getByTestId("stock-title").count()).toBe(1);
+    expect(await page.getByTestId("stock-title").innerText()).toBe(`${busiest.stock_code} ${busiest.name}`);
+    await context.close();
+  });
+
+  it("searching by name lists the matching stock and links to it", async () => {
+    const target = stocks.find((s) => /^[A-Z]/.test(s.name))!;
+    const { page, context } = await visit("");
+    await page.locator("#cc-search-input").fill(target.name.toLowerCase());
+    await page.locator("#cc-search-input").press("Enter");
+    await page.waitForURL(/stock\?code=/);
+    const link = page.locator(`a[href="./stock?code=${target.stock_code}"]`).first();
+    await link.click();
+    await expect.poll(() => page.getByTestId("stock-title").count()).toBe(1);
+    expect(await page.getByTestId("stock-title").innerText()).toBe(`${target.stock_code} ${target.name}`);
+    await context.close();
+  });
+
+  it("moving the threshold slider changes the stock's transfer list to the pairs above it", async () => {
+    const pcts = busiest.transfers.pct_of_issued;
+    expect(pcts.length, "the busiest stock has transfers to filter").toBeGreaterThan(1);
+    const { page, watch, context } = await visit(`stock?code=${busiest.stock_code}`);
+    const count = () => page.getByTestId("finder-count").innerText().then((t) => Number(t.split(" ")[0]!.replaceAll(",", "")));
+    await expect.poll(count).toBe(pcts.length); // floor 0.05 %: every pair of the stock
+    // a threshold between the smallest and the largest pair
+    const sorted = [...pcts].sort((a, b) => a - b);
+    const target = (sorted[0]! + sorted[sorted.length - 1]!) / 2;
+    const form = page.locator("form").filter({ hasText: "Threshold" });
+    await form.locator("input[type=range]").evaluate((el, v) => {
+      (el as HTMLInputElement).value = String(v);
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    }, Math.log(target));
+    const shown = Number(await form.locator("input[type=number]").inputValue());
+    expect(shown).toBeGreaterThan(sorted[0]!);
+    const expected = pcts.filter((p) => p >= shown).length;
+    expect(expected).toBeLessThan(pcts.length);
+    await expect.poll(count).toBe(expected);
+    // every listed pair is at or above the threshold (column 6: % of issued)
+    const listed = await page.getByTestId("finder-table").locator("tbody tr td:nth-child(6)").allInnerTexts();
+    expect(listed.length).toBeGreaterThan(0);
+    for (const cell of listed) expect(Number.parseFloat(cell)).toBeGreaterThanOrEqual(shown - 1e-9);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the market finder filters by stock and by threshold", async () => {
+    const { page, context } = await visit("transfers");
+    const count = () => page.getByTestId("finder-count").innerText().then((t) => Number(t.split(" ")[0]!.replaceAll(",", "")));
+    const all = await count();
+    await page.getByPlaceholder("Code or name", { exact: true }).fill(busiest.stock_code);
+    const shownThreshold = Number(await page.locator("form").filter({ hasText: "Threshold" }).locator("input[type=number]").inputValue());
+    const expected = busiest.transfers.pct_of_issued.filter((p) => p >= shownThreshold).length;
+    await expect.poll(count).toBe(expected);
+    expect(expected).toBeLessThanOrEqual(all);
+    await context.close();
+  });
+});
+
+describe("layout", () => {
+  it("fits a phone screen without sideways scrolling, in the dark theme too", async () => {
+    const { page, watch, context } = await visit(`stock?code=${busiest.stock_code}`, { viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+    await waitForChart(page, "#trend-chart");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = bg.match(/\d+/g)!.map(Number);
+    expect(r! + g! + b!).toBeLessThan(3 * 80); // a dark background
+    expectClean(watch);
+    await context.close();
+  });
+});
