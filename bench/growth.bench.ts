@@ -1,0 +1,112 @@
+// Storage growth at full market: how many bytes a year of CCASS adds to the repository.
+// Writes one complete month of the replica's full-market model (default 2,800 securities) with
+// writeSyntheticDataset (the real Parquet writer, no HTTP), measures the daily partitions, compacts
+// the month (src/ingest/compact.ts) and measures again, then extrapolates to 250 settlement days.
+// The repository keeps both in its history (the nightly commits daily files, the month's compaction
+// replaces them), so git growth per year = daily + compacted; the checkout holds the compacted form.
+//   npm run bench -- growth            (GROWTH_STOCKS, GROWTH_MONTH=YYYY-MM to change the sample)
+import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { compact, listTables } from "../src/ingest/compact.ts";
+import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { settlementDaysBetween } from "../src/lib/calendar.ts";
+
+const STOCKS = Number(process.env.GROWTH_STOCKS ?? 2800);
+const MONTH = process.env.GROWTH_MONTH ?? "2026-10";
+const DAYS_PER_YEAR = 250;
+
+function monthAfter(month: string): string {
+  const [y, m] = month.split("-").map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
+}
+
+async function bytesUnder(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      const r = await bytesUnder(p);
+      bytes += r.bytes;
+      files += r.files;
+    } else if (e.isFile() && e.name.endsWith(".parquet")) {
+      bytes += (await stat(p)).size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+async function measure(out: string): Promise<Record<string, { bytes: number; files: number }>> {
+  const r: Record<string, { bytes: number; files: number }> = {};
+  for (const t of await listTables(out)) r[t] = await bytesUnder(path.join(out, t));
+  return r;
+}
+
+const mb = (b: number) => (b / 1e6).toFixed(2);
+const monthDays = (() => {
+  const [y, m] = MONTH.split("-").map(Number) as [number, number];
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return settlementDaysBetween(`${MONTH}-01`, `${MONTH}-${String(last).padStart(2, "0")}`);
+})();
+
+const work = await mkdtemp(path.join(tmpdir(), "growth-bench-"));
+try {
+  const out = path.join(work, "parquet");
+  console.log(`growth: ${STOCKS} securities × ${monthDays.length} settlement days (${MONTH}), synthetic full-market model`);
+  const t0 = performance.now();
+  const synth = await writeSyntheticDataset({ out, seed: 1, stocks: STOCKS, days: monthDays.length, end: monthDays.at(-1)! });
+  const writeSeconds = (performance.now() - t0) / 1000;
+  const daily = await measure(out);
+  const t1 = performance.now();
+  await compact(out, { before: monthAfter(MONTH) });
+  const compactSeconds = (performance.now() - t1) / 1000;
+  const compacted = await measure(out);
+
+  const n = monthDays.length;
+  // participants_dim.parquet is rewritten whole after every run: each nightly commit adds a copy to history.
+  const dimBytes = (await stat(path.join(out, "participants_dim.parquet"))).size;
+  const rows = Object.keys(daily).map((t) => ({
+    table: t,
+    dailyBytesPerDay: daily[t]!.bytes / n,
+    compactedBytesPerDay: (compacted[t]?.bytes ?? 0) / n,
+    dailyFiles: daily[t]!.files,
+    compactedFiles: compacted[t]?.files ?? 0,
+  }));
+  const sum = (k: "dailyBytesPerDay" | "compactedBytesPerDay") => rows.reduce((s, r) => s + r[k], 0);
+  const perDayDaily = sum("dailyBytesPerDay");
+  const perDayCompacted = sum("compactedBytesPerDay");
+  const result = {
+    stocks: STOCKS,
+    month: MONTH,
+    settlementDays: n,
+    holdingsRowsPerDay: Math.round(synth.holdingsRows / n),
+    tables: rows,
+    perDay: { dailyBytes: Math.round(perDayDaily), compactedBytes: Math.round(perDayCompacted) },
+    perYear: {
+      days: DAYS_PER_YEAR,
+      dailyBytes: Math.round(perDayDaily * DAYS_PER_YEAR),
+      compactedBytes: Math.round(perDayCompacted * DAYS_PER_YEAR),
+      participantsDimBytes: dimBytes,
+      gitHistoryBytes: Math.round((perDayDaily + perDayCompacted + dimBytes) * DAYS_PER_YEAR),
+      filesDaily: DAYS_PER_YEAR * rows.length,
+      filesCompacted: 12 * rows.length,
+    },
+    seconds: { write: writeSeconds, compact: compactSeconds },
+  };
+
+  console.log(`\n${"table".padEnd(14)} ${"daily KB/day".padStart(13)} ${"compacted KB/day".padStart(17)}`);
+  for (const r of rows) console.log(`${r.table.padEnd(14)} ${(r.dailyBytesPerDay / 1e3).toFixed(1).padStart(13)} ${(r.compactedBytesPerDay / 1e3).toFixed(1).padStart(17)}`);
+  console.log(`${"total".padEnd(14)} ${(perDayDaily / 1e3).toFixed(1).padStart(13)} ${(perDayCompacted / 1e3).toFixed(1).padStart(17)}`);
+  console.log(`\nholdings rows per day: ${result.holdingsRowsPerDay}`);
+  console.log(`per year (${DAYS_PER_YEAR} days): daily ${mb(result.perYear.dailyBytes)} MB, compacted ${mb(result.perYear.compactedBytes)} MB, git history (both + ${DAYS_PER_YEAR} copies of the ${(dimBytes / 1e3).toFixed(0)} KB participants_dim) ${mb(result.perYear.gitHistoryBytes)} MB`);
+  console.log(`files per year: daily ${result.perYear.filesDaily}, compacted ${result.perYear.filesCompacted}`);
+  console.log(`write ${writeSeconds.toFixed(1)} s, compact ${compactSeconds.toFixed(1)} s`);
+
+  const outDir = path.resolve(import.meta.dirname, "..", "bench-out");
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, "growth.json"), JSON.stringify(result, null, 2) + "\n");
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

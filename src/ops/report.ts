@@ -1,0 +1,107 @@
+// What a workflow run tells its reader: the rejected pages (with their reasons) and the latest run
+// report, as Markdown for the job summary, and the drift check's verdict. Reads only the files the
+// scraper leaves beside the dataset (docs/ARCHITECTURE.md): `_rejects/date=D/<code>.json` and `_runs/*.json`.
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+
+export interface Reject {
+  date: string;
+  /** the file's base name: a stock code, or the page kind */
+  page: string;
+  reason: string;
+  /** the raw page kept beside it, if any */
+  raw: string | null;
+}
+
+export const DRIFT_PREFIX = "markup drift:";
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+function reasonOf(json: unknown): string {
+  if (json && typeof json === "object") {
+    const o = json as Record<string, unknown>;
+    for (const k of ["reason", "message", "error"]) if (typeof o[k] === "string" && o[k]) return o[k] as string;
+  }
+  return JSON.stringify(json);
+}
+
+export async function readRejects(out: string): Promise<Reject[]> {
+  const root = path.join(out, "_rejects");
+  const rejects: Reject[] = [];
+  for (const dateDir of await entries(root)) {
+    if (!dateDir.startsWith("date=")) continue;
+    const files = await entries(path.join(root, dateDir));
+    for (const f of files.filter((x) => x.endsWith(".json"))) {
+      const base = f.slice(0, -".json".length);
+      let reason: string;
+      try {
+        reason = reasonOf(JSON.parse(await readFile(path.join(root, dateDir, f), "utf8")));
+      } catch (err) {
+        reason = `unreadable reject record: ${(err as Error).message}`;
+      }
+      const raw = files.find((x) => x !== f && x.startsWith(`${base}.`)) ?? null;
+      rejects.push({ date: dateDir.slice("date=".length), page: base, reason, raw: raw && path.join(root, dateDir, raw) });
+    }
+  }
+  return rejects;
+}
+
+/** The newest run report (by modification time), parsed, with its path; null when there is none. */
+export async function latestRunReport(out: string): Promise<{ file: string; report: Record<string, unknown> } | null> {
+  const dir = path.join(out, "_runs");
+  let best: { file: string; mtime: number } | null = null;
+  for (const f of await entries(dir)) {
+    if (!f.endsWith(".json")) continue;
+    const mtime = (await stat(path.join(dir, f))).mtimeMs;
+    if (!best || mtime > best.mtime) best = { file: path.join(dir, f), mtime };
+  }
+  if (!best) return null;
+  return { file: best.file, report: JSON.parse(await readFile(best.file, "utf8")) as Record<string, unknown> };
+}
+
+/** Markdown cell text: no pipes or line breaks from scraped text can break the table. */
+export function mdCell(s: string): string {
+  return s.replace(/[|\\`<>]/g, (c) => `\\${c}`).replace(/\s+/g, " ").slice(0, 300);
+}
+
+export async function runSummaryMarkdown(out: string, title: string): Promise<string> {
+  const lines = [`### ${mdCell(title)}`, ""];
+  const run = await latestRunReport(out);
+  if (run) {
+    lines.push(`Run report \`${path.basename(run.file)}\`:`, "", "| field | value |", "| --- | --- |");
+    for (const [k, v] of Object.entries(run.report)) {
+      if (v === null || typeof v !== "object") lines.push(`| ${mdCell(k)} | ${mdCell(String(v))} |`);
+      else if (!Array.isArray(v)) lines.push(`| ${mdCell(k)} | ${mdCell(JSON.stringify(v))} |`);
+      else lines.push(`| ${mdCell(k)} | ${v.length} entries |`);
+    }
+    lines.push("");
+  } else lines.push("No run report was written.", "");
+  const rejects = await readRejects(out);
+  if (rejects.length === 0) lines.push("No rejected pages.");
+  else {
+    lines.push(`**${rejects.length} rejected page(s)** (raw pages in the run's artifacts):`, "", "| date | page | reason |", "| --- | --- | --- |");
+    for (const r of rejects.slice(0, 50)) lines.push(`| ${r.date} | ${mdCell(r.page)} | ${mdCell(r.reason)} |`);
+    if (rejects.length > 50) lines.push(`| … | ${rejects.length - 50} more | |`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export interface DriftVerdict {
+  ok: boolean;
+  drift: Reject[];
+  otherRejects: Reject[];
+}
+
+export async function driftVerdict(out: string): Promise<DriftVerdict> {
+  const rejects = await readRejects(out);
+  const drift = rejects.filter((r) => r.reason.startsWith(DRIFT_PREFIX));
+  const otherRejects = rejects.filter((r) => !r.reason.startsWith(DRIFT_PREFIX));
+  return { ok: rejects.length === 0, drift, otherRejects };
+}

@@ -1,0 +1,169 @@
+// Workflow helpers (src/ops/): the nightly's dates, the backfill's shards and rates, the merge of
+// shard outputs, and the job summary / drift verdict read from rejects and run reports.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MergeError, isMergeable, mergeShards } from "../src/ops/merge.ts";
+import { backfillPlan, hkToday, latestPublishedDate, nightlyPlan, PlanError } from "../src/ops/plan.ts";
+import { driftVerdict, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
+import { saveReject } from "../src/ingest/evidence.ts";
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), "ops-test-"));
+});
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe("nightly dates", () => {
+  it("uses Hong Kong's date, not UTC's", () => {
+    expect(hkToday(new Date("2026-11-23T15:59:00Z"))).toBe("2026-11-23");
+    expect(hkToday(new Date("2026-11-23T16:00:00Z"))).toBe("2026-11-24");
+  });
+  it("takes the settlement day before Hong Kong's today as the newest date", () => {
+    // Tue 24 Nov 01:30 HKT → Monday 23rd.
+    expect(latestPublishedDate(new Date("2026-11-23T17:30:00Z"))).toBe("2026-11-23");
+    // Mon 23 Nov 10:15 HKT → Friday 20th (the fixture form: today 20261123, date 2026/11/20).
+    expect(latestPublishedDate(new Date("2026-11-23T02:15:00Z"))).toBe("2026-11-20");
+    // Fri 2 Oct 01:30 HKT: 1 October (National Day) is a holiday → Wednesday 30 September.
+    expect(latestPublishedDate(new Date("2026-10-01T17:30:00Z"))).toBe("2026-09-30");
+  });
+  it("opens a window of N calendar days before it, and refuses silly windows", () => {
+    expect(nightlyPlan(30, new Date("2026-11-23T17:30:00Z"))).toEqual({ latest: "2026-11-23", windowFrom: "2026-10-24" });
+    expect(() => nightlyPlan(-1)).toThrow(PlanError);
+    expect(() => nightlyPlan(1.5)).toThrow(PlanError);
+  });
+});
+
+describe("backfill plan", () => {
+  const isWeekday = (d: string) => ![0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay());
+  it("splits a year into whole-month shards that cover each date once, within the rate ceiling", () => {
+    const plan = backfillPlan("2025-11-24", "2026-11-20", 6, 2);
+    expect(plan.shards.length).toBe(6);
+    expect(plan.perShardRate * plan.shards.length).toBeLessThanOrEqual(2);
+    expect(plan.perShardRate).toBeCloseTo(2 / 6, 2);
+    // contiguous, ordered, disjoint, month-aligned
+    for (let i = 1; i < plan.shards.length; i++) {
+      expect(plan.shards[i]!.from > plan.shards[i - 1]!.to).toBe(true);
+      expect(plan.shards[i]!.from.slice(0, 7) > plan.shards[i - 1]!.to.slice(0, 7)).toBe(true);
+    }
+    const months = plan.shards.flatMap((s) => s.months);
+    expect(new Set(months).size).toBe(months.length);
+    expect(months[0]).toBe("2025-11");
+    expect(months.at(-1)).toBe("2026-11");
+    expect(plan.shards.reduce((n, s) => n + s.days, 0)).toBe(plan.settlementDays);
+    // A year of weekdays less ~17 holidays.
+    expect(plan.settlementDays).toBeGreaterThan(240);
+    expect(plan.settlementDays).toBeLessThan(262);
+    for (const s of plan.shards) {
+      expect(isWeekday(s.from) && isWeekday(s.to)).toBe(true);
+      // balanced: no shard more than twice another
+      expect(s.days).toBeGreaterThan(plan.settlementDays / plan.shards.length / 2);
+      expect(s.days).toBeLessThan((plan.settlementDays / plan.shards.length) * 2);
+    }
+  });
+  it("uses fewer shards than asked when the range has fewer months, and gives each the larger share", () => {
+    const plan = backfillPlan("2026-10-05", "2026-11-20", 8, 3);
+    expect(plan.shards.map((s) => s.months)).toEqual([["2026-10"], ["2026-11"]]);
+    expect(plan.perShardRate).toBe(1.5);
+  });
+  it("rounds the per-shard rate down so the total never exceeds the ceiling", () => {
+    const plan = backfillPlan("2026-01-02", "2026-03-31", 3, 1);
+    expect(plan.perShardRate).toBe(0.333);
+    expect(plan.perShardRate * 3).toBeLessThanOrEqual(1);
+  });
+  it("refuses bad ranges, shard counts and rates", () => {
+    expect(() => backfillPlan("2026-11-20", "2026-11-01", 2, 2)).toThrow(/after/);
+    expect(() => backfillPlan("2026-02-30", "2026-03-01", 2, 2)).toThrow(/invalid date/);
+    expect(() => backfillPlan("2026-01-01", "2026-03-01", 0, 2)).toThrow(PlanError);
+    expect(() => backfillPlan("2026-01-01", "2026-03-01", 2, 0)).toThrow(PlanError);
+    expect(() => backfillPlan("2026-01-01", "2026-03-01", 2, Number.NaN)).toThrow(PlanError);
+    expect(() => backfillPlan("2026-11-21", "2026-11-22", 2, 2)).toThrow(/no settlement day/);
+  });
+});
+
+describe("merge of shard outputs", () => {
+  async function put(root: string, rel: string, body: string): Promise<void> {
+    await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+    await writeFile(path.join(root, rel), body);
+  }
+  it("knows dataset files from state, rejects and temp files", () => {
+    expect(isMergeable("holdings/date=2026-01-05/part-0.parquet")).toBe(true);
+    expect(isMergeable("summary/month=2026-01/part-0.parquet")).toBe(true);
+    expect(isMergeable("_runs/2026-01-05T00-00-00Z.json")).toBe(true);
+    expect(isMergeable("_state/2026-01-05.ndjson")).toBe(false);
+    expect(isMergeable("_rejects/date=2026-01-05/00700.json")).toBe(false);
+    expect(isMergeable("holdings/date=2026-01-05/.part-0.parquet.1.ab.tmp")).toBe(false);
+    expect(isMergeable("holdings/date=2026-02-30/part-0.parquet")).toBe(false);
+    expect(isMergeable("secrets/date=2026-01-05/part-0.parquet")).toBe(false);
+    expect(isMergeable("participants_dim.parquet")).toBe(false);
+  });
+  it("copies each shard's partitions, leaves the rest, and is safe to repeat", async () => {
+    const a = path.join(work, "shard-0");
+    const b = path.join(work, "shard-1");
+    const into = path.join(work, "merged");
+    await put(a, "holdings/date=2026-01-05/part-0.parquet", "A1");
+    await put(a, "_state/journal.ndjson", "state");
+    await put(b, "holdings/date=2026-02-02/part-0.parquet", "B1");
+    await put(b, "_runs/run-b.json", "{}");
+    await put(into, "holdings/date=2025-12-31/part-0.parquet", "OLD");
+    const r = await mergeShards([a, b], into);
+    expect(r.copied.sort()).toEqual(["_runs/run-b.json", "holdings/date=2026-01-05/part-0.parquet", "holdings/date=2026-02-02/part-0.parquet"]);
+    expect(r.skipped).toEqual([path.join(a, "_state/journal.ndjson")]);
+    expect(await readFile(path.join(into, "holdings/date=2026-02-02/part-0.parquet"), "utf8")).toBe("B1");
+    expect(await readFile(path.join(into, "holdings/date=2025-12-31/part-0.parquet"), "utf8")).toBe("OLD");
+    expect(existsSync(path.join(into, "_state"))).toBe(false);
+    // A re-run shard brings a newer file for its own date: it replaces the earlier copy.
+    await put(a, "holdings/date=2026-01-05/part-0.parquet", "A2");
+    await mergeShards([a, b], into);
+    expect(await readFile(path.join(into, "holdings/date=2026-01-05/part-0.parquet"), "utf8")).toBe("A2");
+  });
+  it("refuses two shards holding the same file", async () => {
+    const a = path.join(work, "dup-0");
+    const b = path.join(work, "dup-1");
+    await put(a, "summary/month=2026-01/part-0.parquet", "x");
+    await put(b, "summary/month=2026-01/part-0.parquet", "y");
+    await expect(mergeShards([a, b], path.join(work, "dup-into"))).rejects.toBeInstanceOf(MergeError);
+    expect(existsSync(path.join(work, "dup-into"))).toBe(false);
+  });
+});
+
+describe("job summary and drift verdict", () => {
+  // Written by the scraper's own evidence code, so the format is the one a real run leaves.
+  async function reject(out: string, date: string, page: string, reason: string): Promise<void> {
+    await saveReject(out, { date, page, reason, attempts: 1, runId: "test", at: "2026-11-21T00:00:00Z" }, "<html>raw</html>");
+  }
+  it("passes a clean scrape and fails one with rejected pages, drift first", async () => {
+    const clean = path.join(work, "clean");
+    await mkdir(clean, { recursive: true });
+    expect((await driftVerdict(clean)).ok).toBe(true);
+
+    const out = path.join(work, "drifted");
+    await reject(out, "2026-11-20", "00700", "markup drift: no element matches #pnlResultSummary");
+    await reject(out, "2026-11-20", "00005", "incomplete: listed rows 3 ≠ 4");
+    await reject(out, "2026-11-19", "stocklist", "markup drift: not a JSON array");
+    const v = await driftVerdict(out);
+    expect(v.ok).toBe(false);
+    expect(v.drift.map((r) => `${r.date} ${r.page}`)).toEqual(["2026-11-19 stocklist", "2026-11-20 00700"]);
+    expect(v.otherRejects.map((r) => r.page)).toEqual(["00005"]);
+    const rejects = await readRejects(out);
+    expect(rejects.find((r) => r.page === "00700")?.raw).toBe(path.join(out, "_rejects", "date=2026-11-20", "00700.html.gz"));
+    expect(rejects.find((r) => r.page === "stocklist")?.raw).toBe(path.join(out, "_rejects", "date=2026-11-19", "stocklist.json.gz"));
+  });
+  it("renders untrusted text safely in the Markdown summary", async () => {
+    const out = path.join(work, "md");
+    await reject(out, "2026-11-20", "00001", "bad | name <script>\nnext line");
+    await mkdir(path.join(out, "_runs"), { recursive: true });
+    await writeFile(path.join(out, "_runs", "r1.json"), JSON.stringify({ pages: 12, rejects: 1, dates: ["2026-11-20"] }));
+    const md = await runSummaryMarkdown(out, "Nightly");
+    expect(md).toContain("| pages | 12 |");
+    expect(md).toContain("| dates | 1 entries |");
+    expect(md).toContain("1 rejected page(s)");
+    expect(md).not.toContain("<script>");
+    expect(md.split("\n").filter((l) => l.includes("00001"))).toHaveLength(1);
+    expect(mdCell("a|b")).toBe("a\\|b");
+  });
+});

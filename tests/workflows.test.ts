@@ -1,0 +1,332 @@
+// The GitHub workflows (.github/workflows/*.yml): schema-valid, and keeping the project's rules:
+// every `npm run` script and `scripts/*.ts` they call exists, explicit least-privilege permissions,
+// cron expressions that parse and match their Hong Kong-time comments, commits only under data/,
+// actions pinned to a commit with its exact version, concurrency groups. Each rule is a checker
+// function, first shown to catch a deliberately broken workflow so no check passes vacuously.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { CronExpressionParser } from "cron-parser";
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const WF_DIR = path.join(ROOT, ".github", "workflows");
+const VALIDATOR = path.join(ROOT, "node_modules", ".bin", "action-validator");
+const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+
+type Yaml = Record<string, unknown>;
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  permissions?: unknown;
+  steps?: Step[];
+  concurrency?: unknown;
+}
+interface Workflow {
+  file: string;
+  text: string;
+  doc: Yaml & { on?: unknown; jobs?: Record<string, Job>; permissions?: unknown; concurrency?: unknown };
+}
+
+function load(file: string, text = readFileSync(file, "utf8")): Workflow {
+  return { file: path.basename(file), text, doc: parseYaml(text) as Workflow["doc"] };
+}
+
+const workflows: Workflow[] = readdirSync(WF_DIR)
+  .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
+  .sort()
+  .map((f) => load(path.join(WF_DIR, f)));
+const byName = (name: string) => {
+  const wf = workflows.find((w) => w.file === `${name}.yml`);
+  if (!wf) throw new Error(`missing .github/workflows/${name}.yml`);
+  return wf;
+};
+
+const jobsOf = (wf: Workflow): [string, Job][] => Object.entries(wf.doc.jobs ?? {});
+const stepsOf = (wf: Workflow): Step[] => jobsOf(wf).flatMap(([, j]) => j.steps ?? []);
+/** Shell text of every run step, line continuations joined. */
+const scriptsOf = (wf: Workflow): string[] => stepsOf(wf).flatMap((s) => (typeof s.run === "string" ? [s.run.replace(/\\\n\s*/g, " ")] : []));
+
+/** Words of a shell command line: enough quoting support for our own scripts ('…' and "…"). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  const re = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) words.push(m[1] ?? m[2] ?? m[3]!);
+  return words;
+}
+
+// ---- checkers: each returns the problems it finds ----
+
+function validatorProblems(file: string): string[] {
+  const r = spawnSync(VALIDATOR, [file], { encoding: "utf8" });
+  return r.status === 0 ? [] : [`${path.basename(file)}: action-validator exit ${r.status}: ${(r.stdout + r.stderr).slice(0, 2000)}`];
+}
+
+function npmScriptProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const script of scriptsOf(wf)) {
+    for (const m of script.matchAll(/\bnpm run(?:-script)? +([A-Za-z0-9:_-]+)/g)) {
+      if (!(m[1]! in pkg.scripts)) problems.push(`${wf.file}: npm run ${m[1]} is not a package.json script`);
+    }
+    for (const m of script.matchAll(/\bnpm (test|start)\b/g)) if (!(m[1]! in pkg.scripts)) problems.push(`${wf.file}: npm ${m[1]} has no script`);
+    for (const m of script.matchAll(/\b(?:npx )?tsx +((?:scripts|data-loaders|bench)\/[\w./-]+\.ts)/g)) {
+      if (!existsSync(path.join(ROOT, m[1]!))) problems.push(`${wf.file}: ${m[1]} does not exist`);
+    }
+  }
+  return problems;
+}
+
+function isPermissionMap(p: unknown): boolean {
+  if (p === null || typeof p !== "object" || Array.isArray(p)) return false;
+  return Object.values(p).every((v) => v === "read" || v === "write" || v === "none");
+}
+
+function permissionProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  // Top level: nothing granted by default; every job asks for its own.
+  if (!isPermissionMap(wf.doc.permissions) || Object.keys(wf.doc.permissions as object).length > 0) {
+    problems.push(`${wf.file}: top-level permissions must be {} (got ${JSON.stringify(wf.doc.permissions)})`);
+  }
+  for (const [name, job] of jobsOf(wf)) {
+    if (!isPermissionMap(job.permissions)) problems.push(`${wf.file}: job ${name} has no explicit permissions map (got ${JSON.stringify(job.permissions)})`);
+    const perms = (job.permissions ?? {}) as Record<string, string>;
+    const pushes = (job.steps ?? []).some((s) => typeof s.run === "string" && /\bgit push\b/.test(s.run));
+    if (perms.contents === "write" && !pushes) problems.push(`${wf.file}: job ${name} may write contents but never pushes`);
+    if (pushes && perms.contents !== "write") problems.push(`${wf.file}: job ${name} pushes without contents: write`);
+    const deploys = (job.steps ?? []).some((s) => s.uses?.startsWith("actions/deploy-pages@"));
+    if ((perms.pages === "write" || perms["id-token"] === "write") && !deploys) problems.push(`${wf.file}: job ${name} has Pages/OIDC rights but does not deploy`);
+  }
+  return problems;
+}
+
+function schedulesOf(wf: Workflow): string[] {
+  const on = wf.doc.on as Record<string, unknown> | undefined;
+  const schedule = (on && typeof on === "object" ? on.schedule : undefined) as { cron?: string }[] | undefined;
+  return (schedule ?? []).map((s) => String(s.cron));
+}
+
+/** Cron strings must parse, have GitHub's five fields, and be preceded by a comment giving the same time in Hong Kong. */
+function cronProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const expr of schedulesOf(wf)) {
+    if (expr.trim().split(/\s+/).length !== 5) problems.push(`${wf.file}: cron "${expr}" must have five fields`);
+    let first: Date | undefined;
+    try {
+      first = CronExpressionParser.parse(expr, { tz: "UTC", currentDate: new Date("2026-11-23T00:00:00Z") }).next().toDate();
+    } catch (err) {
+      problems.push(`${wf.file}: cron "${expr}" does not parse: ${(err as Error).message}`);
+      continue;
+    }
+    // The comment right above the cron line: "HH:MM UTC … = HH:MM Hong Kong time".
+    const lines = wf.text.split("\n");
+    const at = lines.findIndex((l) => l.includes(expr));
+    let start = at;
+    while (start > 0 && /^\s*#/.test(lines[start - 1]!)) start--;
+    const comment = lines.slice(start, at).map((l) => l.replace(/^\s*#\s?/, "")).join(" ");
+    const m = /(\d{2}):(\d{2}) UTC.*=\s*(\d{2}):(\d{2}) Hong Kong/.exec(comment);
+    if (!m) {
+      problems.push(`${wf.file}: cron "${expr}" lacks a comment "HH:MM UTC … = HH:MM Hong Kong time" just above`);
+      continue;
+    }
+    const utc = `${first.getUTCHours().toString().padStart(2, "0")}:${first.getUTCMinutes().toString().padStart(2, "0")}`;
+    const hk = new Date(first.getTime() + 8 * 3600_000);
+    const hkTime = `${hk.getUTCHours().toString().padStart(2, "0")}:${hk.getUTCMinutes().toString().padStart(2, "0")}`;
+    if (`${m[1]}:${m[2]}` !== utc) problems.push(`${wf.file}: comment says ${m[1]}:${m[2]} UTC, cron runs at ${utc} UTC`);
+    if (`${m[3]}:${m[4]}` !== hkTime) problems.push(`${wf.file}: comment says ${m[3]}:${m[4]} Hong Kong, cron runs at ${hkTime} Hong Kong`);
+  }
+  return problems;
+}
+
+/** Every `git add` names paths under data/ only (exclusions `:!data/…` allowed); no `.`, `-A` alone or `--all` without paths. */
+function gitAddProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const script of scriptsOf(wf)) {
+    for (const line of script.split("\n")) {
+      for (const cmd of line.split(/&&|\|\||;/)) {
+        const words = shellWords(cmd.trim());
+        const i = words.findIndex((w, k) => w === "git" && words[k + 1] === "add");
+        if (i < 0) continue;
+        const paths = words.slice(i + 2).filter((w) => !w.startsWith("-"));
+        if (paths.length === 0) problems.push(`${wf.file}: "${cmd.trim()}" adds without naming paths`);
+        for (const p of paths) {
+          const target = p.replace(/^:(?:!|\(exclude\))/, "");
+          const excluded = target !== p;
+          if (!excluded && !/^data\/[^\s]*$/.test(p)) problems.push(`${wf.file}: git add ${p} is outside data/`);
+          if (excluded && !target.startsWith("data/")) problems.push(`${wf.file}: odd exclusion ${p}`);
+          if (p.includes("..")) problems.push(`${wf.file}: git add ${p} climbs out of data/`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+const GIT_ADDS = (wf: Workflow) => scriptsOf(wf).filter((s) => /\bgit add\b/.test(s)).length;
+
+/** `uses:` pinned to a full commit SHA with the exact version in a comment (`@<sha> # vX.Y.Z`). */
+function pinProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const line of wf.text.split("\n")) {
+    const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+    if (!m) continue;
+    const [, ref, rest] = m;
+    if (ref!.startsWith("./")) continue; // local action: versioned with the repository
+    if (!/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/.test(ref!)) problems.push(`${wf.file}: ${ref} is not pinned to a commit SHA`);
+    if (!/#\s*v\d+\.\d+\.\d+\b/.test(rest!)) problems.push(`${wf.file}: ${ref} lacks its exact version comment (# vX.Y.Z)`);
+  }
+  for (const step of stepsOf(wf)) if (step.uses && !wf.text.includes(step.uses)) problems.push(`${wf.file}: ${step.uses} not found in the text`);
+  return problems;
+}
+
+function concurrencyProblems(wf: Workflow): string[] {
+  const c = wf.doc.concurrency as { group?: unknown } | string | undefined;
+  const group = typeof c === "string" ? c : c?.group;
+  return typeof group === "string" && group.trim() !== "" ? [] : [`${wf.file}: no top-level concurrency group`];
+}
+
+function setupNodeCacheProblems(wf: Workflow): string[] {
+  return stepsOf(wf)
+    .filter((s) => s.uses?.startsWith("actions/setup-node@"))
+    .flatMap((s) => (s.with?.cache === "npm" ? [] : [`${wf.file}: setup-node without cache: npm`]));
+}
+
+const CHECKS = { npmScriptProblems, permissionProblems, cronProblems, gitAddProblems, pinProblems, concurrencyProblems, setupNodeCacheProblems };
+
+// A workflow that breaks every rule once.
+const BROKEN = `name: broken
+on:
+  schedule:
+    # 17:30 UTC = 02:30 Hong Kong time
+    - cron: "30 17 * * 1-5"
+    - cron: "61 25 * * *"
+permissions: write-all
+jobs:
+  a:
+    runs-on: ubuntu-24.04
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020
+      - run: npm run no-such-script && npx tsx scripts/no-such.ts
+      - run: git add . && git add -A && git add data/x ':!src' && git push
+`;
+
+describe("the checkers catch a broken workflow", () => {
+  const broken = load("broken.yml", BROKEN);
+  it.each(Object.entries(CHECKS))("%s", (_name, check) => {
+    expect(check(broken).length).toBeGreaterThan(0);
+  });
+  it("action-validator rejects a schema error", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "wf-"));
+    try {
+      const file = path.join(dir, "bad.yml");
+      writeFileSync(file, "name: bad\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz: []\n");
+      expect(validatorProblems(file).length).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("every workflow", () => {
+  it("exists: nightly, backfill, ci, drift-check", () => {
+    expect(workflows.map((w) => w.file)).toEqual(expect.arrayContaining(["nightly.yml", "backfill.yml", "ci.yml", "drift-check.yml"]));
+  });
+
+  describe.each(workflows.map((w) => [w.file, w] as const))("%s", (_file, wf) => {
+    it("passes action-validator's schema", () => {
+      expect(validatorProblems(path.join(WF_DIR, wf.file))).toEqual([]);
+    });
+    it.each(Object.entries(CHECKS))("%s finds nothing", (_name, check) => {
+      expect(check(wf)).toEqual([]);
+    });
+  });
+});
+
+describe("nightly", () => {
+  const wf = byName("nightly");
+  it("runs on weekday nights in Hong Kong and on demand", () => {
+    const on = wf.doc.on as Record<string, unknown>;
+    expect(on).toHaveProperty("workflow_dispatch");
+    const [expr] = schedulesOf(wf);
+    const it = CronExpressionParser.parse(expr!, { tz: "UTC", currentDate: new Date("2026-11-22T00:00:00Z") });
+    // Two weeks of runs, seen in Hong Kong: after midnight following a weekday, Tuesday to Saturday.
+    for (let i = 0; i < 10; i++) {
+      const d = it.next().toDate();
+      const hk = new Date(d.getTime() + 8 * 3600_000);
+      expect([2, 3, 4, 5, 6]).toContain(hk.getUTCDay());
+      expect(hk.getUTCHours()).toBeLessThan(6);
+    }
+  });
+  it("commits data (at least one git add, all checked above) and deploys with the Pages actions", () => {
+    expect(GIT_ADDS(wf)).toBeGreaterThan(0);
+    const uses = stepsOf(wf).map((s) => s.uses?.split("@")[0]);
+    expect(uses).toEqual(expect.arrayContaining(["actions/upload-pages-artifact", "actions/deploy-pages"]));
+  });
+  it("deploys only after a successful build that follows the scrape", () => {
+    const jobs = wf.doc.jobs as Record<string, Job & { needs?: unknown; if?: string }>;
+    const deploy = Object.values(jobs).find((j) => (j.steps ?? []).some((s) => s.uses?.startsWith("actions/deploy-pages@")))!;
+    const build = Object.entries(jobs).find(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith("actions/upload-pages-artifact@")))!;
+    // Plain `needs` without always(): GitHub skips the deploy when the build (or the scrape before it) fails.
+    expect([deploy.needs].flat()).toContain(build[0]);
+    expect(String(deploy.if ?? "")).not.toMatch(/always\(\)/);
+    expect([build[1].needs].flat()).toContain("scrape");
+    expect(String((build[1] as { if?: string }).if ?? "")).not.toMatch(/always\(\)/);
+  });
+  it("writes a job summary when nothing is published", () => {
+    expect(wf.text).toMatch(/GITHUB_STEP_SUMMARY/);
+    const jobs = wf.doc.jobs as Record<string, Job & { needs?: unknown; if?: string }>;
+    const explain = Object.values(jobs).find((j) => [j.needs].flat().includes("deploy") && /always\(\)/.test(String(j.if)));
+    expect(explain).toBeDefined();
+  });
+});
+
+describe("backfill", () => {
+  const wf = byName("backfill");
+  const jobs = wf.doc.jobs as Record<string, Job & { needs?: unknown; strategy?: { matrix?: unknown } }>;
+  it("shards with a matrix computed in a step, and each shard's rate comes from that step", () => {
+    expect(String(jobs.shard?.strategy?.matrix)).toMatch(/fromJSON\(needs\.plan\.outputs\.matrix\)/);
+    const scrape = (jobs.shard?.steps ?? []).find((s) => s.run?.includes("scrape-missing"));
+    expect(scrape?.run).toMatch(/--rate "\$RATE"/);
+    expect(JSON.stringify(scrape)).toMatch(/needs\.plan\.outputs\.rate/);
+    const plan = (jobs.plan?.steps ?? []).find((s) => s.run?.includes("backfill-plan"));
+    expect(plan?.run).toMatch(/--ceiling/);
+  });
+  it("restores and uploads each shard's state, and merges all shards in a final job that commits", () => {
+    const uses = (jobs.shard?.steps ?? []).map((s) => s.uses?.split("@")[0]);
+    expect(uses).toEqual(expect.arrayContaining(["actions/download-artifact", "actions/upload-artifact"]));
+    expect([jobs.merge?.needs].flat()).toContain("shard");
+    expect((jobs.merge?.steps ?? []).some((s) => s.run?.includes("merge-shards"))).toBe(true);
+    expect(GIT_ADDS(wf)).toBeGreaterThan(0);
+  });
+});
+
+describe("ci", () => {
+  const wf = byName("ci");
+  it("installs chromium from apt, runs npm ci, the tests and the demo build", () => {
+    const all = scriptsOf(wf).join("\n");
+    expect(all).toMatch(/apt-get install[^\n]*chromium/);
+    expect(all).toMatch(/npm ci/);
+    expect(all).toMatch(/npm test/);
+    expect(all).toMatch(/npm run demo -- --no-serve/);
+    const on = wf.doc.on as Record<string, unknown>;
+    expect(Object.keys(on)).toEqual(expect.arrayContaining(["push", "pull_request"]));
+  });
+});
+
+describe("drift-check", () => {
+  const wf = byName("drift-check");
+  it("is scheduled, scrapes two stocks with a page cache and keeps the raw pages on failure", () => {
+    expect(schedulesOf(wf).length).toBeGreaterThan(0);
+    const all = scriptsOf(wf).join("\n");
+    expect(all).toMatch(/scrape\.ts run[^\n]*--stocks 00700,00005[^\n]*--cache/);
+    expect(all).toMatch(/drift-verdict/);
+    const upload = stepsOf(wf).find((s) => s.uses?.startsWith("actions/upload-artifact@")) as (Step & { if?: string }) | undefined;
+    expect(upload?.if).toMatch(/failure\(\)/);
+    expect(String(upload?.with?.path)).toMatch(/_rejects/);
+  });
+});
