@@ -15,7 +15,7 @@ export interface FakeReply {
   headers?: Record<string, string>;
 }
 
-export type Responder = (req: { method: string; path: string; form: URLSearchParams; count: number }) => FakeReply;
+export type Responder = (req: { method: string; path: string; form: URLSearchParams; count: number; headers: IncomingMessage["headers"] }) => FakeReply;
 
 export interface FakeHkex {
   url: string;
@@ -42,7 +42,7 @@ export async function startFakeHkex(routes: Record<string, Responder>): Promise<
     const count = (counts.get(key) ?? 0) + 1;
     counts.set(key, count);
     const route = routes[key];
-    const reply: FakeReply = route ? route({ method, path: url.pathname, form, count }) : { status: 404, body: "not found" };
+    const reply: FakeReply = route ? route({ method, path: url.pathname, form, count, headers: req.headers }) : { status: 404, body: "not found" };
     res.writeHead(reply.status ?? 200, { "content-type": "text/html; charset=utf-8", ...reply.headers });
     res.end(reply.body);
   });

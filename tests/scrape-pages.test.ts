@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HkexClient } from "../src/hkex/client.ts";
+import { defaultUserAgent, HkexClient, USER_AGENT } from "../src/hkex/client.ts";
 import { runScrape } from "../src/ingest/run.ts";
 import { datasetStatus } from "../src/ingest/status.ts";
 import { query } from "./ingest-helpers.ts";
@@ -21,6 +21,7 @@ const quick = { backoff: { minMs: 1, maxMs: 5 }, maxRetries: 2, maintenancePause
 
 let fake: FakeHkex;
 let out: string;
+const seenUserAgents: string[] = [];
 beforeAll(async () => {
   out = mkdtempSync(path.join(tmpdir(), "scrape-pages-"));
   fake = await startFakeHkex({
@@ -29,7 +30,10 @@ beforeAll(async () => {
     "GET /sdw/search/stocklist.aspx": () => ({ body: fixture("stocklist-20261120.json"), headers: { "content-type": "application/json" } }),
     "GET /sdw/search/partlist.aspx": () => ({ body: fixture("partlist-20261120.json"), headers: { "content-type": "application/json" } }),
     "POST /sdw/search/mutualmarket.aspx": () => ({ body: fixture("search-alert-date-range.html") }),
-    "POST 08123": () => ({ body: small }),
+    "POST 08123": ({ headers }) => {
+      seenUserAgents.push(String(headers["user-agent"]));
+      return { body: small };
+    },
     "POST 00388": () => ({ body: fixture("holdings-en-00388-truncated.html") }),
     "POST 00001": () => ({ body: inconsistent }),
     "POST 00005": () => ({ body: small }), // another stock's page
@@ -48,6 +52,20 @@ afterAll(async () => {
 
 describe("client outcomes", () => {
   const client = () => new HkexClient({ baseUrl: fake.url, rate: 0, ...quick });
+
+  it("names the project in its User-Agent, or the fork running it in GitHub Actions", async () => {
+    seenUserAgents.length = 0;
+    const c = new HkexClient({ baseUrl: fake.url, rate: 0, ...quick, userAgent: defaultUserAgent({}) });
+    await c.holdings(DATE, "08123");
+    await c.close();
+    expect(seenUserAgents).toEqual([USER_AGENT]);
+    expect(USER_AGENT).toMatch(/^ccass-observatory\/[\d.]+ \(.*\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\)$/);
+    expect(defaultUserAgent({ GITHUB_REPOSITORY: "someone/ccass-fork", GITHUB_SERVER_URL: "https://github.com" })).toContain(
+      "+https://github.com/someone/ccass-fork)",
+    );
+    // a value that could smuggle header text or another URL is ignored
+    expect(defaultUserAgent({ GITHUB_REPOSITORY: "a/b\r\nX-Evil: 1" })).toBe(USER_AGENT);
+  });
 
   it("returns a sound page as ok", async () => {
     const c = client();

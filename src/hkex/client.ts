@@ -14,8 +14,26 @@ import { extractFormFields, parseHoldingsPage, parsePartList, parseSouthboundPag
 import type { HoldingsPage, PageError, ParticipantListPage, SouthboundPage, StockListPage } from "./types.ts";
 
 export const DEFAULT_BASE_URL = "https://www3.hkexnews.hk";
-export const USER_AGENT =
-  "ccass-observatory/0.1 (open CCASS dataset; +https://github.com/ccass-observatory/ccass-observatory)";
+export const PROJECT_URL = "https://github.com/ccass-observatory/ccass-observatory";
+export const USER_AGENT = userAgentFor(PROJECT_URL);
+
+function userAgentFor(url: string): string {
+  return `ccass-observatory/0.1 (open CCASS dataset; +${url})`;
+}
+
+/**
+ * The User-Agent a run sends unless told otherwise. Inside GitHub Actions it names the fork that
+ * runs it (GITHUB_SERVER_URL/GITHUB_REPOSITORY), so HKEX can tell whose scraper is knocking and
+ * whom to contact; elsewhere it names the project.
+ */
+export function defaultUserAgent(env: NodeJS.ProcessEnv = process.env): string {
+  const repo = env.GITHUB_REPOSITORY;
+  if (repo && /^[\w.-]+\/[\w.-]+$/.test(repo)) {
+    const server = env.GITHUB_SERVER_URL && /^https:\/\/[\w.-]+$/.test(env.GITHUB_SERVER_URL) ? env.GITHUB_SERVER_URL : "https://github.com";
+    return userAgentFor(`${server}/${repo}`);
+  }
+  return USER_AGENT;
+}
 
 export const PATHS = {
   search: "/sdw/search/searchsdw.aspx",
@@ -114,7 +132,7 @@ export class HkexClient {
     this.opts = {
       connections: options.connections ?? 4,
       rate: options.rate ?? 2,
-      userAgent: options.userAgent ?? USER_AGENT,
+      userAgent: options.userAgent ?? defaultUserAgent(),
       timeoutMs: options.timeoutMs ?? 30_000,
       maxRetries: options.maxRetries ?? 6,
       backoff: options.backoff ?? { minMs: 500, maxMs: 30_000 },
