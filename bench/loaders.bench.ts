@@ -1,16 +1,20 @@
 // All loaders plus the static API export on a full-market replica year, as the site build runs
 // them: each loader in its own process, one after another, starting from a cold analytics cache.
-// Figures: wall time of each step, total, peak RSS of each process (DuckDB's memory included).
+// Figures: wall time of each step, total, peak RSS of each process (DuckDB's memory included),
+// and the transfer finder's recall and precision against the dataset's ground truth.
 //   npm run bench -- loaders
 // Environment: CCASS_BENCH_DATA (dataset folder, default .cache/bench-full; written with the
 // replica's synthetic market when missing), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS (245: the
 // replica's 12-month window ending 2026-11-20 holds 245 settlement days).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { openAnalytics } from "../data-loaders/lib/cache.ts";
+import { rows } from "../data-loaders/lib/duck.ts";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));
@@ -52,6 +56,43 @@ function run(script: string, args: string[], env: Record<string, string>) {
   return { seconds, cpu, rss, stdoutBytes: Buffer.byteLength(r.stdout), stderr: r.stderr };
 }
 
+/**
+ * The transfer finder scored at full scale against the synthetic market's ground truth (_truth/,
+ * written with the dataset), from the cache the loaders just built: the same measure as
+ * tests/analytics-accuracy.test.ts, on 2,800 stocks instead of 100.
+ */
+async function finderAccuracy(threshold = 0.5) {
+  const truthDir = path.join(data, "_truth");
+  if (!existsSync(path.join(truthDir, "transfers.json"))) return null;
+  const truth = JSON.parse(await readFile(path.join(truthDir, "transfers.json"), "utf8")) as PlantedTransfer[];
+  const actions = JSON.parse(await readFile(path.join(truthDir, "corporate-actions.json"), "utf8")) as CorporateAction[];
+  const a = await openAnalytics(data, { cache });
+  try {
+    const pairs = await rows<{ k: string; day: string; pct: number }>(
+      a.db.conn,
+      `SELECT concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code, seller, buyer) AS k,
+         concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code) AS day, pct_of_issued AS pct FROM pairs`,
+    );
+    const key = (t: PlantedTransfer) => `${t.date}|${t.stock_code}|${t.seller_id}|${t.buyer_id}`;
+    const found = pairs.filter((p) => p.pct >= threshold);
+    const foundKeys = new Set(found.map((p) => p.k));
+    const truthKeys = new Set(truth.map(key));
+    const planted = truth.filter((t) => t.pct_of_issued >= threshold);
+    const pairDays = new Set(pairs.map((p) => p.day));
+    return {
+      threshold_pct: threshold,
+      planted: planted.length,
+      reported: found.length,
+      recall: planted.filter((t) => foundKeys.has(key(t))).length / Math.max(1, planted.length),
+      precision: found.filter((p) => truthKeys.has(p.k)).length / Math.max(1, found.length),
+      corporate_actions: actions.length,
+      corporate_action_days_with_pairs: actions.filter((c) => pairDays.has(`${c.date}|${c.stock_code}`)).length,
+    };
+  } finally {
+    a.db.close();
+  }
+}
+
 const cache = await mkdtemp(path.join(tmpdir(), "ccass-bench-cache-"));
 const out = await mkdtemp(path.join(tmpdir(), "ccass-bench-api-"));
 const env = { CCASS_DATA: data, CCASS_CACHE: cache };
@@ -79,7 +120,15 @@ try {
   const holdingsBytes = await du(path.join(data, "holdings"));
   console.log(`\ntotal ${total.toFixed(1)} s wall (budget 60 s), ${cpu.toFixed(1)} s CPU (2 cores: wall ≥ CPU / 2), largest peak RSS ${peak.toFixed(0)} MiB (budget 6144 MiB)`);
   console.log(`largest stock page ${largest.file} ${(largest.bytes / 1024).toFixed(0)} KiB (budget 300 KiB)`);
-  const figures = { data, holdings_parquet_mib: holdingsBytes / 2 ** 20, steps, total_seconds: total, total_cpu_seconds: cpu, load_average: (await import("node:os")).loadavg(), peak_rss_mib: peak, largest_stock_page: largest };
+  const accuracy = await finderAccuracy();
+  if (accuracy) {
+    console.log(
+      `transfer finder at ${accuracy.threshold_pct} %: planted ${accuracy.planted}, reported ${accuracy.reported}, ` +
+        `recall ${accuracy.recall.toFixed(3)} (goal ≥ 0.95), precision ${accuracy.precision.toFixed(3)} (goal ≥ 0.90), ` +
+        `corporate-action days with a pair ${accuracy.corporate_action_days_with_pairs} of ${accuracy.corporate_actions}`,
+    );
+  }
+  const figures = { data, holdings_parquet_mib: holdingsBytes / 2 ** 20, steps, total_seconds: total, total_cpu_seconds: cpu, load_average: (await import("node:os")).loadavg(), peak_rss_mib: peak, largest_stock_page: largest, accuracy };
   await mkdir(path.join(REPO, "bench-out"), { recursive: true });
   await writeFile(path.join(REPO, "bench-out", "loaders.json"), JSON.stringify(figures, null, 2));
 } finally {

