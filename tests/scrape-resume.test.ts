@@ -11,7 +11,7 @@ import { createMarket } from "../src/replica/market.ts";
 import { startReplica } from "../src/replica/server.ts";
 import { diffDatasets, rowCounts, ZERO_DIFF } from "./scrape-helpers.ts";
 
-const MARKET = { seed: 11, stocks: 50, days: 12, end: "2026-11-20" };
+const MARKET = { seed: 11, stocks: 50, days: 20, end: "2026-11-20" };
 const market = createMarket(MARKET);
 const FROM = market.dates[0]!;
 const TO = market.dates.at(-1)!;

@@ -22,3 +22,19 @@ export async function isSynthetic(a: Analytics): Promise<boolean> {
 
 /** Percent figures are published with 4 decimals. */
 export const pct = (expr: string) => `round(${expr}, 4)`;
+
+/**
+ * A position on the latest date (the `latest` table as `l`) with its changes over 1, 5 and 20
+ * stored days, in shares and in percentage points of issued: the holdings table of a stock page
+ * and the portfolio of a participant page show the same columns.
+ */
+export const LATEST_POSITION_COLUMNS: [name: string, expr: string][] = [
+  ["shares", "l.shares"],
+  ["pct", pct("l.pct")],
+  ["chg_1d", "l.chg_1d"],
+  ["chg_5d", "l.chg_5d"],
+  ["chg_20d", "l.chg_20d"],
+  ["chg_1d_pp", pct("l.chg_1d * 100.0 / l.issued_adj")],
+  ["chg_5d_pp", pct("l.chg_5d * 100.0 / l.issued_adj")],
+  ["chg_20d_pp", pct("l.chg_20d * 100.0 / l.issued_adj")],
+];

@@ -5,20 +5,13 @@ import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { participantFile, participantKind } from "../ids.ts";
 import { columnar } from "./columnar-sql.ts";
-import { pct } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, pct } from "./common.ts";
 
 const PORTFOLIO = columnar(
   [
     ["stock_code", "l.stock_code"],
     ["name", "n.stock_name"],
-    ["shares", "l.shares"],
-    ["pct", pct("l.pct")],
-    ["chg_1d", "l.chg_1d"],
-    ["chg_5d", "l.chg_5d"],
-    ["chg_20d", "l.chg_20d"],
-    ["chg_1d_pp", pct("l.chg_1d * 100.0 / l.issued_adj")],
-    ["chg_5d_pp", pct("l.chg_5d * 100.0 / l.issued_adj")],
-    ["chg_20d_pp", pct("l.chg_20d * 100.0 / l.issued_adj")],
+    ...LATEST_POSITION_COLUMNS,
   ],
   "l.pct DESC, l.stock_code",
 );

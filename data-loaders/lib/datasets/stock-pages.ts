@@ -7,7 +7,7 @@ import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { stockKind } from "../ids.ts";
 import { columnar } from "./columnar-sql.ts";
-import { pct } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, pct } from "./common.ts";
 
 const inBatch = (codes: string[], col = "stock_code") => `${col} IN (${codes.map((c) => `'${c}'`).join(", ")})`;
 
@@ -40,14 +40,7 @@ const HOLDINGS = columnar(
     ["key", "l.pkey"],
     ["id", "n.participant_id"],
     ["name", "n.name"],
-    ["shares", "l.shares"],
-    ["pct", pct("l.pct")],
-    ["chg_1d", "l.chg_1d"],
-    ["chg_5d", "l.chg_5d"],
-    ["chg_20d", "l.chg_20d"],
-    ["chg_1d_pp", pct("l.chg_1d * 100.0 / l.issued_adj")],
-    ["chg_5d_pp", pct("l.chg_5d * 100.0 / l.issued_adj")],
-    ["chg_20d_pp", pct("l.chg_20d * 100.0 / l.issued_adj")],
+    ...LATEST_POSITION_COLUMNS,
   ],
   "l.rank",
 );
