@@ -187,9 +187,12 @@ async function fetchJson(url: string): Promise<unknown> {
 
 async function main(o: Options): Promise<void> {
   const demoDir = path.resolve(PROJECT, o.dir);
-  if (demoDir === path.join(PROJECT, "data") || demoDir.startsWith(path.join(PROJECT, "data") + path.sep)) {
-    throw new StageError("setup", `--dir ${o.dir} is inside data/: the demo never writes there`, "");
+  const within = (dir: string, parent: string) => dir === parent || dir.startsWith(parent + path.sep);
+  for (const kept of ["data", "dist"]) {
+    if (within(demoDir, path.join(PROJECT, kept))) throw new StageError("setup", `--dir ${o.dir} is inside ${kept}/: the demo never writes there`, "");
   }
+  // The project folder itself (or one above it) would put the demo's dist/ on the real site's dist/.
+  if (within(PROJECT, demoDir)) throw new StageError("setup", `--dir ${o.dir} is the project folder or above it: give the demo a folder of its own (default .demo)`, "");
   const data = path.join(demoDir, "parquet");
   const site = path.join(demoDir, "dist");
   const end = o.end ?? latestPublishedDate();

@@ -12,7 +12,7 @@ import { DatasetWriter } from "../src/ingest/writer.ts";
 import { CompactionError } from "../src/ingest/compact.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
 import { MergeError, mergeShards } from "../src/ops/merge.ts";
-import { missingDates, nightlyRanges, scrapeWithinBudget } from "../src/ops/missing.ts";
+import { missingDates, nightlyRanges, scrapeRunArgs, scrapeWithinBudget } from "../src/ops/missing.ts";
 import { backfillPlan, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, runSummaryMarkdown } from "../src/ops/report.ts";
 
@@ -90,7 +90,7 @@ program
   .option("--latest <date>", "scrape this date first (the nightly's newest date)")
   .option("--budget-minutes <n>", "stop cleanly after this many minutes", num, 150)
   .requiredOption("--base-url <url>", "HKEX (or replica) base URL")
-  .option("--universe <u>", "equities or all", "equities")
+  .option("--universe <u>", "equities or all (ignored with --stocks)", "equities")
   .option("--stocks <codes>", "only these stock codes (comma-separated)")
   .option("--rate <rps>", "requests per second")
   .option("--concurrency <n>", "connections")
@@ -100,8 +100,7 @@ program
     const missing = await missingDates(o.out, o.from, o.to);
     const ranges = nightlyRanges(missing, o.latest ?? "");
     console.log(`${missing.length} settlement day(s) missing in ${o.from} → ${o.to}: ${ranges.map((r) => (r.from === r.to ? r.from : `${r.from}..${r.to}`)).join(", ") || "none"}`);
-    const args = ["--out", o.out, "--base-url", o.baseUrl, "--universe", o.universe];
-    for (const [flag, v] of [["--stocks", o.stocks], ["--rate", o.rate], ["--concurrency", o.concurrency], ["--cache", o.cache]] as const) if (v !== undefined) args.push(flag, v);
+    const args = scrapeRunArgs(o);
     const r = await scrapeWithinBudget({ ranges, deadline, args });
     if (r.outcome === "budget") console.log(`::warning::time budget of ${o.budgetMinutes} min spent after ${r.finished.length} of ${ranges.length} range(s); the rest is scraped next time`);
     if (r.outcome === "incomplete") console.log("::warning::some dates still have pages pending (HKEX unavailable?); they are not written and are retried next time");

@@ -2,8 +2,8 @@
 // The local HKEX replica's command line. Prints the base URL as the first line of stdout, then
 // serves until interrupted. Everything lives in src/replica/; this only reads options.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { lastSettlementDays } from "../src/lib/calendar.ts";
 import { isIsoDate } from "../src/lib/validate.ts";
+import { latestPublishedDate } from "../src/ops/plan.ts";
 import { parseMaintenanceWindow } from "../src/replica/faults.ts";
 import { startReplica } from "../src/replica/server.ts";
 
@@ -37,7 +37,6 @@ function maintenance(v: string): string {
   return v;
 }
 
-const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 const program = new Command()
   .name("replica")
@@ -47,7 +46,7 @@ const program = new Command()
   .addOption(new Option("--seed <n>", "seed of the synthetic market").default(1).argParser(integer("seed", 0, 2 ** 31 - 1)))
   .addOption(new Option("--stocks <n>", "number of securities").default(200).argParser(integer("stocks", 1, 6000)))
   .addOption(new Option("--days <n>", "number of settlement days served").default(60).argParser(integer("days", 1, 400)))
-  .addOption(new Option("--end <date>", "last day of data (the last settlement day on or before it is served)").default(lastSettlementDays(yesterday, 1)[0], "the last settlement day before today").argParser(isoDate))
+  .addOption(new Option("--end <date>", "last day of data (the last settlement day on or before it is served)").default(latestPublishedDate(), "the last settlement day before today in Hong Kong").argParser(isoDate))
   .addOption(new Option("--fault-rate <f>", "share of /sdw/ responses that fail: 500, 503, connection reset, or cut short with status 200").default(0).argParser(number("fault rate", 0, 1)))
   .addOption(new Option("--rate-limit <r>", "answer 429 with Retry-After above R requests/s (default: no limit)").argParser(number("rate limit", 0.001, 1e6)))
   .addOption(new Option("--latency <ms>", "delay added to every /sdw/ response").default(0).argParser(number("latency", 0, 600_000)))

@@ -2,12 +2,13 @@
 // index completeness, URL-safe participant files, formula-safe CSV, atomic replacement, the cache.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { exportApi } from "../data-loaders/lib/export.ts";
+import { exportApi, ExportTargetError } from "../data-loaders/lib/export.ts";
+import { readRuns } from "../data-loaders/lib/datasets/health.ts";
 import { openDb, rows } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
 import { DAYS, writeFixture } from "./analytics-fixture.ts";
@@ -185,6 +186,20 @@ describe("static API export", () => {
     expect((await readdir(scratch)).filter((f) => f.includes(".tmp"))).toEqual([]);
   });
 
+  it("refuses to replace an --out folder that is not an earlier export, and leaves it as it was", async () => {
+    const other = path.join(scratch, "not-an-api");
+    await mkdir(other, { recursive: true });
+    await writeFile(path.join(other, "notes.txt"), "keep me");
+    const a = await openAnalytics(root, { cache: path.join(scratch, "cache-fx") });
+    try {
+      await expect(exportApi(a, other)).rejects.toThrow(ExportTargetError);
+    } finally {
+      a.db.close();
+    }
+    expect(await readdir(other)).toEqual(["notes.txt"]);
+    expect((await readdir(scratch)).filter((f) => f.includes(".tmp"))).toEqual([]);
+  });
+
   it("a corrupt Parquet file fails the cache build cleanly: an error naming the file, no cache, no lock", async () => {
     const broken = path.join(scratch, "broken");
     await cp(root, broken, { recursive: true });
@@ -196,6 +211,16 @@ describe("static API export", () => {
     const cacheFiles = existsSync(path.join(scratch, "cache-broken")) ? await readdir(path.join(scratch, "cache-broken")) : [];
     expect(cacheFiles.filter((f) => f.endsWith(".duckdb") || f.endsWith(".tmp") || f.endsWith(".lock"))).toEqual([]);
     expect((await readdir(scratch)).filter((f) => f.includes(".tmp"))).toEqual([]);
+  });
+});
+
+describe("run reports in health.json", () => {
+  it("take id and file from the file name, never from the report's own fields", async () => {
+    const data = path.join(scratch, "runs-data");
+    await mkdir(path.join(data, "_runs"), { recursive: true });
+    await writeFile(path.join(data, "_runs", "20261120T000000Z-abc.json"), JSON.stringify({ id: "spoofed", file: "../../etc/passwd", startedAt: "2026-11-20T00:00:00Z", complete: true }));
+    const [r] = await readRuns(data);
+    expect(r).toMatchObject({ id: "20261120T000000Z-abc", file: "_runs/20261120T000000Z-abc.json", complete: true });
   });
 });
 

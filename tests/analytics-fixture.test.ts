@@ -1,11 +1,14 @@
 // Trends, concentration and transfers on a small hand-made dataset (tests/analytics-fixture.ts),
 // checked against an independent computation in plain TypeScript from the same hand-made truth.
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
 import { concentration } from "../data-loaders/lib/datasets/concentration.ts";
+import { southbound } from "../data-loaders/lib/datasets/southbound.ts";
+import { openDb, rows } from "../data-loaders/lib/duck.ts";
 import { isSynthetic } from "../data-loaders/lib/datasets/common.ts";
 import { stockPages } from "../data-loaders/lib/datasets/stock-pages.ts";
 import { transfers } from "../data-loaders/lib/datasets/transfers.ts";
@@ -100,6 +103,37 @@ describe("trends", () => {
     expect(c1.change.slice(1).every((c) => c === 0)).toBe(true);
   });
 
+  it("run without CCASS_STOCK, the loader picks the most-held stock on the last day, not a delisted one", async () => {
+    // 00004 has 8 holders but left after day 3; on the last day 00002 has the most (5)
+    const t = await trends(a, null);
+    expect(t.stock_code).toBe("00002");
+  });
+
+  it("series keys: the top 10 now, then former top-10 holders by days in the top 10, then the next largest now", async () => {
+    const stmt = readFileSync(path.join(import.meta.dirname, "..", "data-loaders", "sql", "cache.sql"), "utf8")
+      .split(/^-- ;$/m)
+      .find((x) => x.includes("CREATE TABLE series_keys"))!;
+    const db = await openDb(":memory:");
+    try {
+      const key = (r: number) => (r === 12 ? "F3" : r === 15 ? "F1" : `L${String(r).padStart(2, "0")}`);
+      const latest = [...Array(25).keys()].map((i) => `('S', '${key(i + 1)}', ${i + 1})`).join(", ");
+      // F2 no longer holds; it was in the top 10 on 5 days, F3 (rank 12 now) on 3, F1 (rank 15 now) on 1
+      const tops = [
+        ...Array<string>(5).fill("['F2']"),
+        ...Array<string>(3).fill("['F3']"),
+        "['F1']",
+        `[${[...Array(10).keys()].map((i) => `'${key(i + 1)}'`).join(", ")}]`,
+      ];
+      await db.conn.run(`CREATE TABLE latest AS SELECT * FROM (VALUES ${latest}) t(stock_code, pkey, rank)`);
+      await db.conn.run(`CREATE TABLE conc_raw AS SELECT * FROM (VALUES ${tops.map((t) => `('S', ${t})`).join(", ")}) t(stock_code, top_keys)`);
+      await db.conn.run(stmt);
+      const got = (await rows<{ pkey: string }>(db.conn, "SELECT pkey FROM series_keys ORDER BY ord")).map((r) => r.pkey);
+      expect(got).toEqual([...[...Array(10).keys()].map((i) => key(i + 1)), "F2", "F3", "F1", "L11", "L13", "L14", "L16", "L17", "L18", "L19"]);
+    } finally {
+      db.close();
+    }
+  });
+
   it("default keys are the 10 largest holders on the end date, largest first", async () => {
     const t = await trends(a, "00002");
     const last = fixtureData()["00002"]!.days.at(-1)!;
@@ -142,6 +176,7 @@ describe("concentration", () => {
     expect([...top10].sort((x, y) => y - x)).toEqual(top10);
     // movers: stocks whose top-10 share rose over 5 days, largest rise first
     const rise = Object.entries(fixtureData())
+      .filter(([, st]) => st.days.length === DAYS.length) // the ranking holds stocks on the last day only
       .map(([code, st]) => {
         const d = st.days.map(expectedConcentration);
         return { code, v: d[d.length - 1]!.top10 - d[d.length - 6]!.top10 };
@@ -150,6 +185,21 @@ describe("concentration", () => {
       .sort((x, y) => y.v - x.v);
     expect(c2.movers.up_5d).toEqual(rise.map((x) => x.code));
     expect(c2.movers.down_5d).toEqual([]);
+  });
+});
+
+describe("southbound", () => {
+  it("lists every stock of the table on the last day; one without a summary keeps its shares, with pct null", async () => {
+    const sb = await southbound(a);
+    const n = DAYS.length - 1;
+    expect(sb.latest.stock_code).toEqual(["00003", "00005"]); // pct desc, nulls last
+    expect(sb.latest.name).toEqual(["SYNTHETIC THREE", "SYNTHETIC FIVE"]);
+    expect(sb.latest.shares).toEqual([1_500_000 + n * 10_000, 2_000_000]);
+    expect(sb.latest.pct).toEqual([round4(((1_500_000 + n * 10_000) * 100) / 10_000_000), null]);
+    expect(sb.latest.chg_1d_pp![0]).toBeCloseTo(0.1, 6);
+    expect(sb.latest.chg_1d_pp![1]).toBeNull();
+    expect(sb.latest.clearing_shares).toEqual([1_500_000, null]);
+    expect((sb.daily.stocks as number[]).at(-1)).toBe(2);
   });
 });
 

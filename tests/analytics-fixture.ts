@@ -6,6 +6,8 @@
 //   00002  a planted 1 % transfer C00001 → B00002 on day 3, a one-to-many transfer C00002 →
 //          B00003 + B00004 on day 5, a placing (issued +10 %, new shares to C00001) on day 6.
 //   00003  an investor participant, a clearing agency (A00003) and a holder who sells out on day 7.
+//   00004  delisted after day 3 (no rows later), with more holders than any stock on the last day.
+//   00005  in the southbound table on the last day only, with no CCASS summary at all.
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -36,6 +38,7 @@ export function fixtureData(): Record<string, { name: string; days: StockDay[] }
   const s1: StockDay[] = [];
   const s2: StockDay[] = [];
   const s3: StockDay[] = [];
+  const s4: StockDay[] = [];
   for (let d = 0; d < DAYS.length; d++) {
     // 00001: split 1→2 on day 4
     const f = d >= 4 ? 2 : 1;
@@ -64,11 +67,14 @@ export function fixtureData(): Record<string, { name: string; days: StockDay[] }
     if (d < 7) h3.B00004 = 400_000;
     else h3.C00001! += 400_000;
     s3.push({ issued: 10_000_000, holdings: h3, nonConsenting: 0 });
+    // 00004: eight brokers, static holdings, gone after day 3
+    if (d <= 3) s4.push({ issued: 100_000_000, holdings: Object.fromEntries([...Array(8).keys()].map((i) => [`B000${10 + i}`, 1_000_000 - i * 10_000])), nonConsenting: 0 });
   }
   return {
     "00001": { name: "SYNTHETIC ONE", days: s1 },
     "00002": { name: "SYNTHETIC TWO", days: s2 },
     "00003": { name: "SYNTHETIC THREE", days: s3 },
+    "00004": { name: "SYNTHETIC FOUR", days: s4 },
   };
 }
 
@@ -108,14 +114,19 @@ export async function writeFixture(): Promise<string> {
   try {
     for (let d = 0; d < DAYS.length; d++) {
       const date = DAYS[d]!;
+      const listed = Object.entries(data).filter(([, s]) => s.days[d]); // 00004 is delisted after day 3
+      const last = d === DAYS.length - 1;
       await w.writeDay({
         date,
-        holdings: Object.entries(data).map(([code, s]) => page(date, code, s.name, s.days[d]!)),
-        stockList: { kind: "stocklist", stocks: Object.entries(data).map(([code, s]) => ({ code, name: s.name })) },
+        holdings: listed.map(([code, s]) => page(date, code, s.name, s.days[d]!)),
+        stockList: { kind: "stocklist", stocks: listed.map(([code, s]) => ({ code, name: s.name })) },
         southbound: {
           kind: "southbound",
           date,
-          holdings: [{ stockCode: "00003", stockName: "SYNTHETIC THREE", shares: 1_500_000 + d * 10_000, reportedPercent: 15 }],
+          holdings: [
+            { stockCode: "00003", stockName: "SYNTHETIC THREE", shares: 1_500_000 + d * 10_000, reportedPercent: 15 },
+            ...(last ? [{ stockCode: "00005", stockName: "SYNTHETIC FIVE", shares: 2_000_000, reportedPercent: 5 }] : []),
+          ],
         },
       });
     }

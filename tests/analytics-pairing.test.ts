@@ -1,5 +1,6 @@
 // The pairing of one stock-day's movers into likely transfers (data-loaders/lib/pairing.ts).
 import { describe, expect, it } from "vitest";
+import { alongside } from "../data-loaders/lib/cache.ts";
 import { pairDay } from "../data-loaders/lib/pairing.ts";
 
 describe("pairDay", () => {
@@ -44,5 +45,41 @@ describe("pairDay", () => {
     // an ambiguous match is reported with lower confidence than a unique exact one
     const unique = pairDay([{ key: "C00001", change: -500_000 }, { key: "B00001", change: 500_000 }]);
     expect(pairs[0]!.confidence).toBeLessThan(unique[0]!.confidence);
+  });
+});
+
+describe("alongside (the cache build's overlap of pairing and SQL)", () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it("a background failure while the foreground still yields is reported once both settle, not as an unhandled rejection", async () => {
+    let foregroundDone = false;
+    const p = alongside(
+      async () => {
+        await tick();
+        throw new Error("corrupt southbound file");
+      },
+      async () => {
+        for (let i = 0; i < 20; i++) await tick(); // pairMovers yields to the event loop like this
+        foregroundDone = true;
+        return 1;
+      },
+    );
+    await expect(p).rejects.toThrow("corrupt southbound file");
+    expect(foregroundDone).toBe(true);
+  });
+
+  it("a foreground failure waits for the background and wins", async () => {
+    let backgroundDone = false;
+    const p = alongside(
+      async () => {
+        for (let i = 0; i < 5; i++) await tick();
+        backgroundDone = true;
+      },
+      async () => {
+        throw new Error("pairing failed");
+      },
+    );
+    await expect(p).rejects.toThrow("pairing failed");
+    expect(backgroundDone).toBe(true);
   });
 });

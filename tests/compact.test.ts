@@ -268,6 +268,16 @@ describe("compact", () => {
     expect(existsSync(lockPath(out))).toBe(false);
   });
 
+  it("refuses a daily file with a NULL date (the next fold's NOT IN would drop it), and writes nothing", async () => {
+    const out = await freshCopy("null-date");
+    const jan = DATES.filter((d) => d.startsWith("2026-01"));
+    const file = dailyFilePath(out, "stocks", jan[0]!);
+    await c.run(`COPY (${dailySql("stocks", jan[0]!)} UNION ALL SELECT NULL::DATE, '99999', 'NO DATE') TO ${sqlString(file)} (FORMAT parquet)`);
+    await expect(compact(out, { before: BEFORE })).rejects.toThrow(/stocks 2026-01: 1 rows of daily files are dated outside their date= folder/);
+    expect(existsSync(monthFilePath(out, "stocks", "2026-01"))).toBe(false);
+    expect(existsSync(file)).toBe(true);
+  });
+
   it("refuses bad arguments with a typed error", async () => {
     await expect(compact(path.join(work, "does-not-exist"))).rejects.toBeInstanceOf(CompactionError);
     await expect(compact(pristine, { before: "2026-13" })).rejects.toThrow(/invalid month/);

@@ -20,6 +20,21 @@ describe("demo", () => {
     expect(existsSync(path.join(ROOT, target))).toBe(false);
   });
 
+  it("never builds over the real dist/: --dir inside dist/ or at the project root fails before anything starts", () => {
+    for (const [dir, message] of [
+      [path.join("dist", "demo-should-not-exist"), "inside dist/"],
+      [".", "the project folder or above it"],
+      ["..", "the project folder or above it"],
+    ] as const) {
+      const r = demo("--dir", dir);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('stage "setup" failed');
+      expect(r.stderr).toContain(message);
+      expect(r.stdout).not.toContain("demo: replica");
+    }
+    expect(existsSync(path.join(ROOT, "dist", "demo-should-not-exist"))).toBe(false);
+  });
+
   it("rejects bad options with the option's name", () => {
     const r = demo("--stocks", "0");
     expect(r.status).not.toBe(0);

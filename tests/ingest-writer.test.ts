@@ -1,13 +1,14 @@
 // The Parquet writer: rows as given, upsert by key, byte-identical reruns, nothing written from a
 // bad page, merging into compacted months, and participants_dim first/last seen.
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compact } from "../src/ingest/compact.ts";
 import { InvalidPageError } from "../src/ingest/invariants.ts";
 import { DatasetWriter } from "../src/ingest/writer.ts";
+import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { page, query, row } from "./ingest-helpers.ts";
 
 let out: string;
@@ -137,5 +138,14 @@ describe("DatasetWriter", () => {
       { k: "C00010", name: "NEW NAME", f: D1, l: D2 },
       { k: "C00011", name: "B", f: D1, l: D1 },
     ]);
+  });
+});
+
+describe("writeFileAtomic", () => {
+  it("leaves no temp file behind when the final rename fails", async () => {
+    const target = path.join(out, "a-dir");
+    mkdirSync(path.join(target, "inside"), { recursive: true }); // renaming a file over a non-empty directory fails
+    await expect(writeFileAtomic(target, "x")).rejects.toThrow();
+    expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 });

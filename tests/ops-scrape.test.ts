@@ -2,12 +2,12 @@
 // local replica: on a fresh checkout (no resume journal) it scrapes only the dates the committed
 // dataset lacks, the newest first, and stops at its time budget.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lastSettlementDays } from "../src/lib/calendar.ts";
-import { consecutiveRanges, missingDates, nightlyRanges, scrapeWithinBudget } from "../src/ops/missing.ts";
+import { consecutiveRanges, missingDates, nightlyRanges, scrapeRunArgs, scrapeWithinBudget } from "../src/ops/missing.ts";
 import { startReplica } from "../src/replica/server.ts";
 
 const END = "2026-11-20";
@@ -97,5 +97,21 @@ describe("scrape-missing against the replica", () => {
     expect(r.outcome).toBe("budget");
     expect(r.exitCode).toBe(124);
     expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+
+  it("passes --stocks without --universe (scrape.ts run refuses both together)", async () => {
+    const args = scrapeRunArgs({ out: path.join(work, "few"), baseUrl: replica.url, universe: "equities", stocks: replica.market.stocks[0]!.code, rate: "500" });
+    expect(args).not.toContain("--universe");
+    const r = await scrapeWithinBudget({ ranges: [{ from: END, to: END }], deadline: Date.now() + 120_000, args, log: () => {} });
+    expect(r).toMatchObject({ outcome: "done", exitCode: 0 });
+    expect(await missingDates(path.join(work, "few"), END, END)).toEqual([]);
+    expect(scrapeRunArgs({ out: "o", baseUrl: "u", universe: "all" })).toEqual(["--out", "o", "--base-url", "u", "--universe", "all"]);
+  }, 120_000);
+
+  it("does not stop at once when the budget is longer than a timer can hold (2^31 ms)", async () => {
+    const script = path.join(work, "fake-scrape.mjs");
+    await writeFile(script, "setTimeout(() => process.exit(0), 300);\n");
+    const r = await scrapeWithinBudget({ ranges: [{ from: END, to: END }], deadline: Date.now() + 3e9, args: [], log: () => {}, scrapeScript: script });
+    expect(r).toMatchObject({ outcome: "done", exitCode: 0 });
   }, 30_000);
 });

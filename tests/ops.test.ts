@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MergeError, isMergeable, mergeShards } from "../src/ops/merge.ts";
 import { backfillPlan, hkToday, latestPublishedDate, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
-import { saveReject } from "../src/ingest/evidence.ts";
+import { PageCache, saveReject } from "../src/ingest/evidence.ts";
+import { reparse } from "../src/ingest/reparse.ts";
 
 let work: string;
 beforeAll(async () => {
@@ -152,6 +153,19 @@ describe("job summary and drift verdict", () => {
     const rejects = await readRejects(out);
     expect(rejects.find((r) => r.page === "00700")?.raw).toBe(path.join(out, "_rejects", "date=2026-11-20", "00700.html.gz"));
     expect(rejects.find((r) => r.page === "stocklist")?.raw).toBe(path.join(out, "_rejects", "date=2026-11-19", "stocklist.json.gz"));
+  });
+  it("counts a drifted page as drift in the format the scraper really stores (\"no-result: markup drift: …\")", async () => {
+    // A real page with a renamed summary category, rejected by the real reparse path.
+    const page = (await readFile("/work/shared/hkex/fixtures/holdings-en-08123-small.html", "utf8")).replace(">Market Intermediaries<", ">Custodian Banks<");
+    expect(page).toContain(">Custodian Banks<");
+    const cache = path.join(work, "drift-cache");
+    await new PageCache(cache).put("2026-11-20", "08123", page);
+    const out = path.join(work, "drift-real");
+    const r = await reparse({ cache, out });
+    expect(r.rejected).toHaveLength(1);
+    const v = await driftVerdict(out);
+    expect(v.drift.map((x) => x.page)).toEqual(["08123"]);
+    expect(v.otherRejects).toEqual([]);
   });
   it("renders untrusted text safely in the Markdown summary", async () => {
     const out = path.join(work, "md");

@@ -332,6 +332,16 @@ describe("southbound table", () => {
     expectError(parseSouthboundPage(page(row("00700", "X", "1", "lots"))), "incomplete", /percentage "lots"/);
   });
 
+  it("a missing shareholding or name cell is drift in every row, a broken row in one; never a silent zero", () => {
+    const noShares = (r: string) => r.replace(/<td class="col-shareholding text-right">.*?<\/td>/s, "");
+    const noName = (r: string) => r.replace(/<td class="col-stock-name">.*?<\/td>/s, "");
+    const a = row("00700", "A", "1,000", "1%");
+    const b = row("00005", "B", "2,000", "2%");
+    expectError(parseSouthboundPage(page(noShares(a) + noShares(b))), "no-result", /markup drift: no southbound row has a shareholding cell/);
+    expectError(parseSouthboundPage(page(noName(a) + noName(b))), "no-result", /markup drift: no southbound row has a stock name cell/);
+    expectError(parseSouthboundPage(page(a + noShares(b))), "incomplete", /southbound row 2 lacks/);
+  });
+
   it("the bare form (no result table) is no-result", () => {
     expectError(parseSouthboundPage(readFixture("search-initial.html")), "no-result", /mutualmarket-result/);
   });

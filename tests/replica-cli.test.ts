@@ -30,6 +30,28 @@ describe("replica CLI", () => {
     }
   });
 
+  it("defaults --end to the newest date HKEX shows: the settlement day before today in Hong Kong, not in UTC", async () => {
+    // Tue 24 Nov 2026 01:30 in Hong Kong is still Monday 23rd in UTC: the newest date is Monday 23rd.
+    const clock = `data:text/javascript,${encodeURIComponent(
+      "const T = Date.parse('2026-11-23T17:30:00Z'); const D = Date; globalThis.Date = class extends D { constructor(...a) { if (a.length) super(...a); else super(T); } static now() { return T; } };",
+    )}`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--import", clock, script, "--port", "0", "--stocks", "3", "--days", "2", "--no-warmup"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const summary = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stderr }).on("line", (l) => {
+          if (l.includes("settlement days")) resolve(l);
+        });
+        child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      expect(summary).toMatch(/settlement days \d{4}-\d{2}-\d{2}\.\.2026-11-23 /);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
   it("rejects bad options with a message and a non-zero status", () => {
     for (const [args, message] of [
       [["--stocks", "0"], /stocks must be an integer/],

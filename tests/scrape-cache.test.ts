@@ -1,9 +1,11 @@
 // Stale form tokens (replica --token-ttl) are refreshed and the run completes; the raw page cache
 // rebuilds the same dataset with no network (`reparse`), and a run finds its pages in the cache.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RunLockedError } from "../src/ingest/lock.ts";
 import { reparse } from "../src/ingest/reparse.ts";
 import { runScrape } from "../src/ingest/run.ts";
 import { createMarket } from "../src/replica/market.ts";
@@ -57,6 +59,40 @@ describe("tokens and cache", () => {
     expect(r.dates).toBe(MARKET.days);
     expect(await diffDatasets(scraped(), rebuilt)).toEqual(ZERO_DIFF);
     expect((await rowCounts(rebuilt)).holdings).toBeGreaterThan(500);
+  });
+
+  it("a damaged cache file is a miss for a run and a named reject for reparse, not a crash", async () => {
+    const damaged = path.join(root, "damaged-cache");
+    cpSync(cache(), damaged, { recursive: true });
+    const victim = readdirSync(path.join(damaged, `date=${TO}`)).find((f) => /^\d{5}\.html\.gz$/.test(f))!;
+    writeFileSync(path.join(damaged, `date=${TO}`, victim), "not gzip");
+    const r = await reparse({ cache: damaged, out: path.join(root, "damaged-reparse") });
+    expect(r.rejected).toEqual([{ date: TO, page: victim.slice(0, 5), reason: expect.stringContaining("unreadable cache file") }]);
+    expect(r.dates).toBe(MARKET.days); // the rest of the date is still written
+    // A run finds no usable copy and goes to the network (nothing answers on port 9): pending, not a crash.
+    const run = await runScrape({
+      out: path.join(root, "damaged-run"),
+      baseUrl: "http://127.0.0.1:9",
+      from: TO,
+      to: TO,
+      rate: 0,
+      cache: damaged,
+      client: { maxRetries: 1, backoff: { minMs: 1, maxMs: 2 } },
+    });
+    expect(run.pages.unavailable).toBe(1);
+    expect(run.complete).toBe(false);
+  });
+
+  it("reparse takes the dataset lock: never beside a run or a compaction of the same folder", async () => {
+    const locked = path.join(root, "locked");
+    mkdirSync(path.join(locked, "_state"), { recursive: true });
+    // A live owner: this very process.
+    writeFileSync(path.join(locked, "_state", "run.lock"), JSON.stringify({ pid: process.pid, host: hostname() }));
+    await expect(reparse({ cache: cache(), out: locked })).rejects.toThrow(RunLockedError);
+    expect(existsSync(path.join(locked, "holdings"))).toBe(false);
+    rmSync(path.join(locked, "_state", "run.lock"));
+    await reparse({ cache: cache(), out: locked, from: TO, to: TO });
+    expect(existsSync(path.join(locked, "_state", "run.lock"))).toBe(false); // released after
   });
 
   it("a run takes its pages from the cache before the network", async () => {

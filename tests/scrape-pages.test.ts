@@ -1,7 +1,7 @@
 // Every kind of bad page gets its typed outcome from the client and writes nothing: truncated,
 // inconsistent (invariants broken, or another stock's page), maintenance, alert, empty, not HTML.
 // Plus the HTTP policy: 5xx retried, 429 waits for Retry-After, stale tokens refreshed.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultUserAgent, HkexClient, USER_AGENT } from "../src/hkex/client.ts";
 import { runScrape } from "../src/ingest/run.ts";
 import { datasetStatus } from "../src/ingest/status.ts";
+import { InvalidValueError } from "../src/lib/validate.ts";
 import { query } from "./ingest-helpers.ts";
 import { fixture, startFakeHkex, type FakeHkex } from "./scrape-helpers.ts";
 
@@ -149,6 +150,41 @@ describe("a run over bad pages", () => {
     expect(status.dates).toEqual([{ date: DATE, stored: 1, planned: 7, alerts: 1, rejected: 5, pending: 0, unwritten: 0 }]);
     expect(status.rejects.map((r) => r.page).sort()).toEqual(["00001", "00003", "00004", "00005", "00388"]);
     expect(existsSync(path.join(out, "_runs", `${report.runId}.json`))).toBe(true);
+  });
+
+  it("a date that fails stops the run: every started date settles first, the report is saved, the lock released", async () => {
+    const out3 = mkdtempSync(path.join(tmpdir(), "scrape-fail-"));
+    try {
+      // The second date's journal is corrupt in the middle: reading it throws.
+      mkdirSync(path.join(out3, "_state"), { recursive: true });
+      writeFileSync(path.join(out3, "_state", `date=${DATE}.ndjson`), '{"page":"00001"\n{"page":"00002","status":"ok"}\n');
+      const events: { type: string; after: boolean }[] = [];
+      let settled = false;
+      const run = runScrape({
+        out: out3,
+        baseUrl: fake.url,
+        from: "2026-11-19",
+        to: DATE,
+        stocks: ["08123", "00007"],
+        rate: 0,
+        client: quick,
+        onEvent: (e) => events.push({ type: e.type, after: settled }),
+      }).finally(() => (settled = true));
+      await expect(run).rejects.toThrow(/corrupt/);
+      await new Promise((r) => setTimeout(r, 300)); // anything still running would show by now
+      expect(events.filter((e) => e.after)).toEqual([]);
+      const [reportFile] = readdirSync(path.join(out3, "_runs"));
+      const saved = JSON.parse(readFileSync(path.join(out3, "_runs", reportFile!), "utf8"));
+      expect(saved.complete).toBe(false);
+      expect(saved.dates.incomplete).toContain(DATE);
+      expect(existsSync(path.join(out3, "_state", "run.lock"))).toBe(false);
+    } finally {
+      rmSync(out3, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a reversed date range instead of planning nothing and calling it complete", async () => {
+    await expect(runScrape({ out, baseUrl: fake.url, from: DATE, to: "2026-11-19", rate: 0, client: quick })).rejects.toThrow(InvalidValueError);
   });
 
   it("leaves a date unwritten and pending while a page is under maintenance", async () => {

@@ -36,6 +36,19 @@ describe("rate limiter", () => {
     for (let i = 0; i < 5; i++) await limiter.take();
     expect(Date.now() - t0).toBeGreaterThanOrEqual(195); // 4 gaps of 50 ms
   });
+  it("a pause holds back callers already waiting for a slot, then spaces them again", async () => {
+    const limiter = new RateLimiter(20); // 50 ms apart
+    await limiter.take();
+    const t0 = Date.now();
+    // Two callers are waiting (slots at +50 and +100 ms) when the site asks for a 300 ms pause.
+    const started: number[] = [];
+    const waiting = [limiter.take(), limiter.take()].map((p) => p.then(() => started.push(Date.now() - t0)));
+    await new Promise((r) => setTimeout(r, 10));
+    limiter.pauseAll(300);
+    await Promise.all(waiting);
+    expect(started[0]).toBeGreaterThanOrEqual(300);
+    expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(45);
+  });
 });
 
 describe("equities universe", () => {

@@ -20,6 +20,7 @@ type Yaml = Record<string, unknown>;
 interface Step {
   uses?: string;
   run?: string;
+  shell?: string;
   with?: Record<string, unknown>;
 }
 interface Job {
@@ -30,7 +31,7 @@ interface Job {
 interface Workflow {
   file: string;
   text: string;
-  doc: Yaml & { on?: unknown; jobs?: Record<string, Job>; permissions?: unknown; concurrency?: unknown };
+  doc: Yaml & { on?: unknown; jobs?: Record<string, Job>; permissions?: unknown; concurrency?: unknown; defaults?: { run?: { shell?: string } } };
 }
 
 function load(file: string, text = readFileSync(file, "utf8")): Workflow {
@@ -195,7 +196,52 @@ function setupNodeCacheProblems(wf: Workflow): string[] {
     .flatMap((s) => (s.with?.cache === "npm" ? [] : [`${wf.file}: setup-node without cache: npm`]));
 }
 
-const CHECKS = { npmScriptProblems, permissionProblems, cronProblems, gitAddProblems, pinProblems, concurrencyProblems, setupNodeCacheProblems };
+/**
+ * No user-controlled expression spliced into shell text: workflow_dispatch inputs and event payloads
+ * (titles, branch names) reach `run:` scripts through `env:` only, so their text is never code.
+ */
+function injectionProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const step of stepsOf(wf)) {
+    if (typeof step.run !== "string") continue;
+    for (const m of step.run.matchAll(/\$\{\{([^}]*)\}\}/g)) {
+      if (/\b(?:inputs\.|github\.event\.|github\.head_ref\b)/.test(m[1]!)) problems.push(`${wf.file}: "${m[0]}" is used directly in a run script; pass it through env`);
+    }
+  }
+  return problems;
+}
+
+/** Scripts run with pipefail: `shell: bash` (GitHub's implicit default is `bash -e`, so `cmd | tee` hides cmd's failure). */
+function shellProblems(wf: Workflow): string[] {
+  if (wf.doc.defaults?.run?.shell === "bash") return [];
+  return stepsOf(wf)
+    .filter((s) => typeof s.run === "string" && s.shell !== "bash")
+    .map((s) => `${wf.file}: step "${String(s.run).split("\n")[0]}" runs without pipefail (set defaults.run.shell: bash)`);
+}
+
+/** upload-artifact ≥ 4.4 silently leaves out hidden files and folders unless include-hidden-files is set. */
+function hiddenUploadProblems(wf: Workflow): string[] {
+  return stepsOf(wf)
+    .filter((s) => s.uses?.startsWith("actions/upload-artifact@"))
+    .flatMap((s) => {
+      const paths = String(s.with?.path ?? "").split("\n").map((p) => p.trim()).filter(Boolean);
+      const hidden = paths.some((p) => p.split("/").some((part) => part.startsWith(".") && part !== "." && part !== ".."));
+      return hidden && s.with?.["include-hidden-files"] !== true ? [`${wf.file}: upload of ${paths.join(", ")} needs include-hidden-files: true`] : [];
+    });
+}
+
+const CHECKS = {
+  npmScriptProblems,
+  permissionProblems,
+  cronProblems,
+  gitAddProblems,
+  pinProblems,
+  concurrencyProblems,
+  setupNodeCacheProblems,
+  injectionProblems,
+  shellProblems,
+  hiddenUploadProblems,
+};
 
 // A workflow that breaks every rule once.
 const BROKEN = `name: broken
@@ -213,6 +259,10 @@ jobs:
       - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020
       - run: npm run no-such-script && npx tsx scripts/no-such.ts
       - run: git add . && git add -A && git add data/x ':!src' && git push
+      - run: echo "\${{ inputs.from }}" | tee out.txt
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with:
+          path: .cache/pages/
 `;
 
 describe("the checkers catch a broken workflow", () => {
@@ -302,6 +352,15 @@ describe("backfill", () => {
     expect([jobs.merge?.needs].flat()).toContain("shard");
     expect((jobs.merge?.steps ?? []).some((s) => s.run?.includes("merge-shards"))).toBe(true);
     expect(GIT_ADDS(wf)).toBeGreaterThan(0);
+  });
+  it("commits the good shards, then fails the run when a shard with rejected pages was left out", () => {
+    const steps = (jobs.merge?.steps ?? []) as (Step & { id?: string; if?: string })[];
+    const merge = steps.findIndex((s) => s.run?.includes("merge-shards"));
+    const commit = steps.findIndex((s) => s.run?.includes("git push"));
+    expect(steps[merge]?.run).toMatch(/left_out=\$left_out" >> "\$GITHUB_OUTPUT"/);
+    const fail = steps.findIndex((s) => String(s.if ?? "").includes(`steps.${steps[merge]?.id}.outputs.left_out != '0'`) && /\bexit 1\b/.test(s.run ?? ""));
+    expect(fail).toBeGreaterThan(commit);
+    expect(commit).toBeGreaterThan(merge);
   });
 });
 

@@ -14,7 +14,7 @@ import { pairDay, type Mover } from "./pairing.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql } from "./source.ts";
 
 /** Bump when cache.sql or the pairing changes, so old caches are not reused. */
-export const CACHE_VERSION = "analytics-11";
+export const CACHE_VERSION = "analytics-12";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
 
@@ -86,15 +86,12 @@ async function build(ds: Awaited<ReturnType<typeof listDataset>>, file: string, 
     for (const stmt of statements.slice(0, moversAt + 1)) await run(stmt);
     const t0 = performance.now();
     const movers = await fetchMovers(db);
-    const rest = (async () => {
-      for (const stmt of statements.slice(moversAt + 1)) await run(stmt);
-    })();
-    let pairs: string[];
-    try {
-      pairs = await pairMovers(movers);
-    } finally {
-      await rest; // never leave a statement running on the connection
-    }
+    const pairs = await alongside(
+      async () => {
+        for (const stmt of statements.slice(moversAt + 1)) await run(stmt);
+      },
+      () => pairMovers(movers),
+    );
     await insertPairs(db, pairs, spill);
     log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s pairs (overlapping the statements after movers)`);
     await db.conn.run("CHECKPOINT");
@@ -106,6 +103,30 @@ async function build(ds: Awaited<ReturnType<typeof listDataset>>, file: string, 
   }
   db.close();
   await rename(tmp, file);
+}
+
+/**
+ * Run `background` while `foreground` runs and settle both before returning (so no statement is
+ * left running on the connection); a foreground error wins over a background one. The background
+ * promise gets its handler
+ * at once: it may fail while the foreground is still yielding (pairMovers does), and an unhandled
+ * rejection would kill the process before the build's cleanup (temp file, lock) could run.
+ */
+export async function alongside<T>(background: () => Promise<void>, foreground: () => Promise<T>): Promise<T> {
+  const bg = background().then(
+    () => null,
+    (err: unknown) => ({ err }),
+  );
+  let result: T;
+  try {
+    result = await foreground();
+  } catch (err) {
+    await bg;
+    throw err;
+  }
+  const failed = await bg;
+  if (failed) throw failed.err;
+  return result;
 }
 
 /**

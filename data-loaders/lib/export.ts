@@ -67,9 +67,27 @@ async function csvTables(a: Analytics): Promise<Record<string, Record<string, un
   };
 }
 
+/** `--out` names a folder that is not an earlier export: replacing it would delete what it holds. */
+export class ExportTargetError extends Error {
+  override readonly name = "ExportTargetError";
+}
+
+/**
+ * The target is replaced wholesale (and the old one deleted), so it must be absent, empty or an
+ * earlier export (it has `index.json`): a mistyped `--out .` must not remove a whole folder.
+ */
+async function assertReplaceable(target: string) {
+  if (!existsSync(target)) return;
+  if (!(await stat(target)).isDirectory()) throw new ExportTargetError(`--out ${target} exists and is not a folder`);
+  const entries = await readdir(target);
+  if (entries.length > 0 && !entries.includes("index.json"))
+    throw new ExportTargetError(`--out ${target} is not empty and holds no index.json (not an API tree): refusing to replace it`);
+}
+
 export async function exportApi(a: Analytics, out: string, log: (s: string) => void = () => {}): Promise<ExportStats> {
   const started = performance.now();
   const target = path.resolve(out);
+  await assertReplaceable(target);
   await mkdir(path.dirname(target), { recursive: true });
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   await rm(tmp, { recursive: true, force: true });

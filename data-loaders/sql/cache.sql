@@ -223,9 +223,11 @@ WITH cand AS (
   SELECT stock_code, pkey, min(latest_rank) AS latest_rank, sum(top10_days) AS top10_days FROM cand GROUP BY ALL
 )
 SELECT stock_code, pkey, latest_rank,
-  row_number() OVER (PARTITION BY stock_code ORDER BY
-    CASE WHEN latest_rank <= 10 THEN 0 WHEN top10_days > 0 THEN 1 ELSE 2 END, latest_rank NULLS LAST, top10_days DESC, pkey) AS ord
-FROM agg QUALIFY ord <= 20;
+  -- tier 0 and 2 by their rank on the last day; tier 1 (former top 10) by days in the top 10
+  row_number() OVER (PARTITION BY stock_code ORDER BY tier, CASE WHEN tier = 1 THEN -top10_days ELSE latest_rank END,
+    latest_rank NULLS LAST, pkey) AS ord
+FROM (SELECT *, CASE WHEN latest_rank <= 10 THEN 0 WHEN top10_days > 0 THEN 1 ELSE 2 END AS tier FROM agg)
+QUALIFY ord <= 20;
 -- ;
 CREATE TABLE series_pts AS
 WITH k AS (SELECT l.sid, p.pid, k.stock_code, k.pkey FROM series_keys k JOIN stock_last l USING (stock_code) JOIN pk p USING (pkey))
@@ -233,11 +235,13 @@ SELECT k.stock_code, k.pkey, c.seq, c.shares, c.change
 FROM chg c JOIN k ON k.sid = c.sid AND k.pid = c.pid
 ORDER BY k.stock_code, k.pkey, c.seq;
 -- ;
+-- A southbound stock with no summary that day is kept, with `seq` and `pct` NULL (docs/DATASETS.md
+-- southbound.json): the mutual-market table is a source of its own, not a view of CCASS.
 CREATE TABLE south AS
-SELECT s.stock_code, s.seq, s.date, b.shares,
+SELECT b.stock_code, s.seq, b.date, b.stock_name, b.shares,
   b.shares * 100.0 / s.issued_shares AS pct
-FROM src_southbound b JOIN summ s ON s.stock_code = b.stock_code AND s.date = b.date
-ORDER BY s.stock_code, s.seq;
+FROM src_southbound b LEFT JOIN summ s ON s.stock_code = b.stock_code AND s.date = b.date
+ORDER BY b.stock_code, b.date;
 -- ;
 -- Southbound stocks on dates with no summary for them still count in the daily overview.
 CREATE TABLE south_daily AS

@@ -7,6 +7,7 @@
  */
 export class RateLimiter {
   private next = 0;
+  private pausedUntil = 0;
   private readonly gapMs: number;
 
   constructor(rate: number) {
@@ -15,15 +16,25 @@ export class RateLimiter {
 
   /** Resolves when the caller may start its request (or as soon as `signal` aborts). */
   async take(signal?: AbortSignal): Promise<void> {
-    const now = Date.now();
-    const slot = Math.max(now, this.next);
-    this.next = slot + this.gapMs;
-    if (slot > now) await sleep(slot - now, signal);
+    for (;;) {
+      const now = Date.now();
+      const slot = Math.max(now, this.next);
+      this.next = slot + this.gapMs;
+      if (slot > now) await sleep(slot - now, signal);
+      // A pause that began while this caller slept covers it too: it queues again behind the
+      // pause (taking a fresh, spaced slot) rather than going out during it.
+      if (signal?.aborted || Date.now() >= this.pausedUntil) return;
+    }
   }
 
-  /** Push every later request back (a 429 or maintenance notice means the whole site wants a pause). */
+  /**
+   * Push every request not yet started back (a 429 or maintenance notice means the whole site
+   * wants a pause), including callers already waiting for a slot.
+   */
   pauseAll(ms: number): void {
-    this.next = Math.max(this.next, Date.now() + ms);
+    const until = Date.now() + ms;
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+    this.next = Math.max(this.next, until);
   }
 }
 

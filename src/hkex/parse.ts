@@ -254,16 +254,21 @@ export function parseSouthboundPage(html: string): SouthboundPage | PageError {
   try {
     const date = toIsoDate(page.date, "shareholding date");
     const rows = result.rows;
-    if (rows.length > 0 && rows.every((r) => r.code === undefined)) throw drift("no southbound row has a stock code cell");
+    // A missing cell is drift (in every row) or a broken row, never a silent zero or empty name:
+    // only a cell that is present but empty means zero.
+    for (const [key, what] of [["code", "stock code"], ["name", "stock name"], ["shares", "shareholding"]] as const) {
+      if (rows.length > 0 && rows.every((r) => r[key] === undefined)) throw drift(`no southbound row has a ${what} cell`);
+    }
     const holdings: SouthboundHolding[] = rows.map((r, i) => {
       const where = `southbound row ${i + 1}`;
+      if (r.name === undefined || r.shares === undefined) throw incomplete(`${where} lacks a stock name or shareholding cell`);
       const code = r.code ?? "";
       if (!isStockCode(code)) throw incomplete(`${where}: stock code ${JSON.stringify(code)} is not five digits`);
       const pct = FORMATS.percent.exec(r.percent ?? "");
       if ((r.percent ?? "") !== "" && !pct) throw incomplete(`${where}: percentage ${JSON.stringify(r.percent)} is not a number`);
       return {
         stockCode: code,
-        stockName: r.name ?? "",
+        stockName: r.name,
         shares: toInteger(r.shares, `${where} shareholding`),
         reportedPercent: pct ? Number(pct[1]) : null,
       };

@@ -103,28 +103,33 @@ export function registerIngestCommands(program: Command): void {
       };
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
-      const report = await runScrape({
-        signal: stop.signal,
-        out: flags.out,
-        baseUrl: flags.baseUrl,
-        from: flags.from,
-        to: flags.to,
-        stocks: flags.stocks,
-        universe: flags.universe,
-        concurrency: flags.concurrency,
-        rate: flags.rate,
-        cache: flags.cache,
-        client: {
-          timeoutMs: flags.timeout,
-          maxRetries: flags.retries,
-          backoff: { minMs: flags.backoffMin, maxMs: 30_000 },
-          maintenancePauseMs: flags.maintenancePause,
-          userAgent: flags.userAgent,
-        },
-        argv: process.argv.slice(2),
-        onEvent: progress.onEvent,
-      });
-      progress.stop();
+      let report: Awaited<ReturnType<typeof runScrape>>;
+      try {
+        report = await runScrape({
+          signal: stop.signal,
+          out: flags.out,
+          baseUrl: flags.baseUrl,
+          from: flags.from,
+          to: flags.to,
+          stocks: flags.stocks,
+          universe: flags.universe,
+          concurrency: flags.concurrency,
+          rate: flags.rate,
+          cache: flags.cache,
+          client: {
+            timeoutMs: flags.timeout,
+            maxRetries: flags.retries,
+            backoff: { minMs: flags.backoffMin, maxMs: 30_000 },
+            maintenancePauseMs: flags.maintenancePause,
+            userAgent: flags.userAgent,
+          },
+          argv: process.argv.slice(2),
+          onEvent: progress.onEvent,
+        });
+      } finally {
+        // On an error too: a progress bar left running keeps the terminal's cursor hidden.
+        progress.stop();
+      }
       // Exit 3: the run finished but some dates still have pending pages (rerun to resume).
       if (!report.complete) process.exitCode = 3;
     });

@@ -231,11 +231,12 @@ export async function compactMonth(out: string, table: string, month: string, co
       const dailyFiles = daily.map(([, f]) => f);
       const columns = await columnsOf(c, dailyFiles);
       if (!columns.includes("date")) throw new CompactionError(`${table} ${month}: the daily files have no date column`);
-      // Each daily file must hold only its folder's date, or the override rule would be unsound.
+      // Each daily file must hold only its folder's date, or the override rule would be unsound. A NULL
+      // date counts as misplaced: `date NOT IN (…)` below would drop such a row at the next fold.
       const misplaced = await scalar(
         c,
         `SELECT count(*) FROM read_parquet(${sqlList(dailyFiles)}, hive_partitioning = false, filename = true)
-         WHERE strftime(date, '%Y-%m-%d') <> regexp_extract(filename, 'date=(\\d{4}-\\d{2}-\\d{2})', 1)`,
+         WHERE date IS NULL OR strftime(date, '%Y-%m-%d') <> regexp_extract(filename, 'date=(\\d{4}-\\d{2}-\\d{2})', 1)`,
       );
       if (Number(misplaced) !== 0) throw new CompactionError(`${table} ${month}: ${misplaced} rows of daily files are dated outside their date= folder`);
 
@@ -249,7 +250,7 @@ export async function compactMonth(out: string, table: string, month: string, co
         if (missing.length > 0 || monthColumns.length !== columns.length) {
           throw new CompactionError(`${table} ${month}: month file columns (${monthColumns.join(", ")}) differ from daily files (${columns.join(", ")})`);
         }
-        const outside = await scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(monthFile)}, hive_partitioning = false) WHERE strftime(date, '%Y-%m') <> ${sqlString(month)}`);
+        const outside = await scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(monthFile)}, hive_partitioning = false) WHERE date IS NULL OR strftime(date, '%Y-%m') <> ${sqlString(month)}`);
         if (Number(outside) !== 0) throw new CompactionError(`${table} ${month}: the month file holds ${outside} rows of other months`);
         const keptSql = `SELECT ${cols} FROM read_parquet(${sqlString(monthFile)}, hive_partitioning = false) WHERE date NOT IN (${dateList})`;
         kept = Number(await scalar(c, `SELECT count(*) FROM (${keptSql})`));

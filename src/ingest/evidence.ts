@@ -60,6 +60,17 @@ export function listRejects(root: string): RejectRecord[] {
   return out;
 }
 
+/** A cache file that is there but cannot be read back (not gzip, or cut short): not written by us whole. */
+export class CacheReadError extends Error {
+  override readonly name = "CacheReadError";
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(`unreadable cache file ${file}: ${(cause as Error).message}`);
+  }
+}
+
 /** The raw page cache: `<cache>/date=YYYY-MM-DD/<page>.{html,json}.gz`. */
 export class PageCache {
   constructor(readonly dir: string) {}
@@ -72,9 +83,15 @@ export class PageCache {
     await writeFileAtomic(this.file(date, page), gzipSync(raw));
   }
 
+  /** The cached page, null when there is none; a damaged file is a CacheReadError naming it. */
   get(date: string, page: PageId): string | null {
     const f = this.file(date, page);
-    return existsSync(f) ? gunzipSync(readFileSync(f)).toString("utf8") : null;
+    if (!existsSync(f)) return null;
+    try {
+      return gunzipSync(readFileSync(f)).toString("utf8");
+    } catch (err) {
+      throw new CacheReadError(f, err);
+    }
   }
 
   dates(): string[] {

@@ -4,7 +4,8 @@
 import { parseHoldingsPage, parsePartList, parseSouthboundPage, parseStockList } from "../hkex/parse.ts";
 import type { HoldingsPage, ParticipantListPage, SouthboundPage, StockListPage } from "../hkex/types.ts";
 import { assertIsoDate, isStockCode } from "../lib/validate.ts";
-import { PageCache, saveReject } from "./evidence.ts";
+import { CacheReadError, PageCache, saveReject } from "./evidence.ts";
+import { acquireRunLock } from "./lock.ts";
 import { holdingsPageProblem, participantListProblem, southboundPageProblem, stockListProblem } from "./invariants.ts";
 import { newRunId } from "./run.ts";
 import { DatasetWriter } from "./writer.ts";
@@ -32,7 +33,16 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseReport> {
   const to = opts.to ? assertIsoDate(opts.to) : "9999-12-31";
   const runId = newRunId();
   const report: ReparseReport = { runId, dates: 0, pages: 0, alerts: 0, rejected: [], holdingsRows: 0 };
-  const writer = await DatasetWriter.open(opts.out);
+  // The same lock as `run` and `compact`: all three rewrite the dataset's files (and the writer
+  // may fold a date into a compacted month), so none may run beside another on one folder.
+  const release = await acquireRunLock(opts.out);
+  let writer: DatasetWriter;
+  try {
+    writer = await DatasetWriter.open(opts.out);
+  } catch (err) {
+    release();
+    throw err;
+  }
   try {
     for (const date of cache.dates().filter((d) => d >= from && d <= to)) {
       const holdings: HoldingsPage[] = [];
@@ -47,8 +57,17 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseReport> {
       };
       const pages = cache.pages(date);
       for (const page of pages) {
-        const raw = cache.get(date, page)!;
         report.pages++;
+        let raw: string;
+        try {
+          raw = cache.get(date, page)!;
+        } catch (err) {
+          if (!(err instanceof CacheReadError)) throw err;
+          // No page text to keep: the damaged cache file itself is the evidence; the report names it.
+          rejectedHere++;
+          report.rejected.push({ date, page, reason: err.message });
+          continue;
+        }
         const parsed =
           page === "stocklist"
             ? parseStockList(raw)
@@ -94,7 +113,11 @@ export async function reparse(opts: ReparseOptions): Promise<ReparseReport> {
     }
     if (report.dates > 0) await writer.rebuildParticipantsDim();
   } finally {
-    writer.close();
+    try {
+      writer.close();
+    } finally {
+      release();
+    }
   }
   return report;
 }

@@ -9,8 +9,8 @@ import { parseHoldingsPage, parsePartList, parseSouthboundPage, parseStockList }
 import type { HoldingsPage, PageError, ParticipantListPage, SouthboundPage, StockListPage } from "../hkex/types.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
 import { addDays, settlementDayOnOrBefore, settlementDaysBetween } from "../lib/calendar.ts";
-import { assertIsoDate } from "../lib/validate.ts";
-import { PageCache, saveReject } from "./evidence.ts";
+import { assertIsoDate, InvalidValueError } from "../lib/validate.ts";
+import { CacheReadError, PageCache, saveReject } from "./evidence.ts";
 import { holdingsPageProblem, participantListProblem, southboundPageProblem, stockListProblem } from "./invariants.ts";
 import { JournalWriter, markWritten, readJournal, type DateJournal, type JournalLine, type PageId, PLAN } from "./journal.ts";
 import { runsDir } from "./layout.ts";
@@ -85,6 +85,8 @@ export function newRunId(now = new Date()): string {
 export async function runScrape(opts: RunOptions): Promise<RunReport> {
   const to = assertIsoDate(opts.to ?? latestSettlementDay());
   const from = assertIsoDate(opts.from ?? to);
+  // A reversed range would plan nothing and report itself "complete": say so instead.
+  if (from > to) throw new InvalidValueError("date range (--from is after --to)", `${from}..${to}`);
   const dates = settlementDaysBetween(from, to);
   const runId = newRunId();
   const started = new Date();
@@ -117,13 +119,18 @@ export async function runScrape(opts: RunOptions): Promise<RunReport> {
     timings: { fetchSeconds: 0, writeSeconds: 0, writeStageSeconds: 0, writeCopySeconds: 0 },
   };
   const release = await acquireRunLock(opts.out);
+  // Stops the run's own work when a date fails (a write error, a corrupt journal), as well as on
+  // the caller's signal: every started date must settle before the writer, the client and the
+  // lock go, or its pages would keep going out (and files keep being written) after we return.
+  const halt = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, halt.signal]) : halt.signal;
   const client = new HkexClient({
     ...opts.client,
     baseUrl: opts.baseUrl,
     connections: concurrency,
     rate: opts.rate ?? 2,
     onEvent: (e) => emit(e.type === "token-refresh" ? { type: "token-refresh" } : e),
-    signal: opts.signal,
+    signal,
   });
   const cache = opts.cache ? new PageCache(opts.cache) : null;
   const writer = await DatasetWriter.open(opts.out);
@@ -133,18 +140,26 @@ export async function runScrape(opts: RunOptions): Promise<RunReport> {
   try {
     emit({ type: "start", runId, dates });
     const dateJobs: Promise<void>[] = [];
+    const failures: unknown[] = [];
     for (const [i, date] of dates.entries()) {
       // Keep a few dates' pages queued, not all of them: memory stays flat on a year-long run.
       await queue.onSizeLessThan(concurrency * 4);
-      if (opts.signal?.aborted) {
+      if (signal.aborted) {
         report.dates.incomplete.push(...dates.slice(i));
         break;
       }
       dateJobs.push(
-        scrapeDate(date, { opts, client, cache, queue, writer, report, emit, runId }),
+        scrapeDate(date, { opts, client, cache, queue, writer, report, emit, runId }).catch((err: unknown) => {
+          // First failure: no new request goes out (queued pages come back "stopped"), the
+          // other dates settle, then the error is thrown with the report saved.
+          failures.push(err);
+          report.dates.incomplete.push(date);
+          halt.abort();
+        }),
       );
     }
     await Promise.all(dateJobs);
+    if (failures.length > 0) throw failures[0];
     report.timings.fetchSeconds = (performance.now() - fetchStarted) / 1000;
     if (report.dates.written > 0) await writer.rebuildParticipantsDim();
   } finally {
@@ -155,14 +170,18 @@ export async function runScrape(opts: RunOptions): Promise<RunReport> {
       tokenRefreshes: client.stats.tokenRefreshes,
       maintenancePauses: client.stats.maintenancePauses,
     });
-    writer.close();
-    await client.close();
-    const finished = new Date();
-    report.finishedAt = finished.toISOString();
-    report.seconds = (finished.getTime() - started.getTime()) / 1000;
-    report.complete = report.dates.incomplete.length === 0 && report.dates.written + report.dates.skipped === dates.length;
-    await writeFileAtomic(path.join(runsDir(opts.out), `${runId}.json`), JSON.stringify(report, null, 2) + "\n");
-    release();
+    try {
+      writer.close();
+      await client.close();
+      const finished = new Date();
+      report.finishedAt = finished.toISOString();
+      report.seconds = (finished.getTime() - started.getTime()) / 1000;
+      report.complete = report.dates.incomplete.length === 0 && report.dates.written + report.dates.skipped === dates.length;
+      await writeFileAtomic(path.join(runsDir(opts.out), `${runId}.json`), JSON.stringify(report, null, 2) + "\n");
+    } finally {
+      // Whatever failed above, the folder must not stay locked by this (still live) process.
+      release();
+    }
   }
   emit({ type: "done", report });
   return report;
@@ -250,7 +269,13 @@ async function fetchOne(date: string, page: PageId, ctx: DateContext, journal: D
   const { report, emit, cache } = ctx;
   let result: Fetched<AnyPage> | null = null;
   let cached = false;
-  const cachedRaw = cache?.get(date, page) ?? null;
+  let cachedRaw: string | null = null;
+  try {
+    cachedRaw = cache?.get(date, page) ?? null;
+  } catch (err) {
+    // A damaged cache file is a miss: the page is fetched again and the file replaced.
+    if (!(err instanceof CacheReadError)) throw err;
+  }
   if (cachedRaw !== null) {
     const parsed = (PARSERS[page] ?? parseHoldingsPage)(cachedRaw);
     if (!("error" in parsed)) result = { status: "ok", page: parsed, raw: cachedRaw, attempts: 0 };

@@ -23,7 +23,13 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     throw err;
   }
   await fh.close();
-  await rename(tmp, target);
+  try {
+    await rename(tmp, target);
+  } catch (err) {
+    // e.g. the target is a directory: no temp file is left behind beside it
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }
 
 /**

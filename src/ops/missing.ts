@@ -61,6 +61,21 @@ export interface BudgetOptions {
   scrapeScript?: string;
 }
 
+/**
+ * The `scrape.ts run` options other than --from/--to. `scrape.ts run` refuses --stocks together with
+ * --universe (commander `conflicts`), so --universe is passed only when no stock list is given.
+ */
+export function scrapeRunArgs(o: { out: string; baseUrl: string; universe: string; stocks?: string; rate?: string; concurrency?: string; cache?: string }): string[] {
+  const args = ["--out", o.out, "--base-url", o.baseUrl];
+  if (o.stocks !== undefined) args.push("--stocks", o.stocks);
+  else args.push("--universe", o.universe);
+  for (const [flag, v] of [["--rate", o.rate], ["--concurrency", o.concurrency], ["--cache", o.cache]] as const) if (v !== undefined) args.push(flag, v);
+  return args;
+}
+
+/** setTimeout fires at once (TimeoutOverflowWarning) for delays above this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** `scrape.ts run` exits 3 when it finished but some dates still have pending pages. */
 export const INCOMPLETE = 3;
 
@@ -83,7 +98,7 @@ export async function scrapeWithinBudget(o: BudgetOptions): Promise<BudgetResult
       stopped = true;
       child.kill("SIGINT");
       setTimeout(() => child.kill("SIGKILL"), o.graceMs ?? 120_000).unref();
-    }, left);
+    }, Math.min(left, MAX_TIMER_MS));
     const code = await new Promise<number>((resolve, reject) => {
       child.on("error", reject);
       child.on("exit", (c, signal) => resolve(c ?? (signal ? 128 : 1)));

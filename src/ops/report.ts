@@ -15,6 +15,15 @@ export interface Reject {
 
 export const DRIFT_PREFIX = "markup drift:";
 
+/**
+ * Whether a reject's reason is markup drift. The parser's reason starts with "markup drift:", but
+ * the scraper (src/hkex/client.ts) and `reparse` store it behind the parse error, as
+ * "no-result: markup drift: …", so the prefix may follow one `error: ` label.
+ */
+export function isDriftReason(reason: string): boolean {
+  return /^(?:[a-z-]+: )?markup drift:/.test(reason);
+}
+
 async function entries(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).sort();
@@ -101,7 +110,7 @@ export interface DriftVerdict {
 
 export async function driftVerdict(out: string): Promise<DriftVerdict> {
   const rejects = await readRejects(out);
-  const drift = rejects.filter((r) => r.reason.startsWith(DRIFT_PREFIX));
-  const otherRejects = rejects.filter((r) => !r.reason.startsWith(DRIFT_PREFIX));
+  const drift = rejects.filter((r) => isDriftReason(r.reason));
+  const otherRejects = rejects.filter((r) => !isDriftReason(r.reason));
   return { ok: rejects.length === 0, drift, otherRejects };
 }

@@ -47,7 +47,10 @@ export async function readRejects(data: string): Promise<Reject[]> {
   return out;
 }
 
-/** Run reports, newest first (by file name, then by a started field): scalar fields and a summary. */
+/**
+ * Run reports, newest first (by a started/startedAt/started_at field, else the file name): scalar
+ * fields and a summary. `id` and `file` always come from the file name, never from the report.
+ */
 export async function readRuns(data: string, limit = 30): Promise<Record<string, Plain>[]> {
   const dir = path.join(data, "_runs");
   if (!existsSync(dir)) return [];
@@ -58,6 +61,7 @@ export async function readRuns(data: string, limit = 30): Promise<Record<string,
     try {
       const j = JSON.parse(await readFile(path.join(dir, f), "utf8")) as Record<string, unknown>;
       for (const [k, v] of Object.entries(j)) {
+        if (k === "id" || k === "file") continue;
         if (typeof v === "number" || typeof v === "boolean") base[k] = v;
         else if (typeof v === "string") base[k] = clip(v);
         else if ((k === "summary" || k === "counts" || k === "totals") && v && typeof v === "object" && !Array.isArray(v))

@@ -7,16 +7,17 @@ import { hasData, latestDate, pct, SCHEMA_VERSION } from "./common.ts";
 const chg = (n: number) => `${pct(`b.pct - b${n}.pct`)} AS chg_${n}d_pp`;
 
 export const LATEST_SQL = `
-SELECT b.stock_code, n.stock_name AS name, b.shares, ${pct("b.pct")} AS pct, ${chg(1)}, ${chg(5)}, ${chg(20)},
+SELECT b.stock_code, coalesce(n.stock_name, b.stock_name) AS name, b.shares, ${pct("b.pct")} AS pct, ${chg(1)}, ${chg(5)}, ${chg(20)},
   c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
 FROM south b
-JOIN stock_names n USING (stock_code)
-JOIN conc c ON c.stock_code = b.stock_code AND c.seq = b.seq
+-- outer joins: a stock with no summary that day stays listed, its CCASS figures NULL
+LEFT JOIN stock_names n USING (stock_code)
+LEFT JOIN conc c ON c.stock_code = b.stock_code AND c.seq = b.seq
 LEFT JOIN south b1 ON b1.stock_code = b.stock_code AND b1.seq = b.seq - 1
 LEFT JOIN south b5 ON b5.stock_code = b.stock_code AND b5.seq = b.seq - 5
 LEFT JOIN south b20 ON b20.stock_code = b.stock_code AND b20.seq = b.seq - 20
 WHERE b.date = (SELECT max(date) FROM dates)
-ORDER BY b.pct DESC, b.stock_code`;
+ORDER BY b.pct DESC NULLS LAST, b.stock_code`;
 
 export const DAILY_SQL = `
 WITH p AS (SELECT date, avg(pct) AS pct_mean FROM south GROUP BY date),
