@@ -73,6 +73,8 @@ describe("hostile names", () => {
     { path: `stock?code=${hostileHolders!.stock_code}`, filter: "Filter by name or ID…" },
     ...(hostileStock ? [{ path: `stock?code=${hostileStock.stock_code}` }] : []),
     { path: `stock?code=${encodeURIComponent("<img src=x onerror=alert(1)>")}` },
+    { path: `participant?id=${encodeURIComponent("<img src=x onerror=alert(1)>")}` },
+    { path: "data" },
   ];
 
   it("no page runs an injected script or creates an injected element", async () => {

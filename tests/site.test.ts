@@ -15,7 +15,7 @@ interface StockJson {
   name: string;
   dates: string[];
   transfers: { date: string[]; pct_of_issued: number[] };
-  southbound: { pct: (number | null)[] };
+  southbound: { pct: (number | null)[]; clearing_pct: (number | null)[] };
   holdings: { key: string[]; name: string[] };
 }
 
@@ -122,6 +122,16 @@ describe("pages", () => {
     expect(sb, "the synthetic market has southbound stocks").toBeDefined();
     const { page, watch, context } = await visit(`stock?code=${sb!.stock_code}`);
     expect(await waitForChart(page, "#southbound-chart")).toBeGreaterThan(0);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("a stock outside Stock Connect says so instead of drawing a flat southbound line", async () => {
+    const none = stocks.find((s) => s.southbound.pct.every((x) => x == null) && s.southbound.clearing_pct.every((x) => !x));
+    expect(none, "the synthetic market has stocks outside Stock Connect").toBeDefined();
+    const { page, watch, context } = await visit(`stock?code=${none!.stock_code}`);
+    await expect.poll(() => page.getByTestId("no-southbound").count()).toBe(1);
+    expect(await page.locator("#southbound-chart svg").count()).toBe(0);
     expectClean(watch);
     await context.close();
   });
@@ -259,4 +269,21 @@ describe("layout", () => {
     expectClean(watch);
     await context.close();
   });
+
+  // Wide content (the coverage heatmap, the API table's long paths) scrolls inside its box, not the page.
+  for (const [pathname, chart] of [
+    ["", "#attention-board-chart"],
+    ["transfers", "#transfers-chart"],
+    ["participants", "#positions-chart"],
+    ["data", "#downloads-chart"],
+    ["health", "#coverage-chart"],
+  ] as const) {
+    it(`/${pathname} fits a phone screen without sideways scrolling`, async () => {
+      const { page, watch, context } = await visit(pathname, { viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+      await waitForChart(page, chart);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expectClean(watch);
+      await context.close();
+    });
+  }
 });

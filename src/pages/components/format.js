@@ -23,6 +23,8 @@ export function fmtSharesDelta(x) {
 export function fmtPct(pct, digits) {
   if (!isNum(pct)) return "—";
   const d = digits ?? (Math.abs(pct) < 0.1 && pct !== 0 ? 4 : 2);
+  // a holding too small for 4 places is still a holding: "<0.0001%", not "0.0000%"
+  if (digits == null && pct !== 0 && Math.abs(pct) < 0.00005) return `${pct < 0 ? "-" : ""}<0.0001%`;
   return `${pct.toFixed(d)}%`;
 }
 
@@ -30,6 +32,8 @@ export function fmtPct(pct, digits) {
 export function fmtPctDelta(pp, digits) {
   if (!isNum(pp)) return "—";
   const d = digits ?? (Math.abs(pp) < 0.1 && pp !== 0 ? 4 : 2);
+  // a change that rounds to zero keeps its sign and does not read as "−0.0000"
+  if (digits == null && pp !== 0 && Math.abs(pp) < 0.00005) return `${pp > 0 ? "+" : "−"}<0.0001 pp`;
   const s = pp.toFixed(d);
   return `${pp > 0 ? "+" : ""}${s.replace("-", "−")} pp`;
 }
@@ -42,10 +46,11 @@ export function fmtCount(x) {
 /** Seconds → "1 m 05 s" / "12.3 s". */
 export function fmtDuration(seconds) {
   if (!isNum(seconds)) return "—";
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const m = Math.floor(seconds / 60);
-  const s = Math.round(seconds - m * 60);
-  return `${m} m ${String(s).padStart(2, "0")} s`;
+  if (seconds < 59.95) return `${seconds.toFixed(1)} s`;
+  // round first, so 119.6 s reads "2 m 00 s", not "1 m 60 s"
+  const total = Math.round(seconds);
+  const m = Math.floor(total / 60);
+  return `${m} m ${String(total - m * 60).padStart(2, "0")} s`;
 }
 
 /** Bytes → "1.2 MB". */

@@ -40,8 +40,3 @@ export function participantLink(key, name) {
   // title: the full name when a table cell cuts it short
   return href ? html`<a href=${href} title=${label}>${label}</a>` : html`<span title=${label}>${label}</span>`;
 }
-
-/** A read-only error box (for failed fetches): the message as text. */
-export function errorBox(message) {
-  return html`<div class="cc-empty" role="alert">${String(message)}</div>`;
-}
