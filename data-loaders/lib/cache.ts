@@ -4,10 +4,11 @@
 // keyed by a fingerprint of the Parquet files, under a lock; the others wait for it and open it
 // read-only. Any change to the dataset (a file added, rewritten or touched) changes the key.
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sqlString } from "../../src/ingest/sql.ts";
+import { writeFileAtomic } from "../../src/lib/atomic.ts";
+import { breakStaleLock, isStale, parseOwner, readLock, releaseLock, tryLock } from "../../src/lib/lock-file.ts";
 import { openDb, scalar, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
 import { pairDay, type Mover } from "./pairing.ts";
@@ -48,7 +49,7 @@ export async function openAnalytics(data = dataDir(), options: { cache?: string;
       const started = performance.now();
       await build(ds, file, dir, options.log);
       buildSeconds = (performance.now() - started) / 1000;
-      await writeFile(path.join(dir, `${fp}.json`), JSON.stringify({ data: path.resolve(data), version: CACHE_VERSION }));
+      await writeFileAtomic(path.join(dir, `${fp}.json`), JSON.stringify({ data: path.resolve(data), version: CACHE_VERSION }));
       await pruneOld(dir, fp, path.resolve(data));
     });
   }
@@ -193,41 +194,22 @@ async function insertPairs(db: Db, lines: string[], scratch: string) {
   }
 }
 
-/** An exclusive lock file (O_EXCL). A lock left by a dead process on this host is taken over. */
+/** Run `fn` holding `lock` (src/lib/lock-file.ts); waits while a live process holds it. */
 async function withLock(lock: string, fn: () => Promise<void>, timeoutMs = 15 * 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fh = await open(lock, "wx");
-      await fh.writeFile(JSON.stringify({ pid: process.pid, host: hostname() }));
-      await fh.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      if (await lockIsStale(lock)) {
-        await rm(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new CacheLockTimeoutError(`analytics cache lock still held after ${timeoutMs / 1000}s: ${lock}`);
-      await new Promise((r) => setTimeout(r, 200));
+  while (!tryLock(lock)) {
+    const text = readLock(lock);
+    if (text !== null && isStale(parseOwner(text))) {
+      breakStaleLock(lock, text);
+      continue;
     }
+    if (Date.now() > deadline) throw new CacheLockTimeoutError(`analytics cache lock still held after ${timeoutMs / 1000}s: ${lock}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
   try {
     await fn();
   } finally {
-    await rm(lock, { force: true });
-  }
-}
-
-async function lockIsStale(lock: string): Promise<boolean> {
-  try {
-    const { pid, host } = JSON.parse(await readFile(lock, "utf8")) as { pid: number; host: string };
-    if (host !== hostname()) return false;
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    // ESRCH: no such process. A half-written lock file (JSON error) is fresh: its writer is alive.
-    return (err as NodeJS.ErrnoException).code === "ESRCH";
+    releaseLock(lock);
   }
 }
 
