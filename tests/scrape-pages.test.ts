@@ -93,6 +93,21 @@ describe("client outcomes", () => {
     }
   });
 
+  it("a bug is an error, not a network failure retried until the page is unavailable", async () => {
+    const before = fake.counts.get("POST 00006") ?? 0;
+    const c = new HkexClient({
+      baseUrl: fake.url,
+      rate: 0,
+      ...quick,
+      onEvent: (e) => {
+        if (e.type === "maintenance") throw new TypeError("a bug in a listener");
+      },
+    });
+    await expect(c.holdings(DATE, "00006")).rejects.toThrow(TypeError);
+    await c.close();
+    expect((fake.counts.get("POST 00006") ?? 0) - before).toBe(1); // not retried
+  });
+
   it("records an alert at once, without retrying", async () => {
     const before = fake.counts.get("POST 00002") ?? 0;
     const c = client();

@@ -326,12 +326,15 @@ function isError<T>(x: T | PageError): x is PageError {
   return typeof x === "object" && x !== null && "error" in x;
 }
 
-/** Network-level failures (resets, timeouts, refused connections) are all worth a retry. */
+/**
+ * Network-level failures (resets, timeouts, refused connections: undici's errors and system errors
+ * with a `code`) are worth a retry. Anything else is a bug, rethrown: retried as "network" it would
+ * leave the page unavailable run after run and hide the bug.
+ */
 function networkTransient(err: unknown): Transient {
   if (err instanceof undiciErrors.UndiciError || (err instanceof Error && "code" in err)) {
     const code = (err as { code?: string }).code ?? err.name;
     return new Transient(`network: ${code}`, null);
   }
-  if (err instanceof Error) return new Transient(`network: ${err.message}`, null);
   throw err;
 }
