@@ -2,14 +2,15 @@
 //   1. copy src/pages (less the generated api/ tree and Framework's cache) to a private staging root,
 //      so the loader cache starts empty (Framework does not see data changes) and concurrent builds
 //      (tests, demo) never share a cache or an output folder; bundle Plot, Inputs and htl into its
-//      components/vendor.js (writeVendorBundle);
+//      components/vendor/ (writeVendorBundle);
 //   2. run scripts/export-api.ts (the static JSON API and downloads, into .cache/site-api-<id>/v1)
 //      and, at the same time, `observable build` (pages and loaders) into a temporary folder beside --out;
 //   3. move the API tree to <tmp>/_file/api/v1, then swap the temporary folder in place of --out.
 // A failed step leaves the previous site untouched and the staging folder for inspection.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, rename, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
@@ -24,30 +25,45 @@ const OBSERVABLE_BIN = path.join(PROJECT, "node_modules", "@observablehq", "fram
 const NODE_BUNDLE_CACHE = path.join(PROJECT, ".cache", "site-node-bundles");
 
 /**
- * Plot, Inputs and htl as one minified module, `components/vendor.js` under the Framework root.
+ * Plot, Inputs and htl bundled from node_modules into `components/vendor/` under the Framework
+ * root: `plot.js`, `inputs.js` and `htl.js`, each a minified ES module, sharing code (d3's parts)
+ * through chunks. Pages import them as `import * as Plot from "./components/vendor/plot.js"`.
  * Imported from node_modules package by package, Framework serves them as ~40 modules (each d3
  * part on its own), and a stock page then spent ~300 ms more before its first chart.
  * Generated at build (and dev) time, never committed.
  */
 export async function writeVendorBundle(root: string): Promise<void> {
-  const result = await esbuild({
-    stdin: {
-      contents: [
-        'export * as Plot from "@observablehq/plot";',
-        'export * as Inputs from "@observablehq/inputs";',
-        'export {html} from "htl";',
-      ].join("\n"),
-      resolveDir: PROJECT,
-      loader: "js",
-    },
-    bundle: true,
-    format: "esm",
-    minify: true,
-    target: "es2022",
-    legalComments: "none",
-    write: false,
-  });
-  await writeFileAtomic(path.join(root, "components", "vendor.js"), result.outputFiles[0]!.contents);
+  const outdir = path.join(root, "components", "vendor");
+  const entries = await mkdtemp(path.join(tmpdir(), "ccass-vendor-"));
+  const staged = `${outdir}.${process.pid}.tmp`;
+  try {
+    const sources: Record<string, string> = {
+      plot: 'export * from "@observablehq/plot";',
+      inputs: 'export * from "@observablehq/inputs";',
+      htl: 'export {html, svg} from "htl";',
+    };
+    for (const [name, code] of Object.entries(sources)) await writeFile(path.join(entries, `${name}.js`), code);
+    await rm(staged, { recursive: true, force: true });
+    await esbuild({
+      entryPoints: Object.keys(sources).map((name) => path.join(entries, `${name}.js`)),
+      nodePaths: [path.join(PROJECT, "node_modules")],
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      minify: true,
+      target: "es2022",
+      legalComments: "none",
+      outdir: staged,
+      entryNames: "[name]",
+      chunkNames: "chunk-[hash]",
+    });
+    // swapped in whole, so a concurrent preview never sees half a bundle
+    await rm(outdir, { recursive: true, force: true });
+    await rename(staged, outdir);
+  } finally {
+    await rm(entries, { recursive: true, force: true });
+    await rm(staged, { recursive: true, force: true });
+  }
 }
 
 export interface BuildSiteOptions {

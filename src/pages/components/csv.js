@@ -1,6 +1,6 @@
 // CSV export from the browser. Scraped names are untrusted: a cell starting with = + - @ tab or CR
 // would run as a formula in a spreadsheet, so such cells are prefixed with an apostrophe.
-import {html} from "./vendor.js"; // Plot, Inputs and htl bundled by scripts/build-site.ts
+import {html} from "./vendor/htl.js"; // bundled from node_modules by scripts/build-site.ts
 
 const FORMULA_PREFIX = /^[=+\-@\t\r]/;
 

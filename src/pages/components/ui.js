@@ -1,6 +1,6 @@
 // Small pieces every page shares: the synthetic-data banner, the no-data notice, links to stocks and
 // participants. Scraped names reach the DOM only as text (htl escapes interpolations; no innerHTML).
-import {html} from "./vendor.js"; // Plot, Inputs and htl bundled by scripts/build-site.ts
+import {html} from "./vendor/htl.js"; // bundled from node_modules by scripts/build-site.ts
 import {isParticipantKey, isStockCode} from "./validate.js";
 
 /** Shown on every page whose data came from the replica or the synthetic dataset writer. */
