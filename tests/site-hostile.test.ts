@@ -99,7 +99,8 @@ describe("hostile names", () => {
     await page.goto(`${site.url}stock?code=${hostileHolders!.stock_code}`, { waitUntil: "networkidle" });
     await page.getByPlaceholder("Filter by name or ID…").fill(name);
     const link = page.getByTestId("holdings-table").locator("tbody tr a").first();
-    expect(await link.innerText()).toBe(name);
+    // the filter applies on the next input event: wait for the table to show the matching row
+    await expect.poll(() => link.innerText()).toBe(name);
     await link.click();
     await page.waitForURL(/participant\?id=/);
     await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
