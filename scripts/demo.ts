@@ -11,37 +11,26 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { lastSettlementDays } from "../src/lib/calendar.ts";
-import { isIsoDate } from "../src/lib/validate.ts";
+import { integerOption, isoDateOption } from "../src/lib/cli-options.ts";
 import { latestPublishedDate } from "../src/ops/plan.ts";
 import { serveDist } from "./serve-dist.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
 
-function intIn(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
 const program = new Command()
   .name("demo")
   .description("Replica → scraper → Parquet → loaders → site, served locally. All data synthetic.")
-  .option("--stocks <n>", "securities in the synthetic market", intIn("stocks", 1, 6000), 120)
-  .option("--days <n>", "settlement days to scrape", intIn("days", 1, 250), 60)
-  .option("--seed <n>", "seed of the synthetic market", intIn("seed", 0, 2 ** 31 - 1), 1)
-  .option("--end <date>", "last settlement day (default: the newest date HKEX would show today)", (v: string) => {
-    if (!isIsoDate(v)) throw new InvalidArgumentError("must be YYYY-MM-DD");
-    return v;
-  })
+  .option("--stocks <n>", "securities in the synthetic market", integerOption("stocks", 1, 6000), 120)
+  .option("--days <n>", "settlement days to scrape", integerOption("days", 1, 250), 60)
+  .option("--seed <n>", "seed of the synthetic market", integerOption("seed", 0, 2 ** 31 - 1), 1)
+  .option("--end <date>", "last settlement day (default: the newest date HKEX would show today)", isoDateOption)
   .option("--dir <dir>", "demo folder (git-ignored): parquet/, dist/, timings.json", ".demo")
-  .option("--concurrency <n>", "scraper connections", intIn("concurrency", 1, 32), 6)
-  .option("--rate <rps>", "scraper requests per second (the replica is local)", intIn("rate", 1, 100000), 1000)
-  .option("--port <n>", "port for the local site (0: any free port)", intIn("port", 0, 65535), 3000)
+  .option("--concurrency <n>", "scraper connections", integerOption("concurrency", 1, 32), 6)
+  .option("--rate <rps>", "scraper requests per second (the replica is local)", integerOption("rate", 1, 100000), 1000)
+  .option("--port <n>", "port for the local site (0: any free port)", integerOption("port", 0, 65535), 3000)
   .option("--no-serve", "stop after the build (CI)")
   .showHelpAfterError();
 

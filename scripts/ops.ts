@@ -7,33 +7,22 @@
 //   scrape-missing scrape the dates the committed dataset lacks, within a time budget
 //   drift-verdict  exit 1, loudly, when pages were rejected (always on markup drift)
 // Outputs meant for $GITHUB_OUTPUT are printed as key=value lines.
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { DatasetWriter } from "../src/ingest/writer.ts";
 import { CompactionError } from "../src/ingest/compact.ts";
+import { integerOption, numberOption } from "../src/lib/cli-options.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
 import { MergeError, mergeShards } from "../src/ops/merge.ts";
 import { missingDates, nightlyRanges, scrapeRunArgs, scrapeWithinBudget } from "../src/ops/missing.ts";
 import { backfillPlan, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, runSummaryMarkdown } from "../src/ops/report.ts";
 
-function int(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError("an integer");
-  return n;
-}
-
-function num(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError("a number");
-  return n;
-}
-
 const program = new Command().name("ops").description("Steps of the nightly, backfill and drift-check workflows").showHelpAfterError();
 
 program
   .command("nightly-plan")
   .description("print latest=<newest published settlement date> and window_from=<start of the catch-up window>")
-  .option("--window-days <n>", "calendar days before the latest date in which missing dates are filled in", int, 30)
+  .option("--window-days <n>", "calendar days before the latest date in which missing dates are filled in", integerOption("window days", 0), 30)
   .option("--now <iso>", "pretend the time is this (tests)")
   .action((o: { windowDays: number; now?: string }) => {
     const plan = nightlyPlan(o.windowDays, o.now ? new Date(o.now) : new Date());
@@ -45,8 +34,8 @@ program
   .description("print matrix=<JSON for strategy.matrix>, rate=<per-shard requests/s>, shards=<count>")
   .requiredOption("--from <date>", "first date, YYYY-MM-DD")
   .requiredOption("--to <date>", "last date, YYYY-MM-DD")
-  .option("--shards <n>", "at most this many runners (whole months each)", int, 6)
-  .option("--ceiling <rps>", "combined requests per second of all shards", num, 2)
+  .option("--shards <n>", "at most this many runners (whole months each)", integerOption("shards", 1), 6)
+  .option("--ceiling <rps>", "combined requests per second of all shards", numberOption("ceiling", 0, Infinity, true), 2)
   .action((o: { from: string; to: string; shards: number; ceiling: number }) => {
     const plan = backfillPlan(o.from, o.to, o.shards, o.ceiling);
     const include = plan.shards.map((s) => ({ shard: s.index, from: s.from, to: s.to, days: s.days }));
@@ -88,7 +77,7 @@ program
   .requiredOption("--from <date>", "first date of the window")
   .requiredOption("--to <date>", "last date of the window")
   .option("--latest <date>", "scrape this date first (the nightly's newest date)")
-  .option("--budget-minutes <n>", "stop cleanly after this many minutes", num, 150)
+  .option("--budget-minutes <n>", "stop cleanly after this many minutes", numberOption("budget", 0, Infinity, true), 150)
   .requiredOption("--base-url <url>", "HKEX (or replica) base URL")
   .option("--universe <u>", "equities or all (ignored with --stocks)", "equities")
   .option("--stocks <codes>", "only these stock codes (comma-separated)")
@@ -112,7 +101,7 @@ program
   .command("drift-verdict")
   .description("exit 1 with GitHub error annotations when pages were rejected: always on markup drift, otherwise above --max-rejects")
   .requiredOption("--out <dir>", "the scrape's output folder")
-  .option("--max-rejects <n>", "rejected pages tolerated when none is markup drift", int, 0)
+  .option("--max-rejects <n>", "rejected pages tolerated when none is markup drift", integerOption("max rejects", 0), 0)
   .action(async (o: { out: string; maxRejects: number }) => {
     const v = await driftVerdict(o.out);
     for (const r of v.drift) console.log(`::error title=HKEX markup drift::${r.date} ${r.page}: ${r.reason.replace(/[\r\n]+/g, " ")}`);

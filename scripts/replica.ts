@@ -2,31 +2,10 @@
 // The local HKEX replica's command line. Prints the base URL as the first line of stdout, then
 // serves until interrupted. Everything lives in src/replica/; this only reads options.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { isIsoDate } from "../src/lib/validate.ts";
+import { integerOption as integer, isoDateOption as isoDate, numberOption as number } from "../src/lib/cli-options.ts";
 import { latestPublishedDate } from "../src/ops/plan.ts";
 import { parseMaintenanceWindow } from "../src/replica/faults.ts";
 import { startReplica } from "../src/replica/server.ts";
-
-function integer(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function number(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === "" || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function isoDate(v: string): string {
-  if (!isIsoDate(v)) throw new InvalidArgumentError("must be a date YYYY-MM-DD");
-  return v;
-}
 
 function maintenance(v: string): string {
   try {
@@ -36,7 +15,6 @@ function maintenance(v: string): string {
   }
   return v;
 }
-
 
 const program = new Command()
   .name("replica")

@@ -6,8 +6,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import sirv from "sirv";
+import { integerOption } from "../src/lib/cli-options.ts";
 
 export interface ServeOptions {
   dir: string;
@@ -54,18 +55,12 @@ export async function serveDist({ dir, port = 0, host = "127.0.0.1" }: ServeOpti
   };
 }
 
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("a port number 0–65535");
-  return n;
-}
-
 async function main(): Promise<void> {
   const program = new Command()
     .name("serve-dist")
     .description("Serve the built site (dist/) on localhost")
     .option("--dir <dir>", "folder to serve", "dist")
-    .option("--port <port>", "port (0 picks a free one)", parsePort, 3000)
+    .option("--port <port>", "port (0 picks a free one)", integerOption("port", 0, 65535), 3000)
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .parse();
   const opts = program.opts<{ dir: string; port: number; host: string }>();

@@ -1,32 +1,18 @@
 #!/usr/bin/env -S npx tsx
 // Write a synthetic dataset straight from the replica's market (no HTTP), with its ground truth:
 //   npx tsx scripts/synth-dataset.ts --out DIR --seed N --stocks N --days N --end YYYY-MM-DD [--hostile-names]
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
-import { assertIsoDate, InvalidValueError } from "../src/lib/validate.ts";
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("a whole number of at least 1");
-  return n;
-}
-function isoDate(v: string): string {
-  try {
-    return assertIsoDate(v);
-  } catch (err) {
-    if (err instanceof InvalidValueError) throw new InvalidArgumentError("a date YYYY-MM-DD");
-    throw err;
-  }
-}
+import { integerOption, isoDateOption } from "../src/lib/cli-options.ts";
 
 const program = new Command()
   .name("synth-dataset")
   .description("Write the whole Parquet dataset from the replica's synthetic market, plus _truth/")
   .requiredOption("--out <dir>", "dataset folder")
-  .option("--seed <n>", "market seed", positiveInt, 1)
-  .option("--stocks <n>", "securities in the market", positiveInt, 2800)
-  .option("--days <n>", "settlement days", positiveInt, 250)
-  .requiredOption("--end <date>", "last settlement day (YYYY-MM-DD)", isoDate)
+  .option("--seed <n>", "market seed", integerOption("seed", 1), 1)
+  .option("--stocks <n>", "securities in the market", integerOption("stocks", 1), 2800)
+  .option("--days <n>", "settlement days", integerOption("days", 1), 250)
+  .requiredOption("--end <date>", "last settlement day (YYYY-MM-DD)", isoDateOption)
   .option("--hostile-names", "names carrying HTML/script and spreadsheet-formula payloads", false)
   .option("--quiet", "no per-date progress lines", false)
   .action(async (o: { out: string; seed: number; stocks: number; days: number; end: string; hostileNames: boolean; quiet: boolean }) => {

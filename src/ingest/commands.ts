@@ -2,7 +2,8 @@
 // validation only; the work is in run.ts, status.ts and reparse.ts.
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_BASE_URL } from "../hkex/client.ts";
-import { assertIsoDate, InvalidValueError } from "../lib/validate.ts";
+import { integerOption, isoDateOption, numberOption } from "../lib/cli-options.ts";
+import { InvalidValueError } from "../lib/validate.ts";
 import { createProgress } from "./progress.ts";
 import { reparse } from "./reparse.ts";
 import { runScrape } from "./run.ts";
@@ -11,29 +12,6 @@ import { parseStockOption, type Universe } from "./universe.ts";
 
 const DEFAULT_OUT = "data/parquet";
 
-function isoDate(v: string): string {
-  try {
-    return assertIsoDate(v);
-  } catch (err) {
-    if (err instanceof InvalidValueError) throw new InvalidArgumentError("expected a date YYYY-MM-DD");
-    throw err;
-  }
-}
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
-  return n;
-}
-function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a number above 0");
-  return n;
-}
-function nonNegativeNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number of at least 0");
-  return n;
-}
 function stockList(v: string): string[] {
   try {
     const codes = parseStockOption(v);
@@ -78,18 +56,18 @@ export function registerIngestCommands(program: Command): void {
     .command("run")
     .description("Scrape holdings (and each date's stock list, participant list and southbound table) into Parquet")
     .addOption(new Option("--base-url <url>", "HKEX site, or a replica").default(DEFAULT_BASE_URL).argParser(baseUrl))
-    .option("--from <date>", "first date (YYYY-MM-DD); default: --to", isoDate)
-    .option("--to <date>", "last date (YYYY-MM-DD); default: the latest settlement day (the one before today in Hong Kong)", isoDate)
+    .option("--from <date>", "first date (YYYY-MM-DD); default: --to", isoDateOption)
+    .option("--to <date>", "last date (YYYY-MM-DD); default: the latest settlement day (the one before today in Hong Kong)", isoDateOption)
     .option("--out <dir>", "dataset folder", DEFAULT_OUT)
     .addOption(new Option("--stocks <codes>", "only these stock codes, comma-separated (00700,5)").argParser(stockList).conflicts("universe"))
     .addOption(new Option("--universe <name>", "which listed securities").choices(["equities", "all"]).default("equities"))
-    .option("--concurrency <n>", "connections and pages in flight", positiveInt, 4)
-    .option("--rate <r>", "requests per second, all connections together", positiveNumber, 2)
+    .option("--concurrency <n>", "connections and pages in flight", integerOption("concurrency", 1), 4)
+    .option("--rate <r>", "requests per second, all connections together", numberOption("rate", 0, Infinity, true), 2)
     .option("--cache <dir>", "keep every raw page (gzip) here, and reuse pages found here")
-    .option("--timeout <ms>", "HTTP headers/body timeout", positiveInt, 30_000)
-    .option("--retries <n>", "retries per page (network, 5xx/429, broken page)", positiveInt, 6)
-    .option("--backoff-min <ms>", "first retry delay (doubles, with jitter, up to 30 s)", positiveNumber, 500)
-    .option("--maintenance-pause <ms>", "pause after a maintenance notice (doubles; 3 at most per page)", nonNegativeNumber, 60_000)
+    .option("--timeout <ms>", "HTTP headers/body timeout", integerOption("timeout", 1), 30_000)
+    .option("--retries <n>", "retries per page (network, 5xx/429, broken page)", integerOption("retries", 1), 6)
+    .option("--backoff-min <ms>", "first retry delay (doubles, with jitter, up to 30 s)", numberOption("backoff", 0, Infinity, true), 500)
+    .option("--maintenance-pause <ms>", "pause after a maintenance notice (doubles; 3 at most per page)", numberOption("maintenance pause", 0), 60_000)
     .option("--user-agent <ua>", "User-Agent header (default names the project and its repository)")
     .option("--json", "progress as JSON lines even on a terminal")
     .action(async (flags: RunFlags) => {
@@ -149,8 +127,8 @@ export function registerIngestCommands(program: Command): void {
     .description("Rebuild Parquet from the raw page cache (no network)")
     .requiredOption("--cache <dir>", "the cache a run wrote with --cache")
     .option("--out <dir>", "dataset folder", DEFAULT_OUT)
-    .option("--from <date>", "first date", isoDate)
-    .option("--to <date>", "last date", isoDate)
+    .option("--from <date>", "first date", isoDateOption)
+    .option("--to <date>", "last date", isoDateOption)
     .action(async (flags: { cache: string; out: string; from?: string; to?: string }) => {
       const r = await reparse({
         ...flags,
