@@ -15,7 +15,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { build as esbuild } from "esbuild";
-import { writeFileAtomic } from "../src/lib/atomic.ts";
+import { replaceDirectory } from "../src/lib/atomic.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
 const PAGES = path.join(PROJECT, "src", "pages");
@@ -57,9 +57,7 @@ export async function writeVendorBundle(root: string): Promise<void> {
       entryNames: "[name]",
       chunkNames: "chunk-[hash]",
     });
-    // swapped in whole, so a concurrent preview never sees half a bundle
-    await rm(outdir, { recursive: true, force: true });
-    await rename(staged, outdir);
+    await replaceDirectory(staged, outdir); // a running preview never sees half a bundle
   } finally {
     await rm(entries, { recursive: true, force: true });
     await rm(staged, { recursive: true, force: true });
@@ -184,11 +182,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     }
 
     // Swap: the old site stays whole until the new one is complete.
-    const old = `${out}.old-${id}`;
-    const hadOld = await exists(out);
-    if (hadOld) await rename(out, old);
-    await rename(tmpOut, out);
-    if (hadOld) await rm(old, { recursive: true, force: true });
+    await replaceDirectory(tmpOut, out);
     await rm(staging, { recursive: true, force: true });
     await rm(apiDir, { recursive: true, force: true });
     return {
@@ -206,16 +200,13 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 async function saveNodeBundles(staged: string, id: string): Promise<void> {
   if (!(await exists(staged))) return;
   const fresh = `${NODE_BUNDLE_CACHE}.new-${id}`;
-  const old = `${NODE_BUNDLE_CACHE}.old-${id}`;
   try {
     await cp(staged, fresh, { recursive: true });
-    await rename(NODE_BUNDLE_CACHE, old).catch(() => undefined);
-    await rename(fresh, NODE_BUNDLE_CACHE);
+    await replaceDirectory(fresh, NODE_BUNDLE_CACHE);
   } catch {
     // Another build saved its copy at the same moment: theirs is as good as ours.
   } finally {
     await rm(fresh, { recursive: true, force: true });
-    await rm(old, { recursive: true, force: true });
   }
 }
 

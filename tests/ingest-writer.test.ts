@@ -1,14 +1,14 @@
 // The Parquet writer: rows as given, upsert by key, byte-identical reruns, nothing written from a
 // bad page, merging into compacted months, and participants_dim first/last seen.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compact } from "../src/ingest/compact.ts";
 import { InvalidPageError } from "../src/ingest/invariants.ts";
 import { DatasetWriter } from "../src/ingest/writer.ts";
-import { writeFileAtomic } from "../src/lib/atomic.ts";
+import { replaceDirectory, writeFileAtomic } from "../src/lib/atomic.ts";
 import { page, query, row } from "./ingest-helpers.ts";
 
 let out: string;
@@ -147,5 +147,30 @@ describe("writeFileAtomic", () => {
     mkdirSync(path.join(target, "inside"), { recursive: true }); // renaming a file over a non-empty directory fails
     await expect(writeFileAtomic(target, "x")).rejects.toThrow();
     expect(readdirSync(out).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("replaceDirectory", () => {
+  const tree = (dir: string, file: string, text: string) => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  };
+
+  it("puts a new tree in place of the old one, or where there was none, and leaves nothing beside it", async () => {
+    const target = path.join(out, "site");
+    tree(path.join(out, "new1"), "a.txt", "one");
+    await replaceDirectory(path.join(out, "new1"), target);
+    tree(path.join(out, "new2"), "b.txt", "two");
+    await replaceDirectory(path.join(out, "new2"), target);
+    expect(readdirSync(target)).toEqual(["b.txt"]);
+    expect(readdirSync(out).sort()).toEqual(["site"]);
+  });
+
+  it("keeps the old tree when the new one cannot be moved in", async () => {
+    const target = path.join(out, "site");
+    tree(target, "old.txt", "old");
+    await expect(replaceDirectory(path.join(out, "missing"), target)).rejects.toThrow();
+    expect(readFileSync(path.join(target, "old.txt"), "utf8")).toBe("old");
+    expect(readdirSync(out)).toEqual(["site"]);
   });
 });

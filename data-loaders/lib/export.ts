@@ -2,9 +2,10 @@
 // sibling temp folder and swapped in at the end, so a reader (or a failed run) never sees a
 // half-written tree: on any error the old tree stays as it was and the temp folder is removed.
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sqlString } from "../../src/ingest/sql.ts";
+import { replaceDirectory } from "../../src/lib/atomic.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
 import { columns } from "./duck.ts";
@@ -148,7 +149,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       files: files.map((f) => (rowsOf.has(f.path) ? { ...f, rows: rowsOf.get(f.path)! } : f)),
     };
     await writeFile(path.join(tmp, "index.json"), JSON.stringify(index));
-    await swapIn(tmp, target);
+    await replaceDirectory(tmp, target);
     const total = files.reduce((s, f) => s + f.bytes, 0);
     return {
       out: target,
@@ -173,17 +174,4 @@ async function listFiles(root: string, rel = ""): Promise<{ path: string; bytes:
     else out.push({ path: r, bytes: (await stat(path.join(root, r))).size });
   }
   return out;
-}
-
-/** Replace `target` by `tmp` with two renames; the old tree is removed only once the new is in place. */
-async function swapIn(tmp: string, target: string) {
-  const old = `${tmp}.old`;
-  if (existsSync(target)) await rename(target, old);
-  try {
-    await rename(tmp, target);
-  } catch (err) {
-    if (existsSync(old)) await rename(old, target);
-    throw err;
-  }
-  await rm(old, { recursive: true, force: true });
 }

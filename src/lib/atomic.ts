@@ -50,3 +50,27 @@ export async function produceFileAtomic(target: string, produce: (tmpPath: strin
     throw err;
   }
 }
+
+/**
+ * Put the finished folder `ready` in place of `target` with two renames (both on one filesystem):
+ * the old folder is moved aside, the new one moved in, and the old removed only once the new is in
+ * place; if the second rename fails the old folder is put back. A reader sees the old tree or the
+ * new one, never a mix.
+ */
+export async function replaceDirectory(ready: string, target: string): Promise<void> {
+  const old = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.old`;
+  let moved = false;
+  try {
+    await rename(target, old);
+    moved = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  try {
+    await rename(ready, target);
+  } catch (err) {
+    if (moved) await rename(old, target);
+    throw err;
+  }
+  if (moved) await rm(old, { recursive: true, force: true });
+}
