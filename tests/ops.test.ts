@@ -9,6 +9,7 @@ import { MergeError, isMergeable, mergeShards } from "../src/ops/merge.ts";
 import { backfillPlan, hkToday, latestPublishedDate, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
 import { PageCache, saveReject } from "../src/ingest/evidence.ts";
+import { readRejects as healthRejects } from "../data-loaders/lib/datasets/health.ts";
 import { reparse } from "../src/ingest/reparse.ts";
 
 let work: string;
@@ -153,6 +154,12 @@ describe("job summary and drift verdict", () => {
     const rejects = await readRejects(out);
     expect(rejects.find((r) => r.page === "00700")?.raw).toBe(path.join(out, "_rejects", "date=2026-11-20", "00700.html.gz"));
     expect(rejects.find((r) => r.page === "stocklist")?.raw).toBe(path.join(out, "_rejects", "date=2026-11-19", "stocklist.json.gz"));
+    // the health page reads the same folder: holdings pages only, newest date first, names from the files
+    await writeFile(path.join(out, "_rejects", "date=2026-11-20", "not-a-code.json"), "{}");
+    expect(await healthRejects(out)).toEqual([
+      { date: "2026-11-20", stock_code: "00005", reason: "incomplete: listed rows 3 ≠ 4" },
+      { date: "2026-11-20", stock_code: "00700", reason: "markup drift: no element matches #pnlResultSummary" },
+    ]);
   });
   it("counts a drifted page as drift in the format the scraper really stores (\"no-result: markup drift: …\")", async () => {
     // A real page with a renamed summary category, rejected by the real reparse path.

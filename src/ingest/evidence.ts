@@ -41,23 +41,56 @@ export async function saveReject(root: string, rec: RejectRecord, raw: string): 
   return file;
 }
 
-export function listRejects(root: string): RejectRecord[] {
+/** A rejected page as found on disk: where it is, and why (status, health page, job summary). */
+export interface StoredReject {
+  date: string;
+  page: PageId;
+  reason: string;
+  /** The kept raw page (gzip), or null when only the reason is there. */
+  raw: string | null;
+}
+
+/**
+ * Every rejected page under `<root>/_rejects/`, oldest date first. Date and page come from the
+ * validated folder and file names, never from the files' contents; the reason from the record
+ * beside the raw page ("reason", else "message" or "error"), or says why there is none.
+ */
+export function listRejects(root: string): StoredReject[] {
   const base = path.join(root, "_rejects");
   if (!existsSync(base)) return [];
-  const out: RejectRecord[] = [];
+  const out: StoredReject[] = [];
   for (const d of readdirSync(base).sort()) {
     const date = d.replace(/^date=/, "");
-    if (!isIsoDate(date)) continue;
-    for (const f of readdirSync(path.join(base, d)).sort()) {
-      if (!f.endsWith(".json") || f.endsWith(".json.gz")) continue;
-      try {
-        out.push(JSON.parse(readFileSync(path.join(base, d, f), "utf8")) as RejectRecord);
-      } catch {
-        // a reason file is written atomically; an unreadable one was not written by us: skip it
-      }
+    if (!d.startsWith("date=") || !isIsoDate(date)) continue;
+    const files = readdirSync(path.join(base, d)).sort();
+    const pages = new Map<PageId, { raw: string | null; record: string | null }>();
+    for (const f of files) {
+      const raw = pageIdOf(f);
+      const page = raw ?? (f.endsWith(".json") ? pageIdOf(`${f.slice(0, -".json".length)}.json.gz`) : null);
+      if (!page) continue;
+      const entry = pages.get(page) ?? { raw: null, record: null };
+      if (raw) entry.raw = path.join(base, d, f);
+      else entry.record = path.join(base, d, f);
+      pages.set(page, entry);
     }
+    for (const [page, { raw, record }] of pages) out.push({ date, page, reason: rejectReason(record), raw });
   }
   return out;
+}
+
+function rejectReason(record: string | null): string {
+  if (record === null) return "no reason recorded (only the raw page was kept)";
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(record, "utf8"));
+  } catch (err) {
+    return `unreadable reject record: ${(err as Error).message}`;
+  }
+  if (json && typeof json === "object") {
+    const o = json as Record<string, unknown>;
+    for (const k of ["reason", "message", "error"]) if (typeof o[k] === "string" && o[k]) return o[k] as string;
+  }
+  return JSON.stringify(json);
 }
 
 /** A cache file that is there but cannot be read back (not gzip, or cut short): not written by us whole. */

@@ -3,6 +3,7 @@
 // scraper leaves beside the dataset (docs/ARCHITECTURE.md): `_rejects/date=D/<code>.json` and `_runs/*.json`.
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { listRejects } from "../ingest/evidence.ts";
 
 export interface Reject {
   date: string;
@@ -33,33 +34,9 @@ async function entries(dir: string): Promise<string[]> {
   }
 }
 
-function reasonOf(json: unknown): string {
-  if (json && typeof json === "object") {
-    const o = json as Record<string, unknown>;
-    for (const k of ["reason", "message", "error"]) if (typeof o[k] === "string" && o[k]) return o[k] as string;
-  }
-  return JSON.stringify(json);
-}
-
+/** The rejected pages, as the scraper keeps them (src/ingest/evidence.ts). */
 export async function readRejects(out: string): Promise<Reject[]> {
-  const root = path.join(out, "_rejects");
-  const rejects: Reject[] = [];
-  for (const dateDir of await entries(root)) {
-    if (!dateDir.startsWith("date=")) continue;
-    const files = await entries(path.join(root, dateDir));
-    for (const f of files.filter((x) => x.endsWith(".json"))) {
-      const base = f.slice(0, -".json".length);
-      let reason: string;
-      try {
-        reason = reasonOf(JSON.parse(await readFile(path.join(root, dateDir, f), "utf8")));
-      } catch (err) {
-        reason = `unreadable reject record: ${(err as Error).message}`;
-      }
-      const raw = files.find((x) => x !== f && x.startsWith(`${base}.`)) ?? null;
-      rejects.push({ date: dateDir.slice("date=".length), page: base, reason, raw: raw && path.join(root, dateDir, raw) });
-    }
-  }
-  return rejects;
+  return listRejects(out);
 }
 
 /** The newest run report (by modification time), parsed, with its path; null when there is none. */

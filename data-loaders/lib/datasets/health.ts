@@ -4,7 +4,8 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { settlementDayOnOrBefore, settlementDaysBetween, addDays } from "../../../src/lib/calendar.ts";
-import { isIsoDate, isStockCode } from "../../../src/lib/validate.ts";
+import { listRejects } from "../../../src/ingest/evidence.ts";
+import { isStockCode } from "../../../src/lib/validate.ts";
 import type { Analytics } from "../cache.ts";
 import { rows, type Plain } from "../duck.ts";
 import { todayIso } from "../env.ts";
@@ -20,31 +21,12 @@ export interface Reject {
 
 const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** Every reject file, newest date first. Folder and file names are validated, never trusted. */
+/** Rejected holdings pages (src/ingest/evidence.ts reads them), newest date first. */
 export async function readRejects(data: string): Promise<Reject[]> {
-  const dir = path.join(data, "_rejects");
-  if (!existsSync(dir)) return [];
-  const out: Reject[] = [];
-  for (const part of (await readdir(dir)).sort().reverse()) {
-    const m = /^date=(.+)$/.exec(part);
-    if (!m || !isIsoDate(m[1])) continue;
-    const files = await readdir(path.join(dir, part));
-    const codes = [...new Set(files.map((f) => f.split(".")[0]!).filter(isStockCode))].sort();
-    for (const code of codes) {
-      let reason = "unknown";
-      try {
-        const j = JSON.parse(await readFile(path.join(dir, part, `${code}.json`), "utf8")) as unknown;
-        if (j && typeof j === "object") {
-          const o = j as Record<string, unknown>;
-          reason = [o.error, o.reason, o.message].filter((x) => typeof x === "string" && x).join(": ") || JSON.stringify(j);
-        }
-      } catch {
-        // only the raw page was kept: the reason is unknown
-      }
-      out.push({ date: m[1]!, stock_code: code, reason: clip(reason) });
-    }
-  }
-  return out;
+  return listRejects(data)
+    .filter((r) => isStockCode(r.page))
+    .map((r) => ({ date: r.date, stock_code: r.page, reason: clip(r.reason) }))
+    .sort((x, y) => (x.date === y.date ? (x.stock_code < y.stock_code ? -1 : 1) : x.date < y.date ? 1 : -1));
 }
 
 /**
