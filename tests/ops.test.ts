@@ -1,13 +1,13 @@
 // Workflow helpers (src/ops/): the nightly's dates, the backfill's shards and rates, the merge of
 // shard outputs, and the job summary / drift verdict read from rejects and run reports.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MergeError, isMergeable, mergeShards } from "../src/ops/merge.ts";
 import { backfillPlan, hkToday, latestPublishedDate, nightlyPlan, PlanError } from "../src/ops/plan.ts";
-import { driftVerdict, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
+import { driftVerdict, latestRunReport, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
 import { PageCache, saveReject } from "../src/ingest/evidence.ts";
 import { readRejects as healthRejects } from "../data-loaders/lib/datasets/health.ts";
 import { reparse } from "../src/ingest/reparse.ts";
@@ -186,5 +186,14 @@ describe("job summary and drift verdict", () => {
     expect(md).not.toContain("<script>");
     expect(md.split("\n").filter((l) => l.includes("00001"))).toHaveLength(1);
     expect(mdCell("a|b")).toBe("a\\|b");
+  });
+  it("summarises the newest run by its id (start time), whatever the files' modification times", async () => {
+    const out = path.join(work, "runs");
+    await mkdir(path.join(out, "_runs"), { recursive: true });
+    await writeFile(path.join(out, "_runs", "20261120T173000Z-aaaaaa.json"), JSON.stringify({ pages: 2 }));
+    await writeFile(path.join(out, "_runs", "20261121T173000Z-bbbbbb.json"), JSON.stringify({ pages: 3 }));
+    // a fresh checkout: the older report written last
+    await utimes(path.join(out, "_runs", "20261120T173000Z-aaaaaa.json"), new Date(), new Date(Date.now() + 60_000));
+    expect((await latestRunReport(out))?.report).toEqual({ pages: 3 });
   });
 });

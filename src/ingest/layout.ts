@@ -1,5 +1,6 @@
 // Where every file of the dataset lives (docs/ARCHITECTURE.md, "The dataset"). One place, so the
 // writer, status, reparse and tests agree on paths. Dates are validated before they become paths.
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { assertIsoDate } from "../lib/validate.ts";
 
@@ -37,3 +38,16 @@ export const stateDir = (root: string) => path.join(root, "_state");
 export const rejectsDir = (root: string, date: string) => path.join(root, "_rejects", `date=${assertIsoDate(date)}`);
 export const runsDir = (root: string) => path.join(root, "_runs");
 export const truthDir = (root: string) => path.join(root, "_truth");
+
+/**
+ * The run reports' file names, oldest first. A run id starts with its start time
+ * (src/ingest/run.ts newRunId), so name order is time order, also in a fresh checkout where every
+ * file has the same modification time.
+ */
+export function runReportFiles(root: string): string[] {
+  const dir = runsDir(root);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json") && !f.startsWith("."))
+    .sort();
+}

@@ -1,11 +1,11 @@
 // `scrape status`: coverage of a dataset folder, per date: stocks stored (from the Parquet
 // itself), and from the journal the stocks planned, alerted, rejected and still pending.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { listRejects } from "./evidence.ts";
 import { journalDates, LIST_PAGES, PLAN, readJournal } from "./journal.ts";
-import { tableGlob } from "./layout.ts";
+import { runReportFiles, tableGlob } from "./layout.ts";
 import { sqlString } from "./sql.ts";
 
 export interface DateStatus {
@@ -73,11 +73,7 @@ export async function datasetStatus(out: string): Promise<StatusReport> {
   }
   const totals = { stored: 0, planned: 0, alerts: 0, rejected: 0, pending: 0, unwritten: 0 };
   for (const r of rows) for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r[k];
-  const runs = path.join(out, "_runs");
-  let lastRun: string | null = null;
-  if (existsSync(runs)) {
-    lastRun = readdirSync(runs).filter((f) => f.endsWith(".json")).sort().at(-1)?.replace(/\.json$/, "") ?? null;
-  }
+  const lastRun = runReportFiles(out).at(-1)?.replace(/\.json$/, "") ?? null;
   return {
     out,
     dates: rows,

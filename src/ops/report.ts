@@ -1,18 +1,12 @@
 // What a workflow run tells its reader: the rejected pages (with their reasons) and the latest run
 // report, as Markdown for the job summary, and the drift check's verdict. Reads only the files the
 // scraper leaves beside the dataset (docs/ARCHITECTURE.md): `_rejects/date=D/<code>.json` and `_runs/*.json`.
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { listRejects } from "../ingest/evidence.ts";
+import { listRejects, type StoredReject } from "../ingest/evidence.ts";
+import { runReportFiles, runsDir } from "../ingest/layout.ts";
 
-export interface Reject {
-  date: string;
-  /** the file's base name: a stock code, or the page kind */
-  page: string;
-  reason: string;
-  /** the raw page kept beside it, if any */
-  raw: string | null;
-}
+export type Reject = StoredReject;
 
 export const DRIFT_PREFIX = "markup drift:";
 
@@ -25,31 +19,17 @@ export function isDriftReason(reason: string): boolean {
   return /^(?:[a-z-]+: )?markup drift:/.test(reason);
 }
 
-async function entries(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
-}
-
 /** The rejected pages, as the scraper keeps them (src/ingest/evidence.ts). */
 export async function readRejects(out: string): Promise<Reject[]> {
   return listRejects(out);
 }
 
-/** The newest run report (by modification time), parsed, with its path; null when there is none. */
+/** The newest run report (run ids sort by start time), parsed, with its path; null when there is none. */
 export async function latestRunReport(out: string): Promise<{ file: string; report: Record<string, unknown> } | null> {
-  const dir = path.join(out, "_runs");
-  let best: { file: string; mtime: number } | null = null;
-  for (const f of await entries(dir)) {
-    if (!f.endsWith(".json")) continue;
-    const mtime = (await stat(path.join(dir, f))).mtimeMs;
-    if (!best || mtime > best.mtime) best = { file: path.join(dir, f), mtime };
-  }
-  if (!best) return null;
-  return { file: best.file, report: JSON.parse(await readFile(best.file, "utf8")) as Record<string, unknown> };
+  const newest = runReportFiles(out).at(-1);
+  if (newest === undefined) return null;
+  const file = path.join(runsDir(out), newest);
+  return { file, report: JSON.parse(await readFile(file, "utf8")) as Record<string, unknown> };
 }
 
 /** Markdown cell text: no pipes or line breaks from scraped text can break the table. */
