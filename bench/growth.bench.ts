@@ -5,12 +5,13 @@
 // The repository keeps both in its history (the nightly commits daily files, the month's compaction
 // replaces them), so git growth per year = daily + compacted; the checkout holds the compacted form.
 //   npm run bench -- growth            (GROWTH_STOCKS, GROWTH_MONTH=YYYY-MM to change the sample)
-import { mkdtemp, readdir, rm, stat, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { compact, listTables } from "../src/ingest/compact.ts";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
+import { diskUsage, parquetOnly } from "./disk-usage.ts";
 
 const STOCKS = Number(process.env.GROWTH_STOCKS ?? 2800);
 const MONTH = process.env.GROWTH_MONTH ?? "2026-10";
@@ -21,26 +22,9 @@ function monthAfter(month: string): string {
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, "0")}`;
 }
 
-async function bytesUnder(dir: string): Promise<{ bytes: number; files: number }> {
-  let bytes = 0;
-  let files = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      const r = await bytesUnder(p);
-      bytes += r.bytes;
-      files += r.files;
-    } else if (e.isFile() && e.name.endsWith(".parquet")) {
-      bytes += (await stat(p)).size;
-      files++;
-    }
-  }
-  return { bytes, files };
-}
-
 async function measure(out: string): Promise<Record<string, { bytes: number; files: number }>> {
   const r: Record<string, { bytes: number; files: number }> = {};
-  for (const t of await listTables(out)) r[t] = await bytesUnder(path.join(out, t));
+  for (const t of await listTables(out)) r[t] = await diskUsage(path.join(out, t), parquetOnly);
   return r;
 }
 

@@ -15,6 +15,7 @@ import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { rows } from "../data-loaders/lib/duck.ts";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
 import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
+import { diskUsage } from "./disk-usage.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));
@@ -26,15 +27,6 @@ if (!existsSync(path.join(data, "holdings"))) {
   console.log(`writing a synthetic dataset (${stocks} stocks × ${days} days) to ${data} …`);
   const s = await writeSyntheticDataset({ out: data, seed: 1, stocks, days, end: "2026-11-20" });
   console.log(`  ${s.holdingsRows} holdings rows in ${s.seconds.toFixed(0)} s`);
-}
-
-async function du(dir: string): Promise<number> {
-  let total = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    total += e.isDirectory() ? await du(p) : (await stat(p)).size;
-  }
-  return total;
 }
 
 // Each child reports its own peak RSS on exit (DuckDB allocates inside the process).
@@ -104,7 +96,7 @@ try {
     console.log(`${name.padEnd(14)} ${r.seconds.toFixed(1).padStart(6)} s  cpu ${r.cpu.toFixed(1).padStart(6)} s  peak ${(r.rss / 2 ** 20).toFixed(0).padStart(5)} MiB  out ${(r.stdoutBytes / 1024).toFixed(0)} KiB`);
   }
   const e = run(path.join(REPO, "scripts", "export-api.ts"), ["--out", path.join(out, "v1"), "--quiet"], env);
-  const apiBytes = await du(path.join(out, "v1"));
+  const apiBytes = (await diskUsage(path.join(out, "v1"))).bytes;
   steps.push({ step: "export-api", seconds: e.seconds, cpu_seconds: e.cpu, peak_rss_mib: e.rss / 2 ** 20, output_kib: apiBytes / 1024 });
   console.log(`${"export-api".padEnd(14)} ${e.seconds.toFixed(1).padStart(6)} s  cpu ${e.cpu.toFixed(1).padStart(6)} s  peak ${(e.rss / 2 ** 20).toFixed(0).padStart(5)} MiB  tree ${(apiBytes / 2 ** 20).toFixed(0)} MiB`);
   console.log(e.stderr.split("\n").filter((l) => l.startsWith("export-api")).join("\n"));
@@ -117,7 +109,7 @@ try {
   const total = steps.reduce((s, x) => s + x.seconds, 0);
   const peak = Math.max(...steps.map((x) => x.peak_rss_mib));
   const cpu = steps.reduce((s, x) => s + x.cpu_seconds, 0);
-  const holdingsBytes = await du(path.join(data, "holdings"));
+  const holdingsBytes = (await diskUsage(path.join(data, "holdings"))).bytes;
   console.log(`\ntotal ${total.toFixed(1)} s wall (budget 60 s), ${cpu.toFixed(1)} s CPU (2 cores: wall ≥ CPU / 2), largest peak RSS ${peak.toFixed(0)} MiB (budget 6144 MiB)`);
   console.log(`largest stock page ${largest.file} ${(largest.bytes / 1024).toFixed(0)} KiB (budget 300 KiB)`);
   const accuracy = await finderAccuracy();

@@ -7,30 +7,20 @@
 //   npm run bench -- scrape      (SCRAPE_BENCH_STOCKS, SCRAPE_BENCH_DAYS, SCRAPE_BENCH_SYNTH_DAYS)
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { runScrape } from "../src/ingest/run.ts";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
 import { lastSettlementDays } from "../src/lib/calendar.ts";
+import { diskUsage, parquetOnly } from "./disk-usage.ts";
 
 const STOCKS = Number(process.env.SCRAPE_BENCH_STOCKS ?? 600);
 const DAYS = Number(process.env.SCRAPE_BENCH_DAYS ?? 3);
 const SYNTH_DAYS = Number(process.env.SCRAPE_BENCH_SYNTH_DAYS ?? 10);
 const END = "2026-11-20";
 const root = await mkdtemp(path.join(tmpdir(), "scrape-bench-"));
-
-async function bytesUnder(dir: string, filter: (name: string) => boolean = () => true): Promise<number> {
-  let bytes = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (filter(e.name)) bytes += await bytesUnder(p);
-    } else if (e.isFile() && e.name.endsWith(".parquet")) bytes += (await stat(p)).size;
-  }
-  return bytes;
-}
 
 async function startReplicaChild(): Promise<{ url: string; stop: () => void }> {
   const child = spawn(
@@ -82,11 +72,11 @@ try {
 // ---- 2. bytes per trading day, full market -----------------------------------------------------
 const synthOut = path.join(root, "synth");
 const synth = await writeSyntheticDataset({ out: synthOut, seed: 1, stocks: 2800, days: SYNTH_DAYS, end: END });
-const partitions = await bytesUnder(synthOut, (name) => !name.startsWith("_"));
+const partitions = (await diskUsage(synthOut, { ...parquetOnly, folder: (name) => !name.startsWith("_") })).bytes;
 const dim = (await stat(path.join(synthOut, "participants_dim.parquet"))).size;
 const perTable: Record<string, number> = {};
 for (const t of ["holdings", "summary", "stocks", "participants", "southbound"])
-  perTable[t] = Math.round((await bytesUnder(path.join(synthOut, t))) / SYNTH_DAYS);
+  perTable[t] = Math.round((await diskUsage(path.join(synthOut, t), parquetOnly)).bytes / SYNTH_DAYS);
 const bytesPerDay = Math.round((partitions - dim) / SYNTH_DAYS);
 results.fullMarketDay = {
   stocks: 2800,

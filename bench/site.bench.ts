@@ -19,6 +19,7 @@ import { serveDist } from "../scripts/serve-dist.ts";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
+import { diskUsage } from "./disk-usage.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));
@@ -33,17 +34,6 @@ if (!existsSync(path.join(data, "holdings"))) {
   console.log(`  ${s.holdingsRows} holdings rows in ${s.seconds.toFixed(0)} s`);
 }
 
-async function du(dir: string): Promise<{ bytes: number; files: number }> {
-  let bytes = 0;
-  let files = 0;
-  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue;
-    bytes += (await stat(path.join(e.parentPath, e.name))).size;
-    files++;
-  }
-  return { bytes, files };
-}
-
 const tmp = await mkdtemp(path.join(tmpdir(), "ccass-site-bench-"));
 // A cold analytics cache: the nightly build starts from a fresh checkout.
 process.env.CCASS_CACHE = path.join(tmp, "analytics-cache");
@@ -53,7 +43,7 @@ try {
   const bundleCacheWarm = existsSync(path.join(REPO, ".cache", "site-node-bundles"));
   console.log(`building the site from ${data} …`);
   const build = await buildSite({ data, out: dist, verbose: false });
-  const size = await du(dist);
+  const size = await diskUsage(dist);
   const stockDir = path.join(dist, "_file", "api", "v1", "stocks");
   const stockFiles = await Promise.all(
     (await readdir(stockDir)).map(async (f) => ({ code: f.replace(/\.json$/, ""), bytes: (await stat(path.join(stockDir, f))).size })),
