@@ -62,7 +62,7 @@ describe("loaders with no data", () => {
       results.forEach((r, k) => {
         expect(r.code, `${batch[k]}: ${r.stderr}`).toBe(0);
         const j = JSON.parse(r.stdout) as { schema_version: number; has_data: boolean };
-        expect(j.schema_version).toBe(1);
+        expect(j.schema_version).toBe(2);
         expect(j.has_data).toBe(false);
       });
     }
@@ -111,7 +111,7 @@ describe("static API export", () => {
 
   it("index.json lists every other file of the tree with its size", async () => {
     const index = JSON.parse(await readFile(path.join(out, "index.json"), "utf8")) as { schema_version: number; files: { path: string; bytes: number }[] };
-    expect(index.schema_version).toBe(1);
+    expect(index.schema_version).toBe(2);
     const files = (await walk(out)).filter((f) => f !== "index.json");
     expect(index.files.map((f) => f.path)).toEqual(files);
     for (const f of index.files) expect(f.bytes).toBe((await stat(path.join(out, f.path))).size);
@@ -135,13 +135,22 @@ describe("static API export", () => {
     expect(c1.names).toEqual({ B00002: "GAMMA SECURITIES", B00004: "EPSILON BROKERS" });
   });
 
-  it("stock pages align every series with their dates", async () => {
+  it("stock pages align every series with their dates; trends carry change points", async () => {
     const j = JSON.parse(await readFile(path.join(out, "stocks", "00002.json"), "utf8"));
     const n = j.dates.length;
     expect(n).toBe(8);
     for (const arr of [...Object.values(j.summary), ...Object.values(j.concentration), j.attention.attention_pct, ...Object.values(j.southbound)])
       expect((arr as unknown[]).length).toBe(n);
-    for (const s of j.trends.series) expect(s.shares.length).toBe(n);
+    // trend series are change points: ascending indexes into `dates`, one holding each
+    for (const s of j.trends.series) {
+      expect(s.seq.length).toBe(s.shares.length);
+      expect(s.seq).toEqual([...s.seq].sort((x: number, y: number) => x - y));
+      expect(Math.max(-1, ...s.seq)).toBeLessThan(n);
+    }
+    // the fixture: C00001 held 30 M, sold 1 M on day 3, took 10 M of the placing on day 6
+    const c1 = j.trends.series.find((s: { key: string }) => s.key === "C00001");
+    expect(c1).toMatchObject({ id: "C00001", name: "ALPHA CUSTODY", seq: [0, 3, 6], shares: [30_000_000, 29_000_000, 39_000_000] });
+    expect(j.trends.default_keys[0]).toBe("C00001");
     expect(j.corporate_actions).toEqual([{ date: j.dates[6], kind: "placing", ratio: 1.1, issued_before: 100_000_000, issued_after: 110_000_000 }]);
     expect(j.holdings.key[0]).toBe("C00001");
     expect(j.names.C00001).toBe("ALPHA CUSTODY");

@@ -85,57 +85,101 @@ async function assertReplaceable(target: string) {
     throw new ExportTargetError(`--out ${target} is not empty and holds no index.json (not an API tree): refusing to replace it`);
 }
 
+/** The same cache on another connection of its instance: DuckDB runs their queries side by side. */
+async function onOwnConnection(a: Analytics): Promise<{ a: Analytics; close: () => void }> {
+  const conn = await a.db.instance.connect();
+  return { a: { ...a, db: { ...a.db, conn } }, close: () => conn.closeSync() };
+}
+
+/** Await every promise (so no query outlives the export), then rethrow the first failure. */
+async function allSettledOrThrow<T extends readonly unknown[]>(work: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+async function writeStockPages(a: Analytics, dir: string, synthetic: boolean) {
+  let largest: ExportStats["largestStock"] = null;
+  let files = 0;
+  for await (const s of stockPages(a, synthetic)) {
+    await writeFile(path.join(dir, `${s.code}.json`), s.text);
+    files++;
+    const bytes = Buffer.byteLength(s.text);
+    if (!largest || bytes > largest.bytes) largest = { code: s.code, bytes };
+  }
+  return { files, largest };
+}
+
+async function writeParticipantPages(a: Analytics, dir: string) {
+  let files = 0;
+  for await (const p of participantPages(a)) {
+    await writeFile(path.join(dir, p.file), p.text);
+    files++;
+  }
+  return files;
+}
+
+/** Parquet and CSV downloads; returns the row count of each file (by path in the tree). */
+async function writeDownloads(a: Analytics, dir: string, log: (s: string) => void): Promise<Map<string, number>> {
+  const rowsOf = new Map<string, number>();
+  for (const [file, sql] of Object.entries(DOWNLOADS)) {
+    const r = await a.db.conn.run(`COPY (${sql}) TO ${sqlString(path.join(dir, file))} (FORMAT parquet, COMPRESSION zstd)`);
+    rowsOf.set(`downloads/${file}`, r.rowsChanged);
+    log(`  ${file}`);
+  }
+  for (const [file, table] of Object.entries(await csvTables(a))) {
+    await writeFile(path.join(dir, file), toCsv(table as Parameters<typeof toCsv>[0]));
+    const first = Object.values(table)[0];
+    rowsOf.set(`downloads/${file}`, first ? first.length : 0);
+  }
+  // transfers.csv: DuckDB writes it (far faster than JS for big tables), names neutralised in SQL;
+  // only when small enough to be useful as a spreadsheet
+  const pairCount = Number((await a.db.conn.runAndReadAll("SELECT count(*) FROM pairs")).getRowsJS()[0]![0]);
+  if (pairCount <= MAX_CSV_ROWS) {
+    const r = await a.db.conn.run(
+      `COPY (SELECT strftime(date, '%Y-%m-%d') AS date, * EXCLUDE (date, seller_name, buyer_name),
+         ${sqlSafeText("seller_name")} AS seller_name, ${sqlSafeText("buyer_name")} AS buyer_name
+       FROM (${DOWNLOADS["transfers.parquet"]})) TO ${sqlString(path.join(dir, "transfers.csv"))} (FORMAT csv, HEADER true)`,
+    );
+    rowsOf.set("downloads/transfers.csv", r.rowsChanged);
+  }
+  return rowsOf;
+}
+
 export async function exportApi(a: Analytics, out: string, log: (s: string) => void = () => {}): Promise<ExportStats> {
   const started = performance.now();
+  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const logged =
+    (what: string) =>
+    <T>(result: T): T => {
+      log(`${what} written (${elapsed()})`);
+      return result;
+    };
   const target = path.resolve(out);
   await assertReplaceable(target);
   await mkdir(path.dirname(target), { recursive: true });
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
   await rm(tmp, { recursive: true, force: true });
-  let largest: ExportStats["largestStock"] = null;
-  let stockFiles = 0;
-  let participantFiles = 0;
-  const rowsOf = new Map<string, number>();
+  const extra: { close: () => void }[] = [];
   try {
     await mkdir(path.join(tmp, "stocks"), { recursive: true });
     await mkdir(path.join(tmp, "participants"), { recursive: true });
     await mkdir(path.join(tmp, "downloads"), { recursive: true });
     const synthetic = await isSynthetic(a);
 
-    for await (const s of stockPages(a, synthetic)) {
-      await writeFile(path.join(tmp, "stocks", `${s.code}.json`), s.text);
-      stockFiles++;
-      const bytes = Buffer.byteLength(s.text);
-      if (!largest || bytes > largest.bytes) largest = { code: s.code, bytes };
-    }
-    log(`stocks: ${stockFiles} files (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    for await (const p of participantPages(a)) {
-      await writeFile(path.join(tmp, "participants", p.file), p.text);
-      participantFiles++;
-    }
-    log(`participants: ${participantFiles} files (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    for (const [file, sql] of Object.entries(DOWNLOADS)) {
-      const r = await a.db.conn.run(`COPY (${sql}) TO ${sqlString(path.join(tmp, "downloads", file))} (FORMAT parquet, COMPRESSION zstd)`);
-      rowsOf.set(`downloads/${file}`, r.rowsChanged);
-      log(`  ${file} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    }
-    for (const [file, table] of Object.entries(await csvTables(a))) {
-      await writeFile(path.join(tmp, "downloads", file), toCsv(table as Parameters<typeof toCsv>[0]));
-      const first = Object.values(table)[0];
-      rowsOf.set(`downloads/${file}`, first ? first.length : 0);
-    }
-    // transfers.csv: DuckDB writes it (far faster than JS for big tables), names neutralised in SQL;
-    // only when small enough to be useful as a spreadsheet
-    const pairCount = Number((await a.db.conn.runAndReadAll("SELECT count(*) FROM pairs")).getRowsJS()[0]![0]);
-    if (pairCount <= MAX_CSV_ROWS) {
-      const r = await a.db.conn.run(
-        `COPY (SELECT strftime(date, '%Y-%m-%d') AS date, * EXCLUDE (date, seller_name, buyer_name),
-           ${sqlSafeText("seller_name")} AS seller_name, ${sqlSafeText("buyer_name")} AS buyer_name
-         FROM (${DOWNLOADS["transfers.parquet"]})) TO ${sqlString(path.join(tmp, "downloads", "transfers.csv"))} (FORMAT csv, HEADER true)`,
-      );
-      rowsOf.set("downloads/transfers.csv", r.rowsChanged);
-    }
-    log(`downloads written (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    // Stock pages, participant pages and downloads on three connections at once: while one waits
+    // on JavaScript (splicing, writing files) the others keep DuckDB's threads busy (the full-market
+    // year: 14.6–18.5 s one after another; figures in docs/DATASETS.md "Cost").
+    const forParticipants = await onOwnConnection(a);
+    extra.push(forParticipants);
+    const forDownloads = await onOwnConnection(a);
+    extra.push(forDownloads);
+    const [stocks, participantFiles, rowsOf] = await allSettledOrThrow<[Awaited<ReturnType<typeof writeStockPages>>, number, Map<string, number>]>([
+      writeStockPages(a, path.join(tmp, "stocks"), synthetic).then(logged("stocks")),
+      writeParticipantPages(forParticipants.a, path.join(tmp, "participants")).then(logged("participants")),
+      writeDownloads(forDownloads.a, path.join(tmp, "downloads"), log).then(logged("downloads")),
+    ]);
     const { small, badge } = await healthSmall(a);
     await writeFile(path.join(tmp, "health.json"), JSON.stringify(small));
     await writeFile(path.join(tmp, "badge.json"), JSON.stringify(badge));
@@ -150,19 +194,22 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     };
     await writeFile(path.join(tmp, "index.json"), JSON.stringify(index));
     await replaceDirectory(tmp, target);
+    log(`swapped in (${elapsed()})`);
     const total = files.reduce((s, f) => s + f.bytes, 0);
     return {
       out: target,
       files: files.length + 1,
       bytes: total,
-      stockFiles,
+      stockFiles: stocks.files,
       participantFiles,
-      largestStock: largest,
+      largestStock: stocks.largest,
       seconds: (performance.now() - started) / 1000,
     };
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
+  } finally {
+    for (const c of extra) c.close();
   }
 }
 

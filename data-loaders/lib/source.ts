@@ -2,8 +2,7 @@
 // (daily `date=` folders override the same date inside a compacted `month=` file, as
 // ARCHITECTURE.md says), and a fingerprint of every file (path, size, mtime) that keys the cache.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readdir, stat } from "node:fs/promises";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { sqlString } from "../../src/ingest/sql.ts";
 import { isIsoDate } from "../../src/lib/validate.ts";
@@ -48,27 +47,29 @@ const EMPTY_DIM =
   "NULL::VARCHAR AS participant_key, NULL::VARCHAR AS participant_id, NULL::VARCHAR AS name, NULL::VARCHAR AS address, " +
   "NULL::DATE AS first_seen, NULL::DATE AS last_seen";
 
-async function fileInfo(p: string): Promise<FileInfo | null> {
+// Synchronous on purpose: a year is about 1,250 folders, and awaiting each readdir and stat cost
+// 0.16 s in every loader process (the sync calls: 0.05 s).
+function fileInfo(p: string): FileInfo | null {
   try {
-    const s = await stat(p);
+    const s = statSync(p);
     return s.isFile() ? { path: p, size: s.size, mtimeMs: Math.trunc(s.mtimeMs) } : null;
   } catch {
     return null;
   }
 }
 
-async function listTable(root: string, table: SourceTable): Promise<TableFiles> {
+function listTable(root: string, table: SourceTable): TableFiles {
   const dir = path.join(root, table);
   const out: TableFiles = { daily: [], monthly: [] };
   if (!existsSync(dir)) return out;
-  for (const part of (await readdir(dir)).sort()) {
+  for (const part of readdirSync(dir).sort()) {
     const daily = /^date=(.+)$/.exec(part);
     const monthly = /^month=\d{4}-\d{2}$/.test(part);
     if (!daily && !monthly) continue; // temp folders, stray files: not part of the dataset
     if (daily && !isIsoDate(daily[1])) continue;
-    for (const f of (await readdir(path.join(dir, part))).sort()) {
+    for (const f of readdirSync(path.join(dir, part)).sort()) {
       if (!f.endsWith(".parquet") || f.startsWith(".")) continue;
-      const info = await fileInfo(path.join(dir, part, f));
+      const info = fileInfo(path.join(dir, part, f));
       if (!info) continue;
       if (daily) out.daily.push({ ...info, date: daily[1]! });
       else out.monthly.push(info);
@@ -79,8 +80,8 @@ async function listTable(root: string, table: SourceTable): Promise<TableFiles> 
 
 export async function listDataset(root: string): Promise<DatasetFiles> {
   const tables = {} as Record<SourceTable, TableFiles>;
-  for (const t of SOURCE_TABLES) tables[t] = await listTable(root, t);
-  return { root, tables, dim: await fileInfo(path.join(root, "participants_dim.parquet")) };
+  for (const t of SOURCE_TABLES) tables[t] = listTable(root, t);
+  return { root, tables, dim: fileInfo(path.join(root, "participants_dim.parquet")) };
 }
 
 /** A SELECT over one table's files; a `date=` folder wins over its date's rows in a month file. */

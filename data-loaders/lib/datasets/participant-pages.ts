@@ -5,7 +5,7 @@ import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { participantFile, participantKind } from "../ids.ts";
 import { columnar } from "./columnar-sql.ts";
-import { LATEST_POSITION_COLUMNS, pct } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION } from "./common.ts";
 
 const PORTFOLIO = columnar(
   [
@@ -81,12 +81,14 @@ export async function* participantPages(a: Analytics): AsyncGenerator<{ file: st
   );
   const parts = {} as Record<keyof typeof PARTS, Map<string, string>>;
   for (const [name, sql] of Object.entries(PARTS) as [keyof typeof PARTS, string][]) {
+    const t0 = performance.now();
     const reader = await a.db.conn.runAndReadAll(sql);
     parts[name] = new Map(reader.getRowsJS().map((r) => [r[0] as string, r[1] as string]));
+    if (process.env.CCASS_PROFILE) console.error(`  participants ${name} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   }
   for (const p of people) {
     const head = JSON.stringify({
-      schema_version: 1,
+      schema_version: SCHEMA_VERSION,
       key: p.pkey,
       id: p.id,
       name: p.name,

@@ -1,13 +1,13 @@
 // The per-stock JSON of the static API (docs/DATASETS.md "stocks/<code>.json"). DuckDB builds
-// each part of each page as JSON text and JS only splices the parts (and expands the trend
-// series from their change points): converting millions of values to JS values one by one through
-// the client API would cost far more. Stocks go in batches, so memory stays bounded.
+// each part of each page as JSON text and JS only splices the parts: converting millions of values
+// to JS values one by one through the client API would cost far more (expanding the trend series
+// to one value per date in JS cost 4 of the export's 18 s, so the pages get change points). Stocks go in batches, so memory stays bounded.
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { stockKind } from "../ids.ts";
 import { columnar } from "./columnar-sql.ts";
-import { LATEST_POSITION_COLUMNS, pct } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION } from "./common.ts";
 
 const inBatch = (codes: string[], col = "stock_code") => `${col} IN (${codes.map((c) => `'${c}'`).join(", ")})`;
 
@@ -87,6 +87,17 @@ const PARTS = {
   transfers: (w: string) => `
     WITH g AS (SELECT stock_code, ${TRANSFERS.agg} FROM pairs WHERE ${w} GROUP BY stock_code)
     SELECT stock_code, ${TRANSFERS.json} AS j FROM g`,
+  // change points only (docs/DATASETS.md): a holding lasts until the series' next point
+  trends: (w: string) => `
+    WITH p AS (SELECT stock_code, pkey, list({seq: seq, shares: shares} ORDER BY seq) AS r FROM series_pts WHERE ${w} GROUP BY ALL),
+    g AS (
+      SELECT k.stock_code,
+        coalesce(list(k.pkey ORDER BY k.ord) FILTER (WHERE k.latest_rank <= 10), []) AS default_keys,
+        list({key: k.pkey, id: CASE WHEN regexp_full_match(k.pkey, '[A-Z][0-9]{5}') THEN k.pkey END, name: n.name,
+          seq: coalesce(list_transform(p.r, x -> x.seq), []), shares: coalesce(list_transform(p.r, x -> x.shares), [])} ORDER BY k.ord) AS series
+      FROM series_keys k LEFT JOIN p USING (stock_code, pkey) LEFT JOIN pnames n USING (pkey) WHERE k.${w} GROUP BY k.stock_code
+    )
+    SELECT stock_code, to_json({default_keys: default_keys, series: series})::VARCHAR AS j FROM g`,
   names: (w: string) => `
     WITH k AS (
       SELECT stock_code, pkey FROM series_keys WHERE ${w}
@@ -104,44 +115,13 @@ const EMPTY: Record<keyof typeof PARTS, string> = {
   holdings:
     '{"key":[],"id":[],"name":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
   transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[]}',
+  trends: '{"default_keys":[],"series":[]}',
   names: "{}",
 };
 
 async function textPairs(conn: DuckDBConnection, sql: string): Promise<Map<string, string>> {
   const reader = await conn.runAndReadAll(sql);
   return new Map(reader.getRowsJS().map((r) => [r[0] as string, r[1] as string]));
-}
-
-/**
- * The trends part: series keys in order, each expanded from its change points ("seq:shares" text
- * from DuckDB) to a dense array over the stock's dates (a step function, 0 before the first).
- */
-async function trendsParts(conn: DuckDBConnection, w: string, days: Map<string, number>): Promise<Map<string, string>> {
-  const reader = await conn.runAndReadAll(`
-    WITH p AS (
-      SELECT stock_code, pkey, string_agg(seq || ':' || shares, ',' ORDER BY seq) AS pts FROM series_pts WHERE ${w} GROUP BY stock_code, pkey
-    )
-    SELECT k.stock_code, k.pkey, k.latest_rank, n.name, p.pts
-    FROM series_keys k LEFT JOIN p USING (stock_code, pkey) LEFT JOIN pnames n USING (pkey) WHERE k.${w} ORDER BY k.stock_code, k.ord`);
-  const t0 = performance.now();
-  const out = new Map<string, { defaults: string[]; series: string[] }>();
-  for (const [code, key, rank, name, pts] of reader.getRowsJS() as [string, string, bigint | number | null, string | null, string | null][]) {
-    const n = days.get(code) ?? 0;
-    const dense = new Array<number>(n).fill(0);
-    const points = pts ? pts.split(",") : [];
-    for (let i = 0; i < points.length; i++) {
-      const [seq, shares] = points[i]!.split(":");
-      const to = i + 1 < points.length ? Number(points[i + 1]!.split(":", 1)[0]) : n;
-      dense.fill(Number(shares), Number(seq), to);
-    }
-    const entry = out.get(code) ?? { defaults: [], series: [] };
-    if (rank !== null && Number(rank) <= 10) entry.defaults.push(key);
-    const id = /^[A-Z]\d{5}$/.test(key) ? key : null;
-    entry.series.push(`{"key":${JSON.stringify(key)},"id":${JSON.stringify(id)},"name":${JSON.stringify(name)},"shares":[${dense.join(",")}]}`);
-    out.set(code, entry);
-  }
-  if (process.env.CCASS_PROFILE) console.error(`  trends JS ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-  return new Map([...out].map(([code, e]) => [code, `{"default_keys":${JSON.stringify(e.defaults)},"series":[${e.series.join(",")}]}`]));
 }
 
 export interface StockPage {
@@ -157,9 +137,9 @@ export async function* stockPages(
 ): AsyncGenerator<StockPage> {
   const batchSize = options.batchSize ?? 700;
   const all = (
-    await rows<{ stock_code: string; stock_name: string | null; last_date: string; days: number }>(
+    await rows<{ stock_code: string; stock_name: string | null; last_date: string }>(
       a.db.conn,
-      `SELECT l.stock_code, n.stock_name, strftime(l.last_date, '%Y-%m-%d') AS last_date, l.last_seq + 1 AS days
+      `SELECT l.stock_code, n.stock_name, strftime(l.last_date, '%Y-%m-%d') AS last_date
        FROM stock_last l JOIN stock_names n USING (stock_code) ORDER BY stock_code`,
     )
   ).filter((s) => /^\d{5}$/.test(s.stock_code) && (!options.only || options.only.includes(s.stock_code))); // codes become file names: never trusted
@@ -173,10 +153,7 @@ export async function* stockPages(
       parts[name] = await textPairs(a.db.conn, sql(w));
       profile?.(name, t0);
     }
-    const t0 = performance.now();
-    const trends = await trendsParts(a.db.conn, w, new Map(batch.map((s) => [s.stock_code, s.days])));
-    profile?.("trends", t0);
-    return { parts, trends };
+    return parts;
   };
   // The next batch's queries run in DuckDB's threads while this batch's pages are spliced and
   // written (the whole export of the full-market year: 20.2 s → 16.9 s); only this generator uses the connection
@@ -185,13 +162,13 @@ export async function* stockPages(
   try {
     for (let b = 0; b < all.length; b += batchSize) {
       const batch = all.slice(b, b + batchSize);
-      const { parts, trends } = await next!;
+      const parts = await next!;
       next = b + batchSize < all.length ? fetchBatch(all.slice(b + batchSize, b + 2 * batchSize)) : null;
       for (const s of batch) {
         const code = s.stock_code;
         const part = (name: keyof typeof PARTS) => parts[name].get(code) ?? EMPTY[name];
         const head = JSON.stringify({
-          schema_version: 1,
+          schema_version: SCHEMA_VERSION,
           stock_code: code,
           name: s.stock_name,
           kind: stockKind(code, s.stock_name),
@@ -200,7 +177,7 @@ export async function* stockPages(
         });
         const text =
           `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +
-          `"trends":${trends.get(code) ?? '{"default_keys":[],"series":[]}'},"holdings":${part("holdings")},` +
+          `"trends":${part("trends")},"holdings":${part("holdings")},` +
           `"transfers":${part("transfers")},"names":${part("names")}}`;
         yield { code, text };
       }

@@ -25,6 +25,16 @@ export function alignedRows(dates, arrays) {
   });
 }
 
+/**
+ * A trend series from its change points: `seq` indexes the stock's `dates`, each value holds until
+ * the next point, 0 before the first. → one value per date (n of them).
+ */
+export function stepValues(seq, values, n) {
+  const out = new Array(n).fill(0);
+  (seq ?? []).forEach((from, i) => out.fill(values[i], from, seq[i + 1] ?? n));
+  return out;
+}
+
 /** ISO date string of a Date (Inputs.date gives Dates at UTC midnight). */
 export function isoOf(d) {
   return d instanceof Date && !Number.isNaN(+d) ? d.toISOString().slice(0, 10) : null;
