@@ -128,11 +128,12 @@ describe("static API export", () => {
     const page = JSON.parse(await readFile(path.join(out, "participants", files.find((f) => f.startsWith("ip-"))!), "utf8"));
     expect(page.key).toMatch(/^ip:[0-9a-f]{12}$/);
     expect(page.kind).toBe("investor");
-    // a participant page names its counterparties
+    // a participant page lists its counterparties by key; their names are in the index (schema 2)
     const c1 = JSON.parse(await readFile(path.join(out, "participants", "C00001.json"), "utf8"));
     expect(c1.transfers.counterparty).toEqual(["B00004", "B00002"]);
     expect(c1.transfers.side).toEqual(["buy", "sell"]);
-    expect(c1.names).toEqual({ B00002: "GAMMA SECURITIES", B00004: "EPSILON BROKERS" });
+    expect(c1).not.toHaveProperty("names");
+    for (const [key, name] of [["B00002", "GAMMA SECURITIES"], ["B00004", "EPSILON BROKERS"]]) expect(csv).toContain(`${key},${key},${name}`);
   });
 
   it("stock pages align every series with their dates; trends carry change points", async () => {

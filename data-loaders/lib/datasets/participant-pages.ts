@@ -1,6 +1,8 @@
 // The per-participant JSON of the static API (docs/DATASETS.md "participants/<file>.json"):
 // portfolio on the latest date, biggest moves, transfers on either side. As for stock pages,
 // DuckDB writes each part as JSON text (one query per part for every participant) and JS splices.
+// Counterparties' names are not repeated here (schema 1 did: 29 MB and 1.4 s of the full-market
+// export); they are in the participant index, participants.json, which the page loads.
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { participantFile, participantKind } from "../ids.ts";
@@ -57,10 +59,6 @@ const PARTS = {
       SELECT buyer, date, stock_code, 'buy', seller, shares, pct_of_issued, confidence FROM pairs
     ), g AS (SELECT pkey, ${TRANSFERS.agg} FROM t GROUP BY pkey)
     SELECT pkey, ${TRANSFERS.json} AS j FROM g`,
-  names: `
-    WITH t AS (SELECT seller AS pkey, buyer AS other FROM pairs UNION SELECT buyer, seller FROM pairs)
-    SELECT t.pkey, to_json(map_from_entries(list({k: t.other, v: n.name} ORDER BY t.other)))::VARCHAR AS j
-    FROM t JOIN pnames n ON n.pkey = t.other WHERE n.name IS NOT NULL GROUP BY t.pkey`,
 } as const;
 
 const EMPTY: Record<keyof typeof PARTS, string> = {
@@ -68,7 +66,6 @@ const EMPTY: Record<keyof typeof PARTS, string> = {
     '{"stock_code":[],"name":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
   moves: '{"date":[],"stock_code":[],"change":[],"change_pp":[],"shares_after":[]}',
   transfers: '{"date":[],"stock_code":[],"side":[],"counterparty":[],"shares":[],"pct_of_issued":[],"confidence":[]}',
-  names: "{}",
 };
 
 export async function* participantPages(a: Analytics): AsyncGenerator<{ file: string; text: string }> {
@@ -101,7 +98,7 @@ export async function* participantPages(a: Analytics): AsyncGenerator<{ file: st
     const part = (n: keyof typeof PARTS) => parts[n].get(p.pkey) ?? EMPTY[n];
     yield {
       file: participantFile(p.pkey),
-      text: `${head.slice(0, -1)},"portfolio":${part("portfolio")},"moves":${part("moves")},"transfers":${part("transfers")},"names":${part("names")}}`,
+      text: `${head.slice(0, -1)},"portfolio":${part("portfolio")},"moves":${part("moves")},"transfers":${part("transfers")}}`,
     };
   }
 }
