@@ -127,12 +127,12 @@ FROM f, unnest(CASE WHEN is_point AND exits_next THEN [0, 1] WHEN is_point THEN 
 WHERE is_point OR exits_next;
 -- ;
 -- Positions that moved by at least the floor (0.05 % of issued): the raw material of transfers.
+-- Not sorted: its readers order what they read (sorting 1.7 million rows here cost 0.3 s).
 CREATE TABLE movers AS
 SELECT s.stock_code, s.date, c.seq, k.pkey, c.change, c.shares, s.issued_adj, s.ca_kind,
   c.change * 100.0 / s.issued_adj AS change_pct
 FROM chg c JOIN summ s ON s.sid = c.sid AND s.seq = c.seq JOIN pk k ON k.pid = c.pid
-WHERE c.change IS NOT NULL AND abs(c.change) * 10000 >= 5 * s.issued_adj
-ORDER BY s.stock_code, c.seq, k.pkey;
+WHERE c.change IS NOT NULL AND abs(c.change) * 10000 >= 5 * s.issued_adj;
 -- ;
 -- Attention: Σ |change| ÷ issued per stock-day (NULL on a stock's first day).
 CREATE TABLE attn AS

@@ -6,7 +6,7 @@
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { participantFile, participantKind } from "../ids.ts";
-import { columnar } from "./columnar-sql.ts";
+import { columnar, descending, newestFirst } from "./columnar-sql.ts";
 import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION } from "./common.ts";
 
 const PORTFOLIO = columnar(
@@ -15,7 +15,7 @@ const PORTFOLIO = columnar(
     ["name", "n.stock_name"],
     ...LATEST_POSITION_COLUMNS,
   ],
-  "l.pct DESC, l.stock_code",
+  [descending("l.pct"), "l.stock_code"],
 );
 const MOVES_ORDER = "abs(change_pct) DESC, date DESC, stock_code";
 const MOVES = columnar(
@@ -26,7 +26,7 @@ const MOVES = columnar(
     ["change_pp", pct("change_pct")],
     ["shares_after", "shares"],
   ],
-  MOVES_ORDER,
+  [descending("abs(change_pct)"), newestFirst("date"), "stock_code"],
 );
 const TRANSFERS = columnar(
   [
@@ -38,7 +38,7 @@ const TRANSFERS = columnar(
     ["pct_of_issued", pct("pct_of_issued")],
     ["confidence", "confidence"],
   ],
-  "date DESC, pct_of_issued DESC, stock_code, counterparty",
+  [newestFirst("date"), descending("pct_of_issued"), "stock_code", "counterparty"],
 );
 
 const PARTS = {

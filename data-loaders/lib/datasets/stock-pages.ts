@@ -6,7 +6,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { stockKind } from "../ids.ts";
-import { columnar } from "./columnar-sql.ts";
+import { columnar, descending, newestFirst } from "./columnar-sql.ts";
 import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION } from "./common.ts";
 
 const inBatch = (codes: string[], col = "stock_code") => `${col} IN (${codes.map((c) => `'${c}'`).join(", ")})`;
@@ -31,7 +31,7 @@ const SERIES = columnar(
     ["clearing_shares", "c.clearing_shares"],
     ["clearing_pct", pct("c.clearing_pct")],
   ],
-  "s.seq",
+  ["s.seq"],
 );
 const col = (k: string) => `list_transform(r, x -> x.${k})`;
 
@@ -42,7 +42,7 @@ const HOLDINGS = columnar(
     ["name", "n.name"],
     ...LATEST_POSITION_COLUMNS,
   ],
-  "l.rank",
+  ["l.rank"],
 );
 
 const TRANSFERS = columnar(
@@ -56,7 +56,7 @@ const TRANSFERS = columnar(
     ["group", "set_id"],
     ["confidence", "confidence"],
   ],
-  "date DESC, pct_of_issued DESC, set_id, buyer",
+  [newestFirst("date"), descending("pct_of_issued"), "set_id", "buyer"],
 );
 
 /** Each query returns (stock_code, j) with j the JSON text of one part of the page. */
@@ -89,7 +89,7 @@ const PARTS = {
     SELECT stock_code, ${TRANSFERS.json} AS j FROM g`,
   // change points only (docs/DATASETS.md): a holding lasts until the series' next point
   trends: (w: string) => `
-    WITH p AS (SELECT stock_code, pkey, list({seq: seq, shares: shares} ORDER BY seq) AS r FROM series_pts WHERE ${w} GROUP BY ALL),
+    WITH p AS (SELECT stock_code, pkey, list_sort(list({seq: seq, shares: shares})) AS r FROM series_pts WHERE ${w} GROUP BY ALL),
     g AS (
       SELECT k.stock_code,
         coalesce(list(k.pkey ORDER BY k.ord) FILTER (WHERE k.latest_rank <= 10), []) AS default_keys,
