@@ -9,13 +9,14 @@ import path from "node:path";
 import { sqlString } from "../../src/ingest/sql.ts";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { breakStaleLock, isStale, parseOwner, readLock, releaseLock, tryLock } from "../../src/lib/lock-file.ts";
-import { openDb, scalar, type Db } from "./duck.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { openDb, rows, scalar, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
 import { pairDay, type Mover } from "./pairing.ts";
-import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql } from "./source.ts";
+import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates } from "./source.ts";
 
 /** Bump when cache.sql or the pairing changes, so old caches are not reused. */
-export const CACHE_VERSION = "analytics-14";
+export const CACHE_VERSION = "analytics-15";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
 
@@ -78,28 +79,44 @@ async function build(ds: Awaited<ReturnType<typeof listDataset>>, file: string, 
       .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
     const run = async (stmt: string) => {
       const t0 = performance.now();
+      const onDates = /^-- @holdings-on-dates (\w+)/m.exec(stmt);
+      if (onDates) {
+        const query = stmt.replace(/;\s*$/, "");
+        const dates = (await rows<{ d: string }>(db.conn, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM (${query}) t(date) WHERE date IS NOT NULL`)).map((r) => r.d);
+        await db.conn.run(`CREATE TEMP VIEW ${onDates[1]} AS ${tableSqlOnDates(ds.tables.holdings, "holdings", dates)}`);
+        log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s view ${onDates[1]} (${dates.length} dates)`);
+        return;
+      }
       await db.conn.run(stmt);
       log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s ${/CREATE (?:TEMP )?(?:TABLE|VIEW) (\w+)|^\s*(\w+ \w+)/m.exec(stmt.replace(/^--.*$/gm, "").trim())?.slice(1).find(Boolean)}`);
     };
-    // Everything up to `movers`; then the transfer pairing (JavaScript) runs while DuckDB works
-    // through the remaining statements, which do not need it.
+    // Everything up to `movers`; then the transfer pairing (fetching the movers on a second
+    // connection, then JavaScript) runs while DuckDB works through the remaining statements, which
+    // do not need it. The fetch is one ordered aggregate, mostly on one thread: on its own
+    // connection it leaves the other core to those statements.
     const moversAt = statements.findIndex((stmt) => /CREATE TABLE movers AS/.test(stmt));
     for (const stmt of statements.slice(0, moversAt + 1)) await run(stmt);
     const t0 = performance.now();
-    const movers = await fetchMovers(db);
-    const fetched = performance.now();
-    const pairs = await alongside(
-      async () => {
-        for (const stmt of statements.slice(moversAt + 1)) await run(stmt);
-      },
-      async () => {
-        const p = await pairMovers(movers);
-        log?.(`${((performance.now() - fetched) / 1000).toFixed(2)}s pairing (JS, ${movers.length} movers)`);
-        return p;
-      },
-    );
+    const moversConn = await db.instance.connect();
+    let pairs: string[];
+    try {
+      pairs = await alongside(
+        async () => {
+          for (const stmt of statements.slice(moversAt + 1)) await run(stmt);
+        },
+        async () => {
+          const movers = await fetchMovers(moversConn);
+          const fetched = performance.now();
+          const p = await pairMovers(movers);
+          log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s pairing (fetch ${((fetched - t0) / 1000).toFixed(2)}s, then JS, ${movers.length} movers)`);
+          return p;
+        },
+      );
+    } finally {
+      moversConn.closeSync();
+    }
     await insertPairs(db, pairs, spill);
-    log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s pairs (fetch ${((fetched - t0) / 1000).toFixed(2)}s, then overlapping the statements after movers)`);
+    log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s pairs (overlapping the statements after movers)`);
     const c0 = performance.now();
     await db.conn.run("CHECKPOINT");
     log?.(`${((performance.now() - c0) / 1000).toFixed(2)}s checkpoint`);
@@ -143,9 +160,9 @@ export async function alongside<T>(background: () => Promise<void>, foreground: 
  * back as a CSV file: converting hundreds of thousands of values one by one through the client API
  * costs far more.
  */
-async function fetchMovers(db: Db): Promise<string[]> {
+async function fetchMovers(conn: DuckDBConnection): Promise<string[]> {
   const text = await scalar<string | null>(
-    db.conn,
+    conn,
     `WITH both_sides AS (
        SELECT stock_code, seq FROM movers WHERE ca_kind IS NULL GROUP BY ALL HAVING min(change) < 0 AND max(change) > 0
      )

@@ -98,6 +98,22 @@ export function tableSql(files: TableFiles, table: SourceTable): string {
   return parts.join(" UNION ALL BY NAME ");
 }
 
+/**
+ * The same table limited to some dates: only those dates' daily files (and the month files that
+ * can hold them) are read, so a pass over a few days does not scan the whole year.
+ */
+export function tableSqlOnDates(files: TableFiles, table: SourceTable, dates: readonly string[]): string {
+  for (const d of dates) if (!isIsoDate(d)) throw new Error(`not an ISO date: ${JSON.stringify(d)}`);
+  if (dates.length === 0) return `SELECT ${EMPTY[table]} WHERE false`;
+  const wanted = new Set(dates);
+  const months = new Set(dates.map((d) => `month=${d.slice(0, 7)}`));
+  const limited: TableFiles = {
+    daily: files.daily.filter((f) => wanted.has(f.date)),
+    monthly: files.monthly.filter((f) => months.has(path.basename(path.dirname(f.path)))),
+  };
+  return `SELECT * FROM (${tableSql(limited, table)}) WHERE date IN (${dates.map((d) => `DATE '${d}'`).join(", ")})`;
+}
+
 export function dimSql(ds: DatasetFiles): string {
   return ds.dim ? `SELECT * FROM read_parquet(${sqlString(ds.dim.path)})` : `SELECT ${EMPTY_DIM} WHERE false`;
 }

@@ -2,6 +2,9 @@
 -- read by every loader. Input views (created by cache.ts over the Parquet files): src_holdings,
 -- src_summary, src_stocks, src_participants, src_southbound, src_dim.
 -- Statements are separated by lines holding only "-- ;" so the builder can time each one.
+-- A statement that starts with "-- @holdings-on-dates NAME" is a query for dates: the builder
+-- runs it and creates the view NAME over the holdings of those dates only (reading a few days'
+-- files instead of scanning the year).
 
 -- Per stock-day summary. `seq` numbers each stock's stored days 0, 1, 2… so "N days earlier"
 -- means N stored days of that stock. Corporate actions are read from changes of issued shares.
@@ -37,6 +40,10 @@ WITH s AS (
 SELECT *, CASE WHEN ratio_q IS NOT NULL THEN (issued_shares::HUGEINT * ratio_q // issued_prev)::BIGINT END AS ratio_p
 FROM q;
 -- ;
+-- @holdings-on-dates src_holdings_ca: days whose issued shares changed by a small ratio, and the days before
+SELECT date FROM summ0 WHERE ratio_p BETWEEN 1 AND 50 AND ratio_p <> ratio_q
+UNION SELECT date_prev FROM summ0 WHERE ratio_p BETWEEN 1 AND 50 AND ratio_p <> ratio_q;
+-- ;
 CREATE TEMP TABLE split_check AS
 WITH cand AS (
   SELECT stock_code, date, date_prev, ratio_p::DOUBLE / ratio_q AS ratio FROM summ0
@@ -47,7 +54,7 @@ WITH cand AS (
 ), x AS (
   -- one pass over the holdings of the candidate days and the days before them
   SELECT d.stock_code, d.date, d.is_now, h.participant_key, h.shares
-  FROM src_holdings h JOIN days d ON d.stock_code = h.stock_code AND d.day = h.date
+  FROM src_holdings_ca h JOIN days d ON d.stock_code = h.stock_code AND d.day = h.date
   WHERE h.shares > 0
 ), pairs AS (
   SELECT stock_code, date, participant_key,
@@ -103,6 +110,19 @@ JOIN summ s ON s.stock_code = x.stock_code AND s.date = x.date
 JOIN pk k ON k.pkey = x.participant_key
 WHERE x.shares > 0;
 -- ;
+-- Concentration and clearing-agency (A…) holdings per stock-day, from one more pass.
+-- Same-day ratios need no split adjustment, so this reads the raw holdings by (stock, date).
+CREATE TEMP TABLE conc_raw AS
+WITH g AS (
+  -- two plain top-10 aggregates cost half of one arg_max over a {key, shares} struct (6.5 vs 13.7
+  -- CPU seconds on the full-market year)
+  SELECT stock_code, date, max(shares, 10) AS top10, arg_max(participant_key, shares, 10) AS top_keys,
+    count(*) AS listed, sum(shares) FILTER (WHERE starts_with(participant_key, 'A')) AS clearing_shares
+  FROM src_holdings WHERE shares > 0 GROUP BY stock_code, date
+)
+SELECT s.stock_code, s.seq, list_reverse_sort(g.top10) AS top, g.top_keys, g.listed, g.clearing_shares
+FROM g JOIN summ s USING (stock_code, date);
+-- ;
 -- The one pass over every holding (the costliest step): each position's change points, i.e. the
 -- days its holding differs from the stock's previous day, plus a row with 0 shares on the day after
 -- it was last held (an exit). The first stored day of a stock has no change (NULL): nothing to
@@ -155,19 +175,6 @@ FROM attn a JOIN stock_last l USING (stock_code)
 WHERE a.seq > l.last_seq - 250 AND a.attention_pct IS NOT NULL
 GROUP BY a.stock_code;
 -- ;
--- Concentration and clearing-agency (A…) holdings per stock-day, from one more pass.
--- Same-day ratios need no split adjustment, so this reads the raw holdings by (stock, date).
-CREATE TEMP TABLE conc_raw AS
-WITH g AS (
-  -- two plain top-10 aggregates cost half of one arg_max over a {key, shares} struct (6.5 vs 13.7
-  -- CPU seconds on the full-market year)
-  SELECT stock_code, date, max(shares, 10) AS top10, arg_max(participant_key, shares, 10) AS top_keys,
-    count(*) AS listed, sum(shares) FILTER (WHERE starts_with(participant_key, 'A')) AS clearing_shares
-  FROM src_holdings WHERE shares > 0 GROUP BY stock_code, date
-)
-SELECT s.stock_code, s.seq, list_reverse_sort(g.top10) AS top, g.top_keys, g.listed, g.clearing_shares
-FROM g JOIN summ s USING (stock_code, date);
--- ;
 CREATE TABLE conc AS
 SELECT s.stock_code, s.seq, s.date,
   coalesce(c.top[1], 0) * 100.0 / s.issued_shares AS top1_pct,
@@ -182,16 +189,20 @@ ORDER BY s.stock_code, s.seq;
 -- ;
 -- Holdings on each stock's last day, with its holding 1, 5 and 20 stored days before (0 when not
 -- held then; NULL when the stock has fewer days).
+-- @holdings-on-dates src_holdings_latest: each stock's last stored day and the days 1, 5 and 20 stored days before
+SELECT DISTINCT s.date FROM summ s JOIN stock_last l USING (stock_code)
+WHERE s.seq IN (l.last_seq, l.last_seq - 1, l.last_seq - 5, l.last_seq - 20);
+-- ;
 CREATE TABLE latest AS
 WITH want AS (
   SELECT s.stock_code, s.seq, s.date, l.last_seq FROM summ s JOIN stock_last l USING (stock_code)
   WHERE s.seq IN (l.last_seq, l.last_seq - 1, l.last_seq - 5, l.last_seq - 20)
 ), x AS (
   SELECT w.stock_code, x.participant_key AS pkey, w.seq, w.last_seq, round(x.shares * s.factor)::BIGINT AS shares, x.shares AS raw
-  FROM src_holdings x
+  FROM src_holdings_latest x
   JOIN want w ON w.stock_code = x.stock_code AND w.date = x.date
   JOIN summ s ON s.stock_code = x.stock_code AND s.seq = w.seq
-  WHERE x.date >= (SELECT min(date) FROM want) AND x.shares > 0
+  WHERE x.shares > 0
 ), g AS (
   SELECT stock_code, pkey, any_value(last_seq) AS last_seq,
     max(raw) FILTER (WHERE seq = last_seq) AS raw,
