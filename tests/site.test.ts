@@ -14,7 +14,7 @@ interface StockJson {
   stock_code: string;
   name: string;
   dates: string[];
-  transfers: { date: string[]; pct_of_issued: number[] };
+  transfers: { date: string[]; pct_of_issued: number[]; seller_id: string[] };
   southbound: { pct: (number | null)[]; clearing_pct: (number | null)[] };
   holdings: { key: string[]; name: string[] };
 }
@@ -169,6 +169,24 @@ describe("pages", () => {
     await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
     expect(await page.getByTestId("participant-title").innerText()).toBe(busiest.holdings.name[0]);
     expect(await waitForChart(page, "#portfolio-chart")).toBeGreaterThan(0);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("a participant page names its counterparties (from the participant index)", async () => {
+    // the seller of the busiest stock's newest transfer, and the counterparty of its own newest one
+    const participantJson = async (key: string) =>
+      JSON.parse(await readFile(path.join(site.dist, "_file", "api", "v1", "participants", `${key.replace(/[:#]/g, "-")}.json`), "utf8")) as {
+        name: string;
+        transfers: { counterparty: string[] };
+      };
+    const seller = busiest.transfers.seller_id[0]!;
+    const other = (await participantJson(seller)).transfers.counterparty[0]!;
+    const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(seller)}`);
+    await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
+    const link = page.locator(`main a[href$="participant?id=${encodeURIComponent(other)}"]`).first();
+    await expect.poll(() => link.count()).toBeGreaterThan(0);
+    expect(await link.innerText()).toBe((await participantJson(other)).name);
     expectClean(watch);
     await context.close();
   });
