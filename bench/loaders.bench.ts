@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { rows } from "../data-loaders/lib/duck.ts";
+import { openDb, rows } from "../data-loaders/lib/duck.ts";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
 import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
 import { diskUsage } from "./disk-usage.ts";
@@ -85,6 +85,26 @@ async function finderAccuracy(threshold = 0.5) {
   }
 }
 
+/**
+ * This machine's speed drifts by a quarter or more over minutes (docs/DATASETS.md "Cost"): a fixed
+ * DuckDB workload (a 2-thread window over 8 million rows, like the cache build's),
+ * timed before and after, says which phase a run fell in.
+ */
+async function referenceSeconds(): Promise<number> {
+  const db = await openDb(":memory:");
+  try {
+    const t0 = performance.now();
+    await db.conn.run(
+      "SELECT sum(x) FROM (SELECT lag(v) OVER (PARTITION BY i % 80021 ORDER BY v) AS x FROM (SELECT i, hash(i) % 1000 AS v FROM range(8000000) t(i)))",
+    );
+    return (performance.now() - t0) / 1000;
+  } finally {
+    db.close();
+  }
+}
+
+const referenceBefore = await referenceSeconds();
+console.log(`reference workload before: ${referenceBefore.toFixed(2)} s`);
 const cache = await mkdtemp(path.join(tmpdir(), "ccass-bench-cache-"));
 const out = await mkdtemp(path.join(tmpdir(), "ccass-bench-api-"));
 const env = { CCASS_DATA: data, CCASS_CACHE: cache };
@@ -120,7 +140,20 @@ try {
         `corporate-action days with a pair ${accuracy.corporate_action_days_with_pairs} of ${accuracy.corporate_actions}`,
     );
   }
-  const figures = { data, holdings_parquet_mib: holdingsBytes / 2 ** 20, steps, total_seconds: total, total_cpu_seconds: cpu, load_average: (await import("node:os")).loadavg(), peak_rss_mib: peak, largest_stock_page: largest, accuracy };
+  const referenceAfter = await referenceSeconds();
+  console.log(`reference workload after: ${referenceAfter.toFixed(2)} s (before: ${referenceBefore.toFixed(2)} s)`);
+  const figures = {
+    data,
+    holdings_parquet_mib: holdingsBytes / 2 ** 20,
+    steps,
+    total_seconds: total,
+    total_cpu_seconds: cpu,
+    load_average: (await import("node:os")).loadavg(),
+    reference_seconds: { before: referenceBefore, after: referenceAfter },
+    peak_rss_mib: peak,
+    largest_stock_page: largest,
+    accuracy,
+  };
   await mkdir(path.join(REPO, "bench-out"), { recursive: true });
   await writeFile(path.join(REPO, "bench-out", "loaders.json"), JSON.stringify(figures, null, 2));
 } finally {
