@@ -43,10 +43,9 @@ const DOWNLOADS: Record<string, string> = {
   "southbound.parquet": `SELECT c.date, c.stock_code, b.shares, ${pct("b.pct")} AS pct, c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
     FROM conc c LEFT JOIN south b USING (stock_code, seq) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0 ORDER BY c.date, c.stock_code`,
   // change points only: each row's holding lasts until the participant's next row for that stock
-  "trends-top10.parquet": `SELECT s.date, p.stock_code, p.pkey AS participant_key, p.shares AS shares_adj, p.change AS change_adj,
-      ${pct("p.shares * 100.0 / s.issued_adj")} AS pct_of_issued
-    FROM series_pts p JOIN series_keys k USING (stock_code, pkey) JOIN summ s USING (stock_code, seq)
-    WHERE k.latest_rank <= 10`,
+  "trends-top10.parquet": `SELECT date, stock_code, pkey AS participant_key, shares AS shares_adj, change AS change_adj,
+      ${pct("shares * 100.0 / issued_adj")} AS pct_of_issued
+    FROM series_pts WHERE latest_rank <= 10`,
   "corporate-actions.parquet": `SELECT date, stock_code, ca_kind AS kind, round(ca_ratio, 6) AS ratio, issued_prev AS issued_before,
       issued_shares AS issued_after FROM summ WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
 };

@@ -258,11 +258,20 @@ SELECT stock_code, pkey, latest_rank,
 FROM (SELECT *, CASE WHEN latest_rank <= 10 THEN 0 WHEN top10_days > 0 THEN 1 ELSE 2 END AS tier FROM agg)
 QUALIFY ord <= 20;
 -- ;
-CREATE TABLE series_pts AS
-WITH k AS (SELECT l.sid, p.pid, k.stock_code, k.pkey FROM series_keys k JOIN stock_last l USING (stock_code) JOIN pk p USING (pkey))
+-- With each point's date, issued count and the series' rank on the last day, so the top-10
+-- download is a plain filter (joining them in the export on string keys cost 1.2 of its 1.9 s).
 -- Not sorted: readers order their own lists, and sorting 4 million rows cost 0.9 s for no gain.
-SELECT k.stock_code, k.pkey, c.seq, c.shares, c.change
-FROM chg c JOIN k ON k.sid = c.sid AND k.pid = c.pid;
+-- (MATERIALIZED: the series' points first, then their days; joining every change to its day first
+-- cost 2.0 s instead of 0.8.)
+CREATE TABLE series_pts AS
+WITH k AS (
+  SELECT l.sid, p.pid, k.stock_code, k.pkey, k.latest_rank
+  FROM series_keys k JOIN stock_last l USING (stock_code) JOIN pk p USING (pkey)
+), pts AS MATERIALIZED (
+  SELECT c.sid, k.stock_code, k.pkey, k.latest_rank, c.seq, c.shares, c.change FROM chg c JOIN k ON k.sid = c.sid AND k.pid = c.pid
+)
+SELECT p.stock_code, p.pkey, p.latest_rank, p.seq, s.date, s.issued_adj, p.shares, p.change
+FROM pts p JOIN summ s ON s.sid = p.sid AND s.seq = p.seq;
 -- ;
 -- A southbound stock with no summary that day is kept, with `seq` and `pct` NULL (docs/DATASETS.md
 -- southbound.json): the mutual-market table is a source of its own, not a view of CCASS.
