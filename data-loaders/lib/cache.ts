@@ -13,7 +13,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { openDb, rows, scalar, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
 import { pairDay, type Mover } from "./pairing.ts";
-import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates } from "./source.ts";
+import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
 
 /** Bump when cache.sql or the pairing changes, so old caches are not reused. */
 export const CACHE_VERSION = "analytics-18";
@@ -58,7 +58,7 @@ export async function openAnalytics(data = dataDir(), options: { cache?: string;
   return { db, data, file, buildSeconds };
 }
 
-async function build(ds: Awaited<ReturnType<typeof listDataset>>, file: string, dir: string, log?: (s: string) => void) {
+async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: string) => void) {
   const tmp = `${file}.${process.pid}.tmp`;
   await rm(tmp, { force: true });
   await rm(`${tmp}.wal`, { force: true });
@@ -79,22 +79,8 @@ async function build(ds: Awaited<ReturnType<typeof listDataset>>, file: string, 
       .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
     const run = async (stmt: string) => {
       const t0 = performance.now();
-      const onDates = /^-- @holdings-on-dates (\w+)/m.exec(stmt);
-      if (onDates) {
-        const query = stmt.replace(/;\s*$/, "");
-        const dates = (await rows<{ d: string }>(db.conn, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM (${query}) t(date) WHERE date IS NOT NULL`)).map((r) => r.d);
-        await db.conn.run(`CREATE TEMP VIEW ${onDates[1]} AS ${tableSqlOnDates(ds.tables.holdings, "holdings", dates)}`);
-        log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s view ${onDates[1]} (${dates.length} dates)`);
-        return;
-      }
-      if (/^-- @position-key/m.test(stmt)) {
-        const fits = Boolean(await scalar(db.conn, stmt.replace(/;\s*$/, "")));
-        for (const macro of positionKeyMacros(fits)) await db.conn.run(macro);
-        log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s position key (${fits ? "INTEGER" : "BIGINT"})`);
-        return;
-      }
-      await db.conn.run(stmt);
-      log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s ${/CREATE (?:TEMP )?(?:TABLE|VIEW) (\w+)|^\s*(\w+ \w+)/m.exec(stmt.replace(/^--.*$/gm, "").trim())?.slice(1).find(Boolean)}`);
+      const what = await runStatement(db, ds, stmt);
+      log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s ${what}`);
     };
     // Everything up to `movers`; then the transfer pairing (fetching the movers on a second
     // connection, then JavaScript) runs while DuckDB works through the remaining statements, which
@@ -134,6 +120,29 @@ async function build(ds: Awaited<ReturnType<typeof listDataset>>, file: string, 
   }
   db.close();
   await rename(tmp, file);
+}
+
+/**
+ * Run one statement of cache.sql and say what it made. The two directives of its header run their
+ * query and act on the answer: `@holdings-on-dates NAME` creates the view NAME over the holdings of
+ * the dates returned, `@position-key` defines the position-key macros for the ids' range.
+ */
+async function runStatement(db: Db, ds: DatasetFiles, stmt: string): Promise<string> {
+  const query = stmt.replace(/;\s*$/, "");
+  const onDates = /^-- @holdings-on-dates (\w+)/m.exec(stmt);
+  if (onDates) {
+    const found = await rows<{ d: string }>(db.conn, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM (${query}) t(date) WHERE date IS NOT NULL`);
+    const dates = found.map((r) => r.d);
+    await db.conn.run(`CREATE TEMP VIEW ${onDates[1]} AS ${tableSqlOnDates(ds.tables.holdings, "holdings", dates)}`);
+    return `view ${onDates[1]} (${dates.length} dates)`;
+  }
+  if (/^-- @position-key/m.test(stmt)) {
+    const fits = Boolean(await scalar(db.conn, query));
+    for (const macro of positionKeyMacros(fits)) await db.conn.run(macro);
+    return `position key (${fits ? "INTEGER" : "BIGINT"})`;
+  }
+  await db.conn.run(stmt);
+  return /CREATE (?:TEMP )?(?:TABLE|VIEW) (\w+)|^\s*(\w+ \w+)/m.exec(stmt.replace(/^--.*$/gm, "").trim())?.slice(1).find(Boolean) ?? "statement";
 }
 
 /**
