@@ -1,7 +1,8 @@
 // The per-stock JSON of the static API (docs/DATASETS.md "stocks/<code>.json"). DuckDB builds
 // each part of each page as JSON text and JS only splices the parts: converting millions of values
 // to JS values one by one through the client API would cost far more (expanding the trend series
-// to one value per date in JS cost 4 of the export's 18 s, so the pages get change points). Stocks go in batches, so memory stays bounded.
+// to one value per date in JS cost 4 of the export's 18 s, so the pages get change points).
+// Stocks go in batches, so memory stays bounded.
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
