@@ -17,7 +17,8 @@ const PORTFOLIO = columnar(
   ],
   [descending("l.pct"), "l.stock_code"],
 );
-const MOVES_ORDER = "abs(change_pct) DESC, date DESC, stock_code";
+/** Largest change first, then newest, then stock: both for picking the 50 and for listing them. */
+const MOVES_ORDER = [descending("abs(change_pct)"), newestFirst("date"), "stock_code"];
 const MOVES = columnar(
   [
     ["date", "strftime(date, '%Y-%m-%d')"],
@@ -26,7 +27,7 @@ const MOVES = columnar(
     ["change_pp", pct("change_pct")],
     ["shares_after", "shares"],
   ],
-  [descending("abs(change_pct)"), newestFirst("date"), "stock_code"],
+  MOVES_ORDER,
 );
 const TRANSFERS = columnar(
   [
@@ -49,7 +50,7 @@ const PARTS = {
     )
     SELECT pkey, ${PORTFOLIO.json} AS j FROM g`,
   moves: `
-    WITH m AS (SELECT * FROM movers QUALIFY row_number() OVER (PARTITION BY pkey ORDER BY ${MOVES_ORDER}) <= 50),
+    WITH m AS (SELECT * FROM movers QUALIFY row_number() OVER (PARTITION BY pkey ORDER BY ${MOVES_ORDER.join(", ")}) <= 50),
       g AS (SELECT pkey, ${MOVES.agg} FROM m GROUP BY pkey)
     SELECT pkey, ${MOVES.json} AS j FROM g`,
   transfers: `
