@@ -187,6 +187,20 @@ describe("job summary and drift verdict", () => {
     expect(md.split("\n").filter((l) => l.includes("00001"))).toHaveLength(1);
     expect(mdCell("a|b")).toBe("a\\|b");
   });
+  it("keeps link and image syntax from scraped text as text ([x](https://example.com) makes no link)", async () => {
+    const out = path.join(work, "md-links");
+    await reject(out, "2026-11-20", "00002", "label [x](https://example.com) and ![i](https://example.com/i.png)");
+    const md = await runSummaryMarkdown(out, "Nightly [t](https://example.com)");
+    const cells = md.split("\n").filter((l) => l.includes("00002") || l.startsWith("### "));
+    expect(cells).toHaveLength(2);
+    expect(cells.join("\n")).toContain("\\[x\\]\\(https://example.com\\)");
+    expect(cells.join("\n")).toContain("\\!\\[i\\]\\(https://example.com/i.png\\)");
+    // Not one bracket, parenthesis or bang left unescaped in those lines.
+    for (const line of cells) expect(line).not.toMatch(/(?<!\\)[[\]()!]/);
+    expect(mdCell("[a](b)!")).toBe("\\[a\\]\\(b\\)\\!");
+    // A long label is cut before escaping, so its cut never ends in a lone backslash.
+    expect(mdCell(`${"a".repeat(299)}|tail`)).toBe(`${"a".repeat(299)}\\|`);
+  });
   it("summarises the newest run by its id (start time), whatever the files' modification times", async () => {
     const out = path.join(work, "runs");
     await mkdir(path.join(out, "_runs"), { recursive: true });

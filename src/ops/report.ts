@@ -32,9 +32,13 @@ export async function latestRunReport(out: string): Promise<{ file: string; repo
   return { file, report: JSON.parse(await readFile(file, "utf8")) as Record<string, unknown> };
 }
 
-/** Markdown cell text: no pipes or line breaks from scraped text can break the table. */
+/**
+ * Markdown cell text: no pipes or line breaks from scraped text can break the table, and no
+ * brackets, parentheses or "!" can turn a scraped label into a link or an image in the summary.
+ */
 export function mdCell(s: string): string {
-  return s.replace(/[|\\`<>]/g, (c) => `\\${c}`).replace(/\s+/g, " ").slice(0, 300);
+  // Cut before escaping: a cut after could leave a lone backslash that escapes the cell's own "|".
+  return s.replace(/\s+/g, " ").slice(0, 300).replace(/[|\\`<>[\]()!]/g, (c) => `\\${c}`);
 }
 
 export async function runSummaryMarkdown(out: string, title: string): Promise<string> {
