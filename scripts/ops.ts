@@ -11,6 +11,7 @@ import { Command } from "commander";
 import { DatasetWriter } from "../src/ingest/writer.ts";
 import { CompactionError } from "../src/ingest/compact.ts";
 import { integerOption, numberOption } from "../src/lib/cli-options.ts";
+import { terminalText } from "../src/lib/terminal.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
 import { MergeError, mergeShards } from "../src/ops/merge.ts";
 import { missingDates, nightlyRanges, scrapeRunArgs, scrapeWithinBudget } from "../src/ops/missing.ts";
@@ -104,9 +105,9 @@ program
   .option("--max-rejects <n>", "rejected pages tolerated when none is markup drift", integerOption("max rejects", 0), 0)
   .action(async (o: { out: string; maxRejects: number }) => {
     const v = await driftVerdict(o.out);
-    for (const r of v.drift) console.log(`::error title=HKEX markup drift::${r.date} ${r.page}: ${r.reason.replace(/[\r\n]+/g, " ")}`);
+    for (const r of v.drift) console.log(`::error title=HKEX markup drift::${r.date} ${r.page}: ${terminalText(r.reason)}`);
     const level = v.drift.length === 0 && v.otherRejects.length <= o.maxRejects ? "warning" : "error";
-    for (const r of v.otherRejects) console.log(`::${level} title=Rejected page::${r.date} ${r.page}: ${r.reason.replace(/[\r\n]+/g, " ")}`);
+    for (const r of v.otherRejects) console.log(`::${level} title=Rejected page::${r.date} ${r.page}: ${terminalText(r.reason)}`);
     if (v.ok) console.log("no page rejected: the markup matches the definitions");
     if (level === "error") process.exitCode = 1;
   });

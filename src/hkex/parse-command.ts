@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { InvalidArgumentError, type Command } from "commander";
 import { parsePage, type PageKind } from "./parse.ts";
+import { terminalJson, terminalText } from "../lib/terminal.ts";
 import { isPageError } from "./types.ts";
 
 const KINDS: readonly PageKind[] = ["holdings", "southbound", "stocklist", "partlist"];
@@ -37,18 +38,19 @@ export function registerParseCommand(program: Command): void {
       let printed: object = outcome;
       if (isPageError(outcome)) {
         if ("reason" in outcome && outcome.reason !== undefined) {
-          console.error(`parse: ${outcome.error}: ${outcome.reason}`);
+          console.error(terminalText(`parse: ${outcome.error}: ${outcome.reason}`));
           // The contract's JSON is exactly {error} (or {error, message}); the reason is extra, on request.
           if (!opts.reason) {
             const { reason: _reason, ...rest } = outcome;
             printed = rest;
           }
         } else {
-          console.error(`parse: ${outcome.error}${"message" in outcome ? `: ${outcome.message}` : ""}`);
+          console.error(terminalText(`parse: ${outcome.error}${"message" in outcome ? `: ${outcome.message}` : ""}`));
         }
         process.exitCode = 1;
       }
-      process.stdout.write(JSON.stringify(printed, null, opts.compact ? undefined : 2) + "\n");
+      // Page text never reaches the terminal raw: C1 and DEL escaped like JSON escapes C0 (src/lib/terminal.ts).
+      process.stdout.write(terminalJson(printed, opts.compact ? undefined : 2) + "\n");
     });
 }
 

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_BASE_URL } from "../hkex/client.ts";
 import { integerOption, isoDateOption, numberOption } from "../lib/cli-options.ts";
+import { terminalJson } from "../lib/terminal.ts";
 import { InvalidValueError } from "../lib/validate.ts";
 import { createProgress } from "./progress.ts";
 import { reparse } from "./reparse.ts";
@@ -119,7 +120,7 @@ export function registerIngestCommands(program: Command): void {
     .option("--json", "print JSON")
     .action(async (flags: { out: string; json?: boolean }) => {
       const s = await datasetStatus(flags.out);
-      console.log(flags.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+      console.log(flags.json ? terminalJson(s, 2) : formatStatus(s));
     });
 
   program
@@ -134,7 +135,7 @@ export function registerIngestCommands(program: Command): void {
         ...flags,
         onDate: (d) => process.stderr.write(`${d.date}: ${d.pages} pages, ${d.rejected} rejected, ${d.holdingsRows} holdings rows\n`),
       });
-      console.log(JSON.stringify({ runId: r.runId, dates: r.dates, pages: r.pages, alerts: r.alerts, rejected: r.rejected.length, holdingsRows: r.holdingsRows }));
+      console.log(terminalJson({ runId: r.runId, dates: r.dates, pages: r.pages, alerts: r.alerts, rejected: r.rejected.length, holdingsRows: r.holdingsRows }));
       if (r.rejected.length > 0) process.exitCode = 3;
     });
 }

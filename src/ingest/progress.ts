@@ -1,6 +1,7 @@
 // Run progress for people and for machines: on a terminal a cli-progress bar (pages, rate, ETA,
 // retries, rejects); otherwise (CI, pipes, tests) one JSON object per line per event on stdout.
 import cliProgress from "cli-progress";
+import { terminalJson } from "../lib/terminal.ts";
 import type { RunEvent } from "./run.ts";
 
 export interface ProgressSink {
@@ -19,8 +20,9 @@ function jsonProgress(write: (line: string) => void): ProgressSink {
       // The final report is saved to _runs/; the stream gets its headline figures only.
       if (e.type === "done") {
         const r = e.report;
-        write(JSON.stringify({ type: "done", runId: r.runId, complete: r.complete, dates: r.dates, pages: r.pages, seconds: r.seconds }));
-      } else write(JSON.stringify(e));
+        write(terminalJson({ type: "done", runId: r.runId, complete: r.complete, dates: r.dates, pages: r.pages, seconds: r.seconds }));
+        // Alert texts and reasons come from pages: C1 and DEL escaped too, so a terminal shows no control.
+      } else write(terminalJson(e));
     },
     stop: () => {},
   };

@@ -6,6 +6,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { listRejects } from "./evidence.ts";
 import { journalDates, LIST_PAGES, PLAN, readJournal } from "./journal.ts";
 import { runReportFiles, tableGlob } from "./layout.ts";
+import { terminalText } from "../lib/terminal.ts";
 import { sqlString } from "./sql.ts";
 
 export interface DateStatus {
@@ -91,7 +92,8 @@ export function formatStatus(s: StatusReport): string {
   lines.push(["total", t.stored, t.planned, t.alerts, t.rejected, t.pending, t.unwritten].join("\t"));
   if (s.rejects.length > 0) {
     lines.push("", `rejected pages (raw page and reason under ${path.join(s.out, "_rejects")}):`);
-    for (const r of s.rejects) lines.push(`  ${r.date} ${r.page}: ${r.reason}`);
+    // The reason may quote the page: no control character from it reaches the terminal.
+    for (const r of s.rejects) lines.push(`  ${r.date} ${r.page}: ${terminalText(r.reason)}`);
   }
   if (s.lastRun) lines.push("", `last run report: ${path.join(s.out, "_runs", s.lastRun + ".json")}`);
   return lines.join("\n");

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { listRejects, type StoredReject } from "../ingest/evidence.ts";
 import { runReportFiles, runsDir } from "../ingest/layout.ts";
+import { terminalText } from "../lib/terminal.ts";
 
 export type Reject = StoredReject;
 
@@ -34,11 +35,12 @@ export async function latestRunReport(out: string): Promise<{ file: string; repo
 
 /**
  * Markdown cell text: no pipes or line breaks from scraped text can break the table, and no
- * brackets, parentheses or "!" can turn a scraped label into a link or an image in the summary.
+ * brackets, parentheses or "!" can turn a scraped label into a link or an image in the summary,
+ * and no control character reaches the log that prints it.
  */
 export function mdCell(s: string): string {
   // Cut before escaping: a cut after could leave a lone backslash that escapes the cell's own "|".
-  return s.replace(/\s+/g, " ").slice(0, 300).replace(/[|\\`<>[\]()!]/g, (c) => `\\${c}`);
+  return terminalText(s).replace(/\s+/g, " ").slice(0, 300).replace(/[|\\`<>[\]()!]/g, (c) => `\\${c}`);
 }
 
 export async function runSummaryMarkdown(out: string, title: string): Promise<string> {
