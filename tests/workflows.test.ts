@@ -230,6 +230,44 @@ function hiddenUploadProblems(wf: Workflow): string[] {
     });
 }
 
+/**
+ * No write token lies around while untrusted work runs (npm ci, hours of parsing HKEX's pages):
+ * every checkout keeps none in .git/config, and the token appears only in the env of a step that
+ * pushes (which needs it, so each pushing step must have it).
+ */
+function credentialProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  const TOKEN = /\$\{\{\s*(?:github\.token|secrets\.GITHUB_TOKEN)\s*\}\}/g;
+  for (const step of stepsOf(wf)) {
+    if (step.uses?.startsWith("actions/checkout@") && step.with?.["persist-credentials"] !== false)
+      problems.push(`${wf.file}: ${step.uses} without persist-credentials: false leaves the token in .git/config`);
+  }
+  let allowed = 0;
+  for (const step of stepsOf(wf) as (Step & { env?: Record<string, unknown> })[]) {
+    if (typeof step.run !== "string" || !/\bgit push\b/.test(step.run)) continue;
+    const given = Object.values(step.env ?? {}).filter((v) => typeof v === "string" && new RegExp(TOKEN.source).test(v)).length;
+    if (given === 0) problems.push(`${wf.file}: a step pushes but is given no token in its env`);
+    allowed += given;
+  }
+  const anywhere = [...wf.text.matchAll(TOKEN)].length;
+  if (anywhere > allowed) problems.push(`${wf.file}: the token is used ${anywhere - allowed} time(s) outside a pushing step's env`);
+  return problems;
+}
+
+/** Container images by digest (a tag can be re-pointed), with the tag kept beside it for people. */
+function imageProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [name, job] of jobsOf(wf) as [string, Job & { container?: unknown; services?: Record<string, unknown> }][]) {
+    const images = [job.container, ...Object.values(job.services ?? {})].flatMap((c) =>
+      typeof c === "string" ? [c] : c && typeof c === "object" && typeof (c as { image?: unknown }).image === "string" ? [(c as { image: string }).image] : [],
+    );
+    for (const image of images) {
+      if (!/^[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}$/.test(image)) problems.push(`${wf.file}: job ${name} image ${image} is not name:tag@sha256:<64 hex>`);
+    }
+  }
+  return problems;
+}
+
 const CHECKS = {
   npmScriptProblems,
   permissionProblems,
@@ -241,6 +279,8 @@ const CHECKS = {
   injectionProblems,
   shellProblems,
   hiddenUploadProblems,
+  credentialProblems,
+  imageProblems,
 };
 
 // A workflow that breaks every rule once.
@@ -254,8 +294,13 @@ permissions: write-all
 jobs:
   a:
     runs-on: ubuntu-24.04
+    container:
+      image: node:20-bookworm
     steps:
       - uses: actions/checkout@v4
+      - run: gh release list
+        env:
+          GH_TOKEN: \${{ github.token }}
       - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020
       - run: npm run no-such-script && npx tsx scripts/no-such.ts
       - run: git add . && git add -A && git add data/x ':!src' && git push
