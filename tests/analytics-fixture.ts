@@ -106,10 +106,9 @@ function page(date: string, code: string, name: string, day: StockDay): Holdings
   };
 }
 
-/** Write the fixture into a fresh temp folder; returns the dataset root. */
-export async function writeFixture(): Promise<string> {
+/** Write the fixture (or another hand-made dataset over DAYS) into a fresh temp folder; returns the dataset root. */
+export async function writeFixture(data = fixtureData()): Promise<string> {
   const root = await mkdtemp(path.join(tmpdir(), "ccass-analytics-"));
-  const data = fixtureData();
   const w = await DatasetWriter.open(root, { threads: 1 });
   try {
     for (let d = 0; d < DAYS.length; d++) {
