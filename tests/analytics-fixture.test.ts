@@ -145,7 +145,9 @@ describe("trends", () => {
 describe("concentration", () => {
   it("per stock and date, top 1/5/10 and CCASS % match an independent computation", async () => {
     const synthetic = await isSynthetic(a);
+    const seen: string[] = [];
     for await (const page of stockPages(a, synthetic)) {
+      seen.push(page.code);
       const j = JSON.parse(page.text) as {
         concentration: { top1_pct: number[]; top5_pct: number[]; top10_pct: number[] };
         summary: { ccass_pct: number[] };
@@ -157,6 +159,8 @@ describe("concentration", () => {
       expect(j.concentration.top10_pct).toEqual(want.map((w) => w.top10));
       expect(j.summary.ccass_pct).toEqual(want.map((w) => w.ccass));
     }
+    // Every stock of the fixture came back (an empty loop would check nothing).
+    expect(seen.sort()).toEqual(Object.keys(fixtureData()).sort());
   });
 
   it("the ranking carries the latest values and their 1- and 5-day changes", async () => {

@@ -5,7 +5,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { journalFile, readJournal } from "../src/ingest/journal.ts";
+import { journalFile, LIST_PAGES, PLAN, readJournal } from "../src/ingest/journal.ts";
 import { runScrape } from "../src/ingest/run.ts";
 import { createMarket } from "../src/replica/market.ts";
 import { startReplica } from "../src/replica/server.ts";
@@ -89,14 +89,28 @@ describe("kill -9 and resume", () => {
     appendFileSync(journalFile(out, unfinished), '{"page":"0070');
     expect(readJournal(out, unfinished).pages.size).toBe(before); // the torn line is ignored
 
+    // What the killed run had journaled (each page with an outcome), before the resume.
+    const donePages = (): Set<string> =>
+      new Set(market.dates.flatMap((d) => [...readJournal(out, d).pages.keys()].filter((p) => p !== PLAN).map((p) => `${d} ${p}`)));
+    const journaledBefore = donePages();
+    const stocksBefore = [...journaledBefore].filter((k) => !LIST_PAGES.some((l) => k.endsWith(` ${l}`))).length;
+    expect(stocksBefore).toBeGreaterThan(100);
+
     // Second run: resumes and completes.
     const resumed = scrapeChild(out);
     const second = await exited(resumed);
     expect(second.code, resumed.output.stderr).toBe(0);
     const doneLine = JSON.parse(resumed.output.stdout.trim().split("\n").at(-1)!);
     expect(doneLine).toMatchObject({ type: "done", complete: true });
-    // It redid only what was missing: the pages journaled before the kill were not fetched again.
-    expect(doneLine.pages.alreadyDone).toBeGreaterThan(100);
+    // It redid only what was missing: not one page journaled before the kill was fetched again,
+    // and every other page was.
+    const events = resumed.output.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; date?: string; page?: string });
+    const fetched = events.filter((e) => e.type === "page").map((e) => `${e.date} ${e.page}`);
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.filter((k) => journaledBefore.has(k))).toEqual([]);
+    expect(new Set(fetched).size).toBe(fetched.length);
+    expect(doneLine.pages.alreadyDone).toBe(stocksBefore);
+    expect(new Set([...journaledBefore, ...fetched])).toEqual(donePages());
 
     expect(await diffDatasets(reference, out)).toEqual(ZERO_DIFF);
     expect((await rowCounts(out)).holdings).toBeGreaterThan(1000);
