@@ -42,6 +42,21 @@ export const PATHS = {
   southbound: "/sdw/search/mutualmarket.aspx?t=hk",
 } as const;
 
+/**
+ * The politeness the README promises, in one place: the client, `runScrape` and the CLI's option
+ * defaults all read it (tests/scrape-politeness.test.ts holds them to it).
+ */
+export const CLIENT_DEFAULTS = {
+  /** keep-alive connections (and pages in flight), at most */
+  connections: 4,
+  /** requests per second, every connection and every retry together */
+  rate: 2,
+  /** retries per page */
+  maxRetries: 6,
+  /** headers and body timeouts, ms */
+  timeoutMs: 30_000,
+} as const;
+
 export interface ClientOptions {
   baseUrl?: string;
   /** keep-alive connections, at most */
@@ -130,11 +145,11 @@ export class HkexClient {
     const base = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
     this.basePath = base.pathname.replace(/\/+$/, "");
     this.opts = {
-      connections: options.connections ?? 4,
-      rate: options.rate ?? 2,
+      connections: options.connections ?? CLIENT_DEFAULTS.connections,
+      rate: options.rate ?? CLIENT_DEFAULTS.rate,
       userAgent: options.userAgent ?? defaultUserAgent(),
-      timeoutMs: options.timeoutMs ?? 30_000,
-      maxRetries: options.maxRetries ?? 6,
+      timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+      maxRetries: options.maxRetries ?? CLIENT_DEFAULTS.maxRetries,
       backoff: options.backoff ?? { minMs: 500, maxMs: 30_000 },
       maintenanceRetries: options.maintenanceRetries ?? 3,
       maintenancePauseMs: options.maintenancePauseMs ?? 60_000,

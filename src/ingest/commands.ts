@@ -1,7 +1,7 @@
 // The `run`, `status` and `reparse` subcommands of scripts/scrape.ts: argument parsing and
 // validation only; the work is in run.ts, status.ts and reparse.ts.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { DEFAULT_BASE_URL } from "../hkex/client.ts";
+import { CLIENT_DEFAULTS, DEFAULT_BASE_URL } from "../hkex/client.ts";
 import { integerOption, isoDateOption, numberOption } from "../lib/cli-options.ts";
 import { terminalJson } from "../lib/terminal.ts";
 import { InvalidValueError } from "../lib/validate.ts";
@@ -62,11 +62,11 @@ export function registerIngestCommands(program: Command): void {
     .option("--out <dir>", "dataset folder", DEFAULT_OUT)
     .addOption(new Option("--stocks <codes>", "only these stock codes, comma-separated (00700,5)").argParser(stockList).conflicts("universe"))
     .addOption(new Option("--universe <name>", "which listed securities").choices(["equities", "all"]).default("equities"))
-    .option("--concurrency <n>", "connections and pages in flight", integerOption("concurrency", 1), 4)
-    .option("--rate <r>", "requests per second, all connections together", numberOption("rate", 0, Infinity, true), 2)
+    .option("--concurrency <n>", "connections and pages in flight", integerOption("concurrency", 1), CLIENT_DEFAULTS.connections)
+    .option("--rate <r>", "requests per second, all connections together", numberOption("rate", 0, Infinity, true), CLIENT_DEFAULTS.rate)
     .option("--cache <dir>", "keep every raw page (gzip) here, and reuse pages found here")
-    .option("--timeout <ms>", "HTTP headers/body timeout", integerOption("timeout", 1), 30_000)
-    .option("--retries <n>", "retries per page (network, 5xx/429, broken page)", integerOption("retries", 1), 6)
+    .option("--timeout <ms>", "HTTP headers/body timeout", integerOption("timeout", 1), CLIENT_DEFAULTS.timeoutMs)
+    .option("--retries <n>", "retries per page (network, 5xx/429, broken page)", integerOption("retries", 1), CLIENT_DEFAULTS.maxRetries)
     .option("--backoff-min <ms>", "first retry delay (doubles, with jitter, up to 30 s)", numberOption("backoff", 0, Infinity, true), 500)
     .option("--maintenance-pause <ms>", "pause after a maintenance notice (doubles; 3 at most per page)", numberOption("maintenance pause", 0), 60_000)
     .option("--user-agent <ua>", "User-Agent header (default names the project and its repository)")

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import PQueue from "p-queue";
-import { HkexClient, type ClientOptions, type Fetched } from "../hkex/client.ts";
+import { CLIENT_DEFAULTS, HkexClient, type ClientOptions, type Fetched } from "../hkex/client.ts";
 import { parseHoldingsPage, parsePartList, parseSouthboundPage, parseStockList } from "../hkex/parse.ts";
 import type { HoldingsPage, PageError, ParticipantListPage, SouthboundPage, StockListPage } from "../hkex/types.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
@@ -91,7 +91,8 @@ export async function runScrape(opts: RunOptions): Promise<RunReport> {
   const runId = newRunId();
   const started = new Date();
   const emit = opts.onEvent ?? (() => {});
-  const concurrency = opts.concurrency ?? 4;
+  const concurrency = opts.concurrency ?? CLIENT_DEFAULTS.connections;
+  const rate = opts.rate ?? CLIENT_DEFAULTS.rate;
   const report: RunReport = {
     runId,
     startedAt: started.toISOString(),
@@ -104,7 +105,7 @@ export async function runScrape(opts: RunOptions): Promise<RunReport> {
       stocks: opts.stocks ?? null,
       universe: opts.universe ?? "equities",
       concurrency,
-      rate: opts.rate ?? 2,
+      rate,
       cache: opts.cache ?? null,
       out: opts.out,
       argv: opts.argv ?? null,
@@ -128,7 +129,7 @@ export async function runScrape(opts: RunOptions): Promise<RunReport> {
     ...opts.client,
     baseUrl: opts.baseUrl,
     connections: concurrency,
-    rate: opts.rate ?? 2,
+    rate,
     onEvent: (e) => emit(e.type === "token-refresh" ? { type: "token-refresh" } : e),
     signal,
   });

@@ -49,6 +49,12 @@ export interface ReplicaStats {
   faults: Record<string, number>;
   rateLimited: number;
   maintenance: number;
+  /** /sdw/ requests (429s and faults included), and when the first and the last came (ms since the epoch): a client's real rate */
+  sdwRequests: number;
+  firstSdwAt: number | null;
+  lastSdwAt: number | null;
+  /** most client connections open at the same time */
+  peakConnections: number;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -92,7 +98,17 @@ export function formDateToIso(s: string | null | undefined): string | null {
 }
 
 export class ReplicaHandler {
-  readonly stats: ReplicaStats = { requests: 0, pages: 0, faults: {}, rateLimited: 0, maintenance: 0 };
+  readonly stats: ReplicaStats = {
+    requests: 0,
+    pages: 0,
+    faults: {},
+    rateLimited: 0,
+    maintenance: 0,
+    sdwRequests: 0,
+    firstSdwAt: null,
+    lastSdwAt: null,
+    peakConnections: 0,
+  };
   private readonly tokens: TokenIssuer;
   private readonly faults: FaultPicker;
   private readonly limiter: RateLimiter | null;
@@ -120,9 +136,13 @@ export class ReplicaHandler {
 
     if (path.startsWith("/__truth/")) return this.send(res, this.truth(path));
     if (!path.startsWith("/sdw/search/")) return this.send(res, text("not found", 404));
+    const arrived = Date.now();
+    this.stats.sdwRequests++;
+    this.stats.firstSdwAt ??= arrived;
+    this.stats.lastSdwAt = arrived;
 
     if (this.limiter) {
-      const wait = this.limiter.take(Date.now());
+      const wait = this.limiter.take(arrived);
       if (wait > 0) {
         this.stats.rateLimited++;
         return this.send(res, text("Too Many Requests", 429, { "retry-after": String(wait) }));
@@ -273,6 +293,11 @@ export async function startReplica(opts: ReplicaOptions): Promise<RunningReplica
     });
   });
   server.keepAliveTimeout = 30_000;
+  let open = 0;
+  server.on("connection", (socket) => {
+    handler.stats.peakConnections = Math.max(handler.stats.peakConnections, ++open);
+    socket.once("close", () => open--);
+  });
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,0 +1,127 @@
+// Politeness, as the README promises it: "at most 4 connections, about 2 requests per second …
+// retries included", 6 retries, a 30 s timeout. The defaults are checked where users meet them
+// (the CLI's options, the client, the README), then a real `scrape run` with nothing but defaults
+// goes through a replica with faults that answers 429 above 2 requests/s: it must never meet a
+// 429, and its average rate, every retry counted by the replica, must stay within the limit.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Command } from "commander";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLIENT_DEFAULTS, HkexClient } from "../src/hkex/client.ts";
+import { registerIngestCommands } from "../src/ingest/commands.ts";
+import { createMarket } from "../src/replica/market.ts";
+import { startReplica } from "../src/replica/server.ts";
+import { startFakeHkex } from "./scrape-helpers.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+/** What the README promises, written out here rather than read from the code it checks. */
+const PROMISED = { connections: 4, rate: 2, retries: 6, timeoutMs: 30_000 };
+const work = mkdtempSync(path.join(tmpdir(), "scrape-politeness-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("the politeness defaults", () => {
+  it("are the CLI's defaults for `scrape run`", () => {
+    const program = new Command();
+    registerIngestCommands(program);
+    const run = program.commands.find((c) => c.name() === "run")!;
+    const byFlag = (flag: string) => run.options.find((o) => o.long === flag)?.defaultValue as unknown;
+    expect({
+      connections: byFlag("--concurrency"),
+      rate: byFlag("--rate"),
+      retries: byFlag("--retries"),
+      timeoutMs: byFlag("--timeout"),
+    }).toEqual(PROMISED);
+  });
+
+  it("are the client's own defaults, and the README's", () => {
+    expect(CLIENT_DEFAULTS).toEqual({ connections: PROMISED.connections, rate: PROMISED.rate, maxRetries: PROMISED.retries, timeoutMs: PROMISED.timeoutMs });
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const m = /(\d+) connections, (\d+) requests\/s, (\d+) retries, (\d+) s timeout/.exec(readme);
+    expect(m?.slice(1).map(Number)).toEqual([PROMISED.connections, PROMISED.rate, PROMISED.retries, PROMISED.timeoutMs / 1000]);
+  });
+
+  it("a client left to its defaults opens at most 4 connections, and no fewer when pages wait", async () => {
+    const MARKET = { seed: 3, stocks: 10, days: 12, end: "2026-11-20" };
+    const market = createMarket(MARKET);
+    const replica = await startReplica({ ...MARKET, market, latencyMs: 300, warmUp: false });
+    const client = new HkexClient({ baseUrl: replica.url, rate: 0 }); // only the rate lifted, so 12 requests queue at once
+    try {
+      const pages = await Promise.all(market.dates.map((d) => client.stockList(d)));
+      expect(pages.every((p) => p.status === "ok")).toBe(true);
+      expect(replica.handler.stats.peakConnections).toBe(PROMISED.connections);
+    } finally {
+      await client.close();
+      await replica.close();
+    }
+  });
+
+  it("a client left to its defaults tries a failing page 1 + 6 times, then leaves it for the next run", async () => {
+    const fake = await startFakeHkex({ "GET /sdw/search/stocklist.aspx": () => ({ status: 503, body: "busy" }) });
+    const client = new HkexClient({ baseUrl: fake.url, rate: 0, backoff: { minMs: 1, maxMs: 2 } });
+    try {
+      const r = await client.stockList("2026-11-20");
+      expect(r).toMatchObject({ status: "unavailable", reason: "HTTP 503", attempts: 1 + PROMISED.retries });
+      expect(fake.counts.get("GET /sdw/search/stocklist.aspx")).toBe(1 + PROMISED.retries);
+    } finally {
+      await client.close();
+      await fake.close();
+    }
+  });
+});
+
+describe("a scrape with every default, through faults and a 2 requests/s limit", () => {
+  it("meets no 429, and keeps its average rate, retries included, within the limit", async () => {
+    // Seed 21: the replica's seeded faults include every kind within the first 24 page requests.
+    const MARKET = { seed: 21, stocks: 40, days: 3, end: "2026-11-20" };
+    const market = createMarket(MARKET);
+    // 20 % of page requests fail (500, 503, reset, page cut short); above 2 requests/s: 429.
+    const replica = await startReplica({ ...MARKET, market, faultRate: 0.2, rateLimit: PROMISED.rate });
+    const out = path.join(work, "out");
+    const date = market.dates.at(-1)!;
+    const codes = market.stocks.slice(0, 20).map((s) => s.code);
+    let result: { code: number | null; stderr: string };
+    try {
+      result = await new Promise((resolve) => {
+        const child = spawn(
+          process.execPath,
+          // No --rate, --concurrency, --retries, --timeout, --backoff-min: the defaults are under test.
+          ["--import", "tsx", "scripts/scrape.ts", "run", "--base-url", replica.url, "--from", date, "--to", date, "--out", out, "--stocks", codes.join(","), "--json"],
+          { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] },
+        );
+        let stderr = "";
+        child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+        child.on("exit", (code) => resolve({ code, stderr }));
+      });
+    } finally {
+      await replica.close();
+    }
+    expect(result.code, result.stderr).toBe(0);
+    const stats = replica.handler.stats;
+    const [reportFile] = readdirSync(path.join(out, "_runs"));
+    const report = JSON.parse(readFileSync(path.join(out, "_runs", reportFile!), "utf8")) as {
+      complete: boolean;
+      pages: { ok: number };
+      http: { requests: number; retries: Record<string, number> };
+    };
+    expect(report.complete).toBe(true);
+    expect(report.pages.ok).toBe(codes.length + 3); // the stocks and the three list pages
+
+    // The faults happened and were retried; every retry reached the replica and is counted there.
+    expect(Object.keys(stats.faults).sort()).toEqual(["500", "503", "cut", "reset"]);
+    const faults = Object.values(stats.faults).reduce((a, b) => a + b, 0);
+    expect(Object.values(report.http.retries).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(faults);
+    expect(stats.sdwRequests).toBe(report.http.requests);
+    expect(stats.sdwRequests).toBeGreaterThan(codes.length + 3);
+
+    // Never faster than the replica allows, so never a 429 …
+    expect(stats.rateLimited).toBe(0);
+    // … and on average within the limit. Request starts are 500 ms apart at the client; the 1 %
+    // allows for when each lands at the server (a new connection after a reset takes longer).
+    const seconds = (stats.lastSdwAt! - stats.firstSdwAt!) / 1000;
+    const rate = (stats.sdwRequests - 1) / seconds;
+    expect(rate).toBeLessThanOrEqual(PROMISED.rate * 1.01);
+    expect(stats.peakConnections).toBeLessThanOrEqual(PROMISED.connections);
+  }, 120_000);
+});
