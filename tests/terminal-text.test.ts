@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { saveReject } from "../src/ingest/evidence.ts";
 import { createProgress } from "../src/ingest/progress.ts";
 import { terminalJson, terminalText } from "../src/lib/terminal.ts";
+import { InvalidValueError } from "../src/lib/validate.ts";
 import { renderSearchPage } from "../src/replica/render.ts";
 import { TokenIssuer } from "../src/replica/tokens.ts";
 
@@ -47,6 +48,13 @@ describe("terminal text", () => {
     const json = terminalJson({ m: HOSTILE });
     expect(controls(json, "")).toEqual([]);
     expect(JSON.parse(json)).toEqual({ m: HOSTILE });
+    expect(terminalJson(undefined)).toBe("undefined");
+  });
+
+  it("keeps a page's bad value out of the terminal in a validation error too", () => {
+    const err = new InvalidValueError("stock code", HOSTILE);
+    expect(controls(err.message, "")).toEqual([]);
+    expect(err.message).toContain("invalid stock code: ");
   });
 });
 

@@ -17,5 +17,6 @@ export function terminalText(s: string): string {
  * \u escapes like JSON.stringify already writes C0, so no control character reaches the screen.
  */
 export function terminalJson(value: unknown, space?: number): string {
-  return JSON.stringify(value, null, space).replace(JSON_RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const json = JSON.stringify(value, null, space) as string | undefined; // undefined for undefined itself
+  return (json ?? String(value)).replace(JSON_RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

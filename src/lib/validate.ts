@@ -1,5 +1,6 @@
 // Validation of untrusted values (scraped text, CLI arguments) before they reach a file path,
 // a SQL string or a URL. Every failure is a typed error naming the offending value.
+import { terminalJson } from "./terminal.ts";
 
 export class InvalidValueError extends Error {
   override readonly name = "InvalidValueError";
@@ -7,7 +8,8 @@ export class InvalidValueError extends Error {
     readonly what: string,
     readonly value: unknown,
   ) {
-    super(`invalid ${what}: ${JSON.stringify(value)}`);
+    // The value is often from a page, and the message ends up on a terminal: no raw control character.
+    super(`invalid ${what}: ${terminalJson(value)}`);
   }
 }
 
