@@ -2,8 +2,8 @@
 // Exit 0 for a record, 1 for a page error (the error JSON is still printed), 2 for an unreadable file.
 import { readFile } from "node:fs/promises";
 import { InvalidArgumentError, type Command } from "commander";
-import { parsePage, type PageKind } from "./parse.ts";
 import { terminalJson, terminalText } from "../lib/terminal.ts";
+import { parsePage, type PageKind } from "./parse.ts";
 import { isPageError } from "./types.ts";
 
 const KINDS: readonly PageKind[] = ["holdings", "southbound", "stocklist", "partlist"];

@@ -17,11 +17,11 @@ export function createProgress(opts: { tty?: boolean; write?: (line: string) => 
 function jsonProgress(write: (line: string) => void): ProgressSink {
   return {
     onEvent: (e) => {
+      // Alert texts and reasons come from pages: terminalJson escapes C1 and DEL as well as C0.
       // The final report is saved to _runs/; the stream gets its headline figures only.
       if (e.type === "done") {
         const r = e.report;
         write(terminalJson({ type: "done", runId: r.runId, complete: r.complete, dates: r.dates, pages: r.pages, seconds: r.seconds }));
-        // Alert texts and reasons come from pages: C1 and DEL escaped too, so a terminal shows no control.
       } else write(terminalJson(e));
     },
     stop: () => {},
