@@ -198,6 +198,8 @@ describe("job summary and drift verdict", () => {
     // Not one bracket, parenthesis or bang left unescaped in those lines.
     for (const line of cells) expect(line).not.toMatch(/(?<!\\)[[\]()!]/);
     expect(mdCell("[a](b)!")).toBe("\\[a\\]\\(b\\)\\!");
+    // No terminal control character from a page reaches the log that prints the summary.
+    expect(mdCell("a\x1b[2Jb\x9bc\x07")).toBe("a\\[2Jbc");
     // A long label is cut before escaping, so its cut never ends in a lone backslash.
     expect(mdCell(`${"a".repeat(299)}|tail`)).toBe(`${"a".repeat(299)}\\|`);
   });
