@@ -93,41 +93,44 @@ describe("merge of shard outputs", () => {
     await writeFile(path.join(root, rel), body);
   }
   it("knows dataset files from state, rejects and temp files", () => {
-    expect(isMergeable("holdings/date=2026-01-05/part-0.parquet")).toBe(true);
-    expect(isMergeable("summary/month=2026-01/part-0.parquet")).toBe(true);
+    expect(isMergeable("holdings/month=2026-01/2026-01-05.parquet")).toBe(true);
+    expect(isMergeable("summary/month=2026-01/2026-01.parquet")).toBe(true);
+    expect(isMergeable("holdings/month=2026-02/2026-01-05.parquet")).toBe(false); // a date outside its folder's month
+    expect(isMergeable("holdings/date=2026-01-05/part-0.parquet")).toBe(false); // the old layout
+    expect(isMergeable("summary/month=2026-01/part-0.parquet")).toBe(false);
     expect(isMergeable("_runs/2026-01-05T00-00-00Z.json")).toBe(true);
     expect(isMergeable("_state/2026-01-05.ndjson")).toBe(false);
     expect(isMergeable("_rejects/date=2026-01-05/00700.json")).toBe(false);
-    expect(isMergeable("holdings/date=2026-01-05/.part-0.parquet.1.ab.tmp")).toBe(false);
-    expect(isMergeable("holdings/date=2026-02-30/part-0.parquet")).toBe(false);
-    expect(isMergeable("secrets/date=2026-01-05/part-0.parquet")).toBe(false);
+    expect(isMergeable("holdings/month=2026-01/.2026-01-05.parquet.1.ab.tmp")).toBe(false);
+    expect(isMergeable("holdings/month=2026-02/2026-02-30.parquet")).toBe(false);
+    expect(isMergeable("secrets/month=2026-01/2026-01-05.parquet")).toBe(false);
     expect(isMergeable("participants_dim.parquet")).toBe(false);
   });
   it("copies each shard's partitions, leaves the rest, and is safe to repeat", async () => {
     const a = path.join(work, "shard-0");
     const b = path.join(work, "shard-1");
     const into = path.join(work, "merged");
-    await put(a, "holdings/date=2026-01-05/part-0.parquet", "A1");
+    await put(a, "holdings/month=2026-01/2026-01-05.parquet", "A1");
     await put(a, "_state/journal.ndjson", "state");
-    await put(b, "holdings/date=2026-02-02/part-0.parquet", "B1");
+    await put(b, "holdings/month=2026-02/2026-02-02.parquet", "B1");
     await put(b, "_runs/run-b.json", "{}");
-    await put(into, "holdings/date=2025-12-31/part-0.parquet", "OLD");
+    await put(into, "holdings/month=2025-12/2025-12-31.parquet", "OLD");
     const r = await mergeShards([a, b], into);
-    expect(r.copied.sort()).toEqual(["_runs/run-b.json", "holdings/date=2026-01-05/part-0.parquet", "holdings/date=2026-02-02/part-0.parquet"]);
+    expect(r.copied.sort()).toEqual(["_runs/run-b.json", "holdings/month=2026-01/2026-01-05.parquet", "holdings/month=2026-02/2026-02-02.parquet"]);
     expect(r.skipped).toEqual([path.join(a, "_state/journal.ndjson")]);
-    expect(await readFile(path.join(into, "holdings/date=2026-02-02/part-0.parquet"), "utf8")).toBe("B1");
-    expect(await readFile(path.join(into, "holdings/date=2025-12-31/part-0.parquet"), "utf8")).toBe("OLD");
+    expect(await readFile(path.join(into, "holdings/month=2026-02/2026-02-02.parquet"), "utf8")).toBe("B1");
+    expect(await readFile(path.join(into, "holdings/month=2025-12/2025-12-31.parquet"), "utf8")).toBe("OLD");
     expect(existsSync(path.join(into, "_state"))).toBe(false);
     // A re-run shard brings a newer file for its own date: it replaces the earlier copy.
-    await put(a, "holdings/date=2026-01-05/part-0.parquet", "A2");
+    await put(a, "holdings/month=2026-01/2026-01-05.parquet", "A2");
     await mergeShards([a, b], into);
-    expect(await readFile(path.join(into, "holdings/date=2026-01-05/part-0.parquet"), "utf8")).toBe("A2");
+    expect(await readFile(path.join(into, "holdings/month=2026-01/2026-01-05.parquet"), "utf8")).toBe("A2");
   });
   it("refuses two shards holding the same file", async () => {
     const a = path.join(work, "dup-0");
     const b = path.join(work, "dup-1");
-    await put(a, "summary/month=2026-01/part-0.parquet", "x");
-    await put(b, "summary/month=2026-01/part-0.parquet", "y");
+    await put(a, "summary/month=2026-01/2026-01.parquet", "x");
+    await put(b, "summary/month=2026-01/2026-01.parquet", "y");
     await expect(mergeShards([a, b], path.join(work, "dup-into"))).rejects.toBeInstanceOf(MergeError);
     expect(existsSync(path.join(work, "dup-into"))).toBe(false);
   });
