@@ -49,20 +49,21 @@ export interface DayWriteStats {
 
 const COPY_OPTIONS = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)";
 
-// Staging tables: the date is a constant added at COPY time, so rows carry only what varies.
-const STAGING_DDL = `
-  CREATE OR REPLACE TEMP TABLE new_holdings (stock_code VARCHAR, participant_key VARCHAR, shares BIGINT);
-  CREATE OR REPLACE TEMP TABLE new_summary (stock_code VARCHAR, stock_name VARCHAR, issued_shares BIGINT,
-    intermediaries_shares BIGINT, intermediaries_count INTEGER, consenting_shares BIGINT, consenting_count INTEGER,
-    nonconsenting_shares BIGINT, nonconsenting_count INTEGER, total_shares BIGINT, total_count INTEGER);
-  CREATE OR REPLACE TEMP TABLE new_stocks (stock_code VARCHAR, stock_name VARCHAR);
-  CREATE OR REPLACE TEMP TABLE new_participants (participant_key VARCHAR, participant_id VARCHAR, name VARCHAR,
-    address VARCHAR, src INTEGER);
-  CREATE OR REPLACE TEMP TABLE new_southbound (stock_code VARCHAR, stock_name VARCHAR, shares BIGINT, reported_pct DOUBLE);
-`;
+// Staging tables: the schema's columns less the date, a constant added at COPY time, so rows carry
+// only what varies; participants also carry where each row came from (`src`, see mergeParticipants).
+const STAGING_DDL = TABLES.map((t) => {
+  const columns = TABLE_SCHEMAS[t].columns.filter((c) => c.name !== "date").map((c) => `${c.name} ${c.type}`);
+  if (t === "participants") columns.push("src INTEGER");
+  return `CREATE OR REPLACE TEMP TABLE new_${t} (${columns.join(", ")});`;
+}).join("\n");
 
 /** Output columns per table, in file order (the date first), from the one schema definition. */
 const COLUMNS = Object.fromEntries(TABLES.map((t) => [t, columnList(TABLE_SCHEMAS[t])])) as Record<TableName, string>;
+
+/** The staged rows of `table` with the date added, in file column order. */
+function staged(table: TableName, dateLiteral: string): string {
+  return `SELECT ${COLUMNS[table].replace(/^date\b/, `${dateLiteral} AS date`)} FROM new_${table}`;
+}
 
 export class DatasetWriter {
   private queue: Promise<unknown> = Promise.resolve();
@@ -120,28 +121,14 @@ export class DatasetWriter {
 
     if (input.holdings.length > 0) {
       const replaced = `(date = ${d} AND stock_code IN (SELECT stock_code FROM new_summary))`;
-      files.push(await this.merge("holdings", date, replaced, `SELECT ${d} AS date, stock_code, participant_key, shares FROM new_holdings`));
-      files.push(
-        await this.merge(
-          "summary",
-          date,
-          replaced,
-          `SELECT ${d} AS date, ${COLUMNS.summary.replace(/^date, /, "")} FROM new_summary`,
-        ),
-      );
+      files.push(await this.merge("holdings", date, replaced, staged("holdings", d)));
+      files.push(await this.merge("summary", date, replaced, staged("summary", d)));
     }
     if (input.stockList) {
-      files.push(await this.merge("stocks", date, `(date = ${d})`, `SELECT ${d} AS date, stock_code, stock_name FROM new_stocks`));
+      files.push(await this.merge("stocks", date, `(date = ${d})`, staged("stocks", d)));
     }
     if (input.southbound) {
-      files.push(
-        await this.merge(
-          "southbound",
-          date,
-          `(date = ${d})`,
-          `SELECT ${d} AS date, stock_code, stock_name, shares, reported_pct FROM new_southbound`,
-        ),
-      );
+      files.push(await this.merge("southbound", date, `(date = ${d})`, staged("southbound", d)));
     }
     if (input.holdings.length > 0 || input.participantList) files.push(await this.mergeParticipants(date));
     return { date, holdingsRows, stocks: input.holdings.length, files, stageMs: t1 - t0, copyMs: performance.now() - t1 };
