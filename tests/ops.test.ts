@@ -1,11 +1,14 @@
 // Workflow helpers (src/ops/): the nightly's dates, the backfill's shards and rates, the merge of
 // shard outputs, and the job summary / drift verdict read from rejects and run reports.
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MergeError, isMergeable, mergeShards } from "../src/ops/merge.ts";
+import { compactMonth } from "../src/ingest/compact.ts";
+import { dayFile } from "../src/ingest/layout.ts";
 import { backfillPlan, hkToday, latestPublishedDate, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, latestRunReport, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
 import { PageCache, saveReject } from "../src/ingest/evidence.ts";
@@ -125,6 +128,30 @@ describe("merge of shard outputs", () => {
     await put(a, "holdings/month=2026-01/2026-01-05.parquet", "A2");
     await mergeShards([a, b], into);
     expect(await readFile(path.join(into, "holdings/month=2026-01/2026-01-05.parquet"), "utf8")).toBe("A2");
+  });
+  it("folds a shard's daily file into a month the repository compacted meanwhile: no date in two files", async () => {
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    const stocks = (date: string, file: string) =>
+      c.run(`COPY (SELECT DATE '${date}' AS date, '00001' AS stock_code, 'A ${date}' AS stock_name) TO '${file}' (FORMAT parquet)`);
+    try {
+      const into = path.join(work, "fold-into");
+      const shard = path.join(work, "fold-shard");
+      for (const d of ["2026-01-05", "2026-01-06"]) {
+        await mkdir(path.dirname(dayFile(into, "stocks", d)), { recursive: true });
+        await stocks(d, dayFile(into, "stocks", d));
+      }
+      await compactMonth(into, "stocks", "2026-01");
+      await mkdir(path.dirname(dayFile(shard, "stocks", "2026-01-07")), { recursive: true });
+      await stocks("2026-01-07", dayFile(shard, "stocks", "2026-01-07"));
+      await mergeShards([shard], into);
+      expect(await readdir(path.join(into, "stocks", "month=2026-01"))).toEqual(["2026-01.parquet"]);
+      const dates = (await c.runAndReadAll(`SELECT strftime(date, '%Y-%m-%d') FROM read_parquet('${into}/stocks/month=*/*.parquet') ORDER BY 1`)).getRows().map((r) => r[0]);
+      expect(dates).toEqual(["2026-01-05", "2026-01-06", "2026-01-07"]);
+    } finally {
+      c.closeSync();
+      db.closeSync();
+    }
   });
   it("refuses two shards holding the same file", async () => {
     const a = path.join(work, "dup-0");
