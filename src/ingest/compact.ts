@@ -15,12 +15,13 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
-import { assertIsoDate, InvalidValueError } from "../lib/validate.ts";
+import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
 import {
   dataFileKind,
   dayFile,
   isMonth,
   LEGACY_PART,
+  legacyPartitions,
   monthDir,
   monthFile,
   monthOf,
@@ -377,7 +378,7 @@ export async function compact(out: string, opts: CompactOptions = {}): Promise<C
   const instance = await DuckDBInstance.create(":memory:");
   const c = await instance.connect();
   try {
-    const legacy = await legacyFolders(out);
+    const legacy = legacyPartitions(out);
     if (legacy.length > 0) throw new CompactionError(`${out} uses the old date=/part-0.parquet layout (${legacy[0]!.rel}); run compact --migrate first`);
     const report: CompactReport = { out, before, months: [] };
     for (const { table, month } of await planCompaction(out, before, opts.tables)) {
@@ -397,55 +398,30 @@ export async function compact(out: string, opts: CompactOptions = {}): Promise<C
 // Old: `<table>/date=YYYY-MM-DD/part-0.parquet` (a hive key also stored as a column) and compacted
 // `<table>/month=YYYY-MM/part-0.parquet` side by side. New: only `month=` folders (layout.ts).
 
-interface LegacyFolder {
-  table: TableName;
-  rel: string;
-  /** the old compacted file of a month, or a date's old folder */
-  kind: "month" | "date";
-  value: string;
-}
-
-async function legacyFolders(out: string): Promise<LegacyFolder[]> {
-  const found: LegacyFolder[] = [];
-  for (const table of TABLES) {
-    for (const name of await listDir(path.join(out, table))) {
-      const [kind, value] = name.split("=", 2);
-      if (kind === "date") {
-        try {
-          found.push({ table, rel: path.join(table, name), kind, value: assertIsoDate(value) });
-        } catch (err) {
-          if (err instanceof InvalidValueError) throw new CompactionError(`${table}/${name}: not a date folder of this dataset`);
-          throw err;
-        }
-      } else if (kind === "month" && isMonth(value) && existsSync(path.join(out, table, name, LEGACY_PART))) {
-        found.push({ table, rel: path.join(table, name), kind, value });
-      }
-    }
-  }
-  return found;
-}
-
 export interface MigrateReport {
   out: string;
   /** old daily files moved to `month=M/D.parquet` */
   movedDates: number;
   /** old month files renamed to `month=M/M.parquet` */
   renamedMonths: number;
-  /** old daily folders folded into an old compacted month (the writer's late dates) */
+  /** of the moved dates, those folded into their month's compacted file (late dates beside an old month file) */
   foldedDates: number;
 }
 
 /**
  * Convert a dataset of the old layout in place; idempotent (a migrated dataset has nothing to
- * convert) and resumable: every step is one rename, or a month file written atomically before the
- * old folders it replaces are removed (those override its rows until then, the old rule).
+ * convert) and resumable: every step is one rename, or compaction's own fold and swap.
  */
 export async function migrateLayout(out: string): Promise<MigrateReport> {
   if (!(await isDir(out))) throw new CompactionError(`dataset folder not found: ${out}`);
   const release = await acquireLock(out);
   const report: MigrateReport = { out, movedDates: 0, renamedMonths: 0, foldedDates: 0 };
   try {
-    const legacy = await legacyFolders(out);
+    const legacy = legacyPartitions(out);
+    for (const f of legacy) {
+      if (f.kind === "date" && !isIsoDate(f.value)) throw new CompactionError(`${f.rel}: not a date folder of this dataset`);
+      if (f.kind === "month" && !isMonth(f.value)) throw new CompactionError(`${f.rel}: not a month folder of this dataset`);
+    }
     // 1. Old month files take their new name: each is one rename inside its own folder.
     for (const f of legacy.filter((l) => l.kind === "month")) {
       const dir = path.join(out, f.rel);
@@ -455,43 +431,24 @@ export async function migrateLayout(out: string): Promise<MigrateReport> {
       await rename(path.join(dir, LEGACY_PART), monthFile(out, f.table, f.value));
       report.renamedMonths++;
     }
-    // 2. Old date folders: moved into their month folder, or folded into its month file.
-    const toFold = new Map<string, { table: TableName; month: string; dates: [string, string][] }>();
+    // 2. Old date folders: each file moved into its month's folder, one rename.
     for (const f of legacy.filter((l) => l.kind === "date")) {
       const dir = path.join(out, f.rel);
       await removeStaleTemps(dir);
       const names = await listDir(dir);
       if (names.some((n) => n !== LEGACY_PART)) throw new CompactionError(`${f.rel}: holds files other than ${LEGACY_PART}`);
-      if (names.length === 0) {
-        await rmdir(dir); // left by an interrupted removal
-        continue;
+      if (names.length > 0) {
+        const target = dayFile(out, f.table, f.value);
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(path.join(dir, LEGACY_PART), target);
+        report.movedDates++;
       }
-      const month = monthOf(f.value);
-      if (existsSync(monthFile(out, f.table, month))) {
-        const key = `${f.table}/${month}`;
-        const entry = toFold.get(key) ?? { table: f.table, month, dates: [] };
-        entry.dates.push([f.value, path.join(dir, LEGACY_PART)]);
-        toFold.set(key, entry);
-        continue;
-      }
-      const target = dayFile(out, f.table, f.value);
-      await mkdir(path.dirname(target), { recursive: true });
-      await rename(path.join(dir, LEGACY_PART), target);
       await rmdir(dir);
-      report.movedDates++;
     }
+    // 3. A late date of an old compacted month is now a daily file beside its month file: fold it in
+    //    (the daily file wins, as the old rule had it). Also finishes this step after a crash.
     await withConnection(undefined, async (c) => {
-      for (const { table, month, dates } of toFold.values()) {
-        const monthPath = monthFile(out, table, month);
-        const columns = await columnsOf(c, [monthPath]);
-        const keep = `SELECT * FROM read_parquet(${sqlString(monthPath)}, hive_partitioning = false) WHERE date NOT IN (${dates.map(([d]) => `DATE ${sqlString(d)}`).join(", ")})`;
-        const select = `${keep} UNION ALL SELECT ${columns.map(ident).join(", ")} FROM read_parquet(${sqlList(dates.map(([, f]) => f))}, hive_partitioning = false)`;
-        await c.run(`CREATE OR REPLACE TEMP TABLE migrate_month AS ${select}`);
-        const rows = Number(await scalar(c, "SELECT count(*) FROM migrate_month"));
-        await writeMonthFile(c, table, month, "SELECT * FROM migrate_month", columns, rows, monthPath);
-        for (const [, f] of dates) await rm(path.dirname(f), { recursive: true, force: true });
-        report.foldedDates += dates.length;
-      }
+      for (const { table, month } of await planCompaction(out, "0001-01")) report.foldedDates += (await compactMonth(out, table, month, c)).datesFolded.length;
     });
     return report;
   } finally {

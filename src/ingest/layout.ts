@@ -59,18 +59,29 @@ export function tableGlob(root: string, table: TableName): string {
   return path.join(root, table, "month=*", "*.parquet");
 }
 
+export interface LegacyPartition {
+  table: TableName;
+  /** the folder, relative to the dataset root */
+  rel: string;
+  /** a date's old folder (`date=…`), or an old compacted month (`month=…/part-0.parquet`) */
+  kind: "date" | "month";
+  /** the folder's value, unvalidated */
+  value: string;
+}
+
 /**
- * Folders of the layout before issue #13 (`date=YYYY-MM-DD/part-0.parquet`, `month=YYYY-MM/part-0.parquet`),
- * relative to `root`; `npm run compact -- --migrate` converts them.
+ * Folders of the layout before issue #13 (`date=YYYY-MM-DD/part-0.parquet`, `month=YYYY-MM/part-0.parquet`);
+ * `npm run compact -- --migrate` converts them.
  */
-export function legacyPartitions(root: string): string[] {
-  const found: string[] = [];
+export function legacyPartitions(root: string): LegacyPartition[] {
+  const found: LegacyPartition[] = [];
   for (const table of TABLES) {
     const dir = path.join(root, table);
     if (!existsSync(dir)) continue;
     for (const name of readdirSync(dir).sort()) {
-      if (name.startsWith("date=") || (name.startsWith("month=") && existsSync(path.join(dir, name, LEGACY_PART))))
-        found.push(path.join(table, name));
+      const [key, value = ""] = name.split("=", 2);
+      if (key === "date" || (key === "month" && existsSync(path.join(dir, name, LEGACY_PART))))
+        found.push({ table, rel: path.join(table, name), kind: key, value });
     }
   }
   return found;
@@ -87,7 +98,7 @@ export function assertCurrentLayout(root: string): void {
   const legacy = legacyPartitions(root);
   if (legacy.length > 0)
     throw new LegacyLayoutError(
-      `${root} uses the old date=/part-0.parquet layout (${legacy[0]}${legacy.length > 1 ? ` and ${legacy.length - 1} more` : ""}); run npm run compact -- --migrate --out ${root}`,
+      `${root} uses the old date=/part-0.parquet layout (${legacy[0]!.rel}${legacy.length > 1 ? ` and ${legacy.length - 1} more` : ""}); run npm run compact -- --migrate --out ${root}`,
     );
 }
 
