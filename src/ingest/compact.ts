@@ -211,6 +211,18 @@ export async function recoverMonthSwap(out: string, table: TableName, month: str
   await rm(ready, { recursive: true, force: true });
 }
 
+/**
+ * Before a month is read or written (the writer) or after files were copied in (merge-shards):
+ * finish a swap a killed compaction left, and fold daily files that sit beside the month file, so
+ * the month is in one state and no date is in two files.
+ */
+export async function settleMonth(out: string, table: TableName, month: string, conn?: DuckDBConnection): Promise<void> {
+  await recoverMonthSwap(out, table, month);
+  const names = await listDir(monthDir(out, table, month));
+  if (names.includes(`${month}.parquet`) && names.some((n) => { const k = dataFileKind(n); return k !== null && "date" in k; }))
+    await compactMonth(out, table, month, conn);
+}
+
 async function swapIn(out: string, table: TableName, month: string): Promise<void> {
   const { ready, old } = swapFolders(out, table, month);
   const dir = monthDir(out, table, month);

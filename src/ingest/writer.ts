@@ -21,7 +21,7 @@ import {
   southboundPageProblem,
   stockListProblem,
 } from "./invariants.ts";
-import { recoverMonthSwap, rewriteDateInMonth } from "./compact.ts";
+import { rewriteDateInMonth, settleMonth } from "./compact.ts";
 import { assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
 import { columnList, TABLE_SCHEMAS } from "./schema.ts";
 import { participantKeys } from "./participant-key.ts";
@@ -111,7 +111,7 @@ export class DatasetWriter {
     validateDay(input);
     assertCurrentLayout(this.root);
     // A compaction killed mid-swap may have moved the month aside: put it back before reading or writing it.
-    for (const table of TABLES) await recoverMonthSwap(this.root, table, monthOf(date));
+    for (const table of TABLES) await settleMonth(this.root, table, monthOf(date), this.conn);
     const t0 = performance.now();
     await this.conn.run(STAGING_DDL);
     const holdingsRows = await this.stage(input);

@@ -7,7 +7,7 @@
 import { copyFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
-import { compactMonth } from "../ingest/compact.ts";
+import { settleMonth } from "../ingest/compact.ts";
 import { dataFileKind, isMonth, monthOf, TABLES, type TableName } from "../ingest/layout.ts";
 
 export class MergeError extends Error {
@@ -65,12 +65,10 @@ export async function mergeShards(shardRoots: readonly string[], into: string): 
   }
   // A shard's daily file landing in a month the repository compacted meanwhile: fold it in now, so
   // no date is left in two files (compact.ts: the daily file wins).
-  const months = new Set(copied.filter((rel) => rel.split(/[\\/]/).length === 3).map((rel) => path.dirname(rel)));
-  for (const rel of [...months].sort()) {
-    const [table, folder] = rel.split(/[\\/]/) as [TableName, string];
-    const month = folder.slice("month=".length);
-    const names = await readdir(path.join(into, rel));
-    if (names.includes(`${month}.parquet`) && names.some((n) => n !== `${month}.parquet` && dataFileKind(n) !== null)) await compactMonth(into, table, month);
+  const months = new Set(copied.map((rel) => rel.split(/[\\/]/)).filter((p) => p.length === 3).map(([t, folder]) => `${t}/${folder}`));
+  for (const tm of [...months].sort()) {
+    const [table, folder] = tm.split("/") as [TableName, string];
+    await settleMonth(into, table, folder.slice("month=".length));
   }
   return { copied, skipped };
 }
