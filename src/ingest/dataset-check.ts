@@ -65,17 +65,26 @@ async function duckdbSide(c: DuckDBConnection, root: string, tables: readonly Ta
   for (const table of tables) {
     const glob = sqlString(path.join(root, table, "**", "*.parquet"));
     // The reference: every Parquet file under the table, read as plain files (no hive inference).
-    const reference = await duckChecksum(c, table, `read_parquet(${glob}, hive_partitioning = false)`);
-    const keys = TABLE_SCHEMAS[table].key.map((k) => `"${k}"`).join(", ");
-    const dupes = Number((await c.runAndReadAll(`SELECT count(*) FROM (SELECT ${keys} FROM read_parquet(${glob}, hive_partitioning = false) GROUP BY ALL HAVING count(*) > 1)`)).getRowsJS()[0]![0]);
+    const refCall = `read_parquet('${table}/**/*.parquet', hive_partitioning = false)`;
+    let reference: { rows: number; checksum: string };
+    let dupes: number;
+    try {
+      reference = await duckChecksum(c, table, `read_parquet(${glob}, hive_partitioning = false)`);
+      const keys = TABLE_SCHEMAS[table].key.map((k) => `"${k}"`).join(", ");
+      dupes = Number((await c.runAndReadAll(`SELECT count(*) FROM (SELECT ${keys} FROM read_parquet(${glob}, hive_partitioning = false) GROUP BY ALL HAVING count(*) > 1)`)).getRowsJS()[0]![0]);
+    } catch (err) {
+      // No answer to compare with (no files, a corrupt file): the table fails, the others are still checked.
+      report.results.push({ table, tool: "duckdb (reference)", call: refCall, ok: false, rows: null, checksum: null, error: (err as Error).message.split("\n")[0]! });
+      continue;
+    }
     report.reference[table] = reference;
     report.results.push({
       table,
       tool: "duckdb (reference)",
-      call: `read_parquet('${table}/**/*.parquet', hive_partitioning = false)`,
+      call: refCall,
       ok: dupes === 0,
       ...reference,
-      error: dupes === 0 ? null : `${dupes} keys (${keys}) stored more than once: a date is in two files`,
+      error: dupes === 0 ? null : `${dupes} keys (${TABLE_SCHEMAS[table].key.join(", ")}) stored more than once: a date is in two files`,
     });
     const call = `FROM ${sqlString(`${path.join(root, table)}/**/*.parquet`)}`;
     const result: ToolResult = { table, tool: "duckdb", call, ok: false, rows: null, checksum: null, error: null };
@@ -113,6 +122,7 @@ async function pythonSide(python: string, root: string, tables: readonly TableNa
       tables.filter((t) => report.reference[t]).map((t) => [t, { columns: TABLE_SCHEMAS[t].columns.map((c) => [c.name, c.type]), ...report.reference[t] }]),
     ),
   };
+  if (Object.keys(spec.tables).length === 0) return;
   const child = spawn(python, [CHECK_SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -124,7 +134,7 @@ async function pythonSide(python: string, root: string, tables: readonly TableNa
     child.on("exit", (c) => resolve(c ?? 1));
   });
   const lines = stdout.split("\n").filter((l) => l.trim() !== "");
-  if (code > 1 || lines.length === 0) throw new DatasetCheckError(`${CHECK_SCRIPT} failed (exit ${code}): ${stderr.trim().split("\n").at(-1) ?? ""}`);
+  if (code > 1 || (code === 1 && lines.length === 0)) throw new DatasetCheckError(`${CHECK_SCRIPT} failed (exit ${code}): ${stderr.trim().split("\n").at(-1) ?? ""}`);
   for (const l of lines) report.results.push(JSON.parse(l) as ToolResult);
 }
 
