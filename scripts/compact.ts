@@ -1,23 +1,30 @@
 #!/usr/bin/env -S npx tsx
 // `npx tsx scripts/compact.ts --out DIR [--before YYYY-MM] [--table NAME…] [--json]`
-// Folds the daily partitions of complete past months into one file per month (src/ingest/compact.ts).
+// Replaces the daily files of complete past months by one file per month (src/ingest/compact.ts).
+// `--migrate` instead converts a dataset of the old date=/part-0.parquet layout (idempotent).
 import { Command } from "commander";
-import { compact, CompactionError, isMonth } from "../src/ingest/compact.ts";
+import { compact, CompactionError, isMonth, migrateLayout } from "../src/ingest/compact.ts";
 
 const program = new Command()
   .name("compact")
-  .description("Compact daily Parquet partitions of complete past months into <table>/month=YYYY-MM/part-0.parquet")
+  .description("Compact the daily files of complete past months into <table>/month=YYYY-MM/YYYY-MM.parquet")
   .requiredOption("--out <dir>", "dataset folder (e.g. data/parquet)")
   .option("--before <YYYY-MM>", "compact months strictly before this one (default: the current month in Hong Kong)")
   .option("--table <name...>", "only these tables (default: every partitioned table in the folder)")
+  .option("--migrate", "convert the old date=YYYY-MM-DD/part-0.parquet layout to month=YYYY-MM/ folders, then stop (safe to repeat)")
   .option("--json", "print the report as JSON on stdout")
   .showHelpAfterError();
 
 program.parse(process.argv);
-const opts = program.opts<{ out: string; before?: string; table?: string[]; json?: boolean }>();
+const opts = program.opts<{ out: string; before?: string; table?: string[]; json?: boolean; migrate?: boolean }>();
 if (opts.before !== undefined && !isMonth(opts.before)) program.error(`--before must be YYYY-MM, got ${JSON.stringify(opts.before)}`);
 
 try {
+  if (opts.migrate) {
+    const report = await migrateLayout(opts.out);
+    console.log(opts.json ? JSON.stringify(report, null, 2) : `migrated ${report.out}: ${report.movedDates} daily files moved, ${report.renamedMonths} month files renamed, ${report.foldedDates} late dates folded`);
+    process.exit(0);
+  }
   const report = await compact(opts.out, {
     before: opts.before,
     tables: opts.table,

@@ -213,10 +213,11 @@ describe("static API export", () => {
   it("a corrupt Parquet file fails the cache build cleanly: an error naming the file, no cache, no lock", async () => {
     const broken = path.join(scratch, "broken");
     await cp(root, broken, { recursive: true });
-    const day = (await readdir(path.join(broken, "holdings")))[0]!;
-    await writeFile(path.join(broken, "holdings", day, "part-0.parquet"), "not parquet at all");
+    const month = (await readdir(path.join(broken, "holdings")))[0]!;
+    const day = (await readdir(path.join(broken, "holdings", month)))[0]!;
+    await writeFile(path.join(broken, "holdings", month, day), "not parquet at all");
     const before = await readFile(path.join(out, "index.json"), "utf8");
-    await expect(openAnalytics(broken, { cache: path.join(scratch, "cache-broken") })).rejects.toThrow(/part-0\.parquet/);
+    await expect(openAnalytics(broken, { cache: path.join(scratch, "cache-broken") })).rejects.toThrow(new RegExp(day.replaceAll(".", "\\.")));
     expect(await readFile(path.join(out, "index.json"), "utf8")).toBe(before);
     const cacheFiles = existsSync(path.join(scratch, "cache-broken")) ? await readdir(path.join(scratch, "cache-broken")) : [];
     expect(cacheFiles.filter((f) => f.endsWith(".duckdb") || f.endsWith(".tmp") || f.endsWith(".lock"))).toEqual([]);
@@ -245,9 +246,10 @@ describe("the shared cache", () => {
     second.db.close();
     expect(second.file).toBe(first.file);
     expect(second.buildSeconds).toBe(0);
-    const day = (await readdir(path.join(copy, "summary")))[0]!;
+    const month = (await readdir(path.join(copy, "summary")))[0]!;
+    const day = (await readdir(path.join(copy, "summary", month)))[0]!;
     const later = new Date(Date.now() + 60_000);
-    await utimes(path.join(copy, "summary", day, "part-0.parquet"), later, later);
+    await utimes(path.join(copy, "summary", month, day), later, later);
     const third = await openAnalytics(copy, { cache });
     third.db.close();
     expect(third.file).not.toBe(first.file);

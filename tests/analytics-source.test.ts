@@ -30,9 +30,10 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), "ccass-source-"));
   db = await openDb(":memory:");
   // a month file for three dates, and a daily file that replaces the second of them
-  await holdingsFile(path.join(work, "holdings", "month=2026-01", "part-0.parquet"), ["2026-01-05", "2026-01-06", "2026-01-07"], 1);
-  await holdingsFile(path.join(work, "holdings", "date=2026-01-06", "part-0.parquet"), ["2026-01-06"], 2);
-  await holdingsFile(path.join(work, "holdings", "date=2026-02-02", "part-0.parquet"), ["2026-02-02"], 3);
+  // (both in one folder: what a copied-in shard file leaves until compaction's repair)
+  await holdingsFile(path.join(work, "holdings", "month=2026-01", "2026-01.parquet"), ["2026-01-05", "2026-01-06", "2026-01-07"], 1);
+  await holdingsFile(path.join(work, "holdings", "month=2026-01", "2026-01-06.parquet"), ["2026-01-06"], 2);
+  await holdingsFile(path.join(work, "holdings", "month=2026-02", "2026-02-02.parquet"), ["2026-02-02"], 3);
 });
 afterAll(async () => {
   db?.close();

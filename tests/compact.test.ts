@@ -2,7 +2,7 @@
 // idempotent, repaired after an interruption at any point, late dates folded in, bad input refused.
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { spawn } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,12 +14,14 @@ import {
   CompactionLockedError,
   dailyFilePath,
   lockPath,
+  migrateLayout,
   monthFilePath,
   monthPartitionFor,
   sqlString,
   storedDates,
 } from "../src/ingest/compact.ts";
-import { TABLE_KEYS } from "../src/ingest/layout.ts";
+import { legacyPartitions, LegacyLayoutError, TABLE_KEYS } from "../src/ingest/layout.ts";
+import { DatasetWriter } from "../src/ingest/writer.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 
 const TABLES = Object.keys(TABLE_KEYS);
@@ -77,7 +79,7 @@ async function makeDataset(out: string): Promise<void> {
   await writeFile(path.join(out, "_rejects", "date=2026-01-05", "00001.json"), "{}");
 }
 
-const readTable = (out: string, table: string) => `read_parquet(${sqlString(path.join(out, table, "*", "*.parquet"))}, hive_partitioning = false)`;
+const readTable = (out: string, table: string) => `read_parquet(${sqlString(path.join(out, table, "month=*", "*.parquet"))}, hive_partitioning = false)`;
 
 async function count(sql: string): Promise<number> {
   return Number((await c.runAndReadAll(sql)).getRows()[0]![0]);
@@ -133,12 +135,13 @@ describe("compact", () => {
     expect(report.months.map((m) => `${m.table} ${m.month}`).sort()).toEqual(TABLES.flatMap((t) => [`${t} 2026-01`, `${t} 2026-02`]).sort());
     await expectSameAsSnapshot(out, "orig");
     for (const t of TABLES) {
-      const entries = (await readdir(path.join(out, t))).sort();
-      expect(entries.filter((e) => e.startsWith("month="))).toEqual(["month=2026-01", "month=2026-02"]);
-      // every daily folder left is in March, and every March date is still daily
-      const daily = entries.filter((e) => e.startsWith("date="));
-      expect(daily).toEqual(DATES.filter((d) => d >= "2026-03").map((d) => `date=${d}`));
+      expect((await readdir(path.join(out, t))).sort()).toEqual(["month=2026-01", "month=2026-02", "month=2026-03"]);
+      // a compacted month holds its month file alone; every March date is still daily
+      expect(await readdir(path.join(out, t, "month=2026-01"))).toEqual(["2026-01.parquet"]);
+      expect(await readdir(path.join(out, t, "month=2026-02"))).toEqual(["2026-02.parquet"]);
+      expect((await readdir(path.join(out, t, "month=2026-03"))).sort()).toEqual(DATES.filter((d) => d >= "2026-03").map((d) => `${d}.parquet`));
     }
+    expect(existsSync(path.join(out, "_state", "compact", "holdings", "month=2026-01.new"))).toBe(false);
     expect(await storedDates(out, "holdings")).toEqual(datesBefore);
     expect(existsSync(path.join(out, "_rejects", "date=2026-01-05", "00001.json"))).toBe(true);
     expect(existsSync(lockPath(out))).toBe(false);
@@ -170,34 +173,40 @@ describe("compact", () => {
     await expectSameAsSnapshot(out, "orig");
   });
 
-  it("repairs a run interrupted after the month file was renamed, before any daily folder was removed", async () => {
+  it("repairs a month folder holding its month file and daily files (copied in from elsewhere)", async () => {
     const out = await freshCopy("crash-after-rename");
     await compact(out, { before: BEFORE });
-    // Put every daily folder back: the on-disk state of a crash right after the rename.
-    for (const t of TABLES) for (const d of DATES.filter((x) => x < BEFORE)) await cp(path.dirname(dailyFilePath(pristine, t, d)), path.dirname(dailyFilePath(out, t, d)), { recursive: true });
+    // Put every daily file back beside the month files.
+    for (const t of TABLES) for (const d of DATES.filter((x) => x < BEFORE)) await cp(dailyFilePath(pristine, t, d), dailyFilePath(out, t, d));
     // Readers would see two copies of each compacted day now; the next run must leave one.
     expect(await count(`SELECT count(*) FROM ${readTable(out, "holdings")}`)).toBeGreaterThan(await count("SELECT count(*) FROM orig_holdings"));
     await compact(out, { before: BEFORE });
     await expectSameAsSnapshot(out, "orig");
   });
 
-  it("repairs a run interrupted halfway through removing daily folders (one left empty)", async () => {
-    const out = await freshCopy("crash-mid-remove");
-    await compactMonth(out, "holdings", "2026-01");
-    const jan = DATES.filter((d) => d.startsWith("2026-01"));
-    // Restore the second half of January's folders, and one folder with its file removed but not the folder.
-    for (const d of jan.slice(jan.length / 2)) await cp(path.dirname(dailyFilePath(pristine, "holdings", d)), path.dirname(dailyFilePath(out, "holdings", d)), { recursive: true });
-    await mkdir(path.dirname(dailyFilePath(out, "holdings", jan[0]!)), { recursive: true });
+  it("finishes a swap killed between its two renames (old month aside, new month built), and undoes an unfinished build", async () => {
+    const out = await freshCopy("crash-mid-swap");
+    const built = await freshCopy("crash-mid-swap-built");
+    await compactMonth(built, "holdings", "2026-01");
+    const staging = path.join(out, "_state", "compact", "holdings");
+    await mkdir(staging, { recursive: true });
+    // holdings 2026-01: the daily folder moved aside, the compacted one ready, nothing in place.
+    await cp(path.join(built, "holdings", "month=2026-01"), path.join(staging, "month=2026-01.new"), { recursive: true });
+    await rename(path.join(out, "holdings", "month=2026-01"), path.join(staging, "month=2026-01.old"));
+    // holdings 2026-02: a half-built folder only (killed while writing it).
+    await mkdir(path.join(staging, "month=2026-02.new"));
+    await writeFile(path.join(staging, "month=2026-02.new", "2026-02.parquet"), "PAR1 half a file");
     await compact(out, { before: BEFORE });
     await expectSameAsSnapshot(out, "orig");
-    expect(existsSync(path.dirname(dailyFilePath(out, "holdings", jan[0]!)))).toBe(false);
+    expect(await readdir(staging)).toEqual([]);
+    expect(await readdir(path.join(out, "holdings", "month=2026-01"))).toEqual(["2026-01.parquet"]);
   });
 
   it("ignores and cleans a temp file left by a run killed while writing", async () => {
     const out = await freshCopy("crash-mid-write");
     const monthDir = path.dirname(monthFilePath(out, "summary", "2026-02"));
     await mkdir(monthDir, { recursive: true });
-    const stale = path.join(monthDir, ".part-0.parquet.999999.deadbeef.tmp");
+    const stale = path.join(monthDir, ".2026-02.parquet.999999.deadbeef.tmp");
     await writeFile(stale, "PAR1 half a file");
     await expectSameAsSnapshot(out, "orig"); // a reader never picks up the temp file
     await compact(out, { before: BEFORE });
@@ -223,20 +232,19 @@ describe("compact", () => {
     expect(monthFiles()).toBeLessThan(TABLES.length * 2);
     await compact(out, { before: BEFORE });
     await expectSameAsSnapshot(out, "orig");
-    const left = (await readdir(path.join(out, "holdings"))).filter((e) => e.startsWith("date=2026-01") || e.startsWith("date=2026-02"));
-    expect(left).toEqual([]);
+    for (const m of ["2026-01", "2026-02"]) expect(await readdir(path.join(out, "holdings", `month=${m}`))).toEqual([`${m}.parquet`]);
   }, 60_000);
 
   it("folds a late date into a compacted month, and a re-scraped date replaces its old rows", async () => {
     const out = await freshCopy("late");
     // Leave out one February date, as if it had failed on its night.
     const missing = DATES.filter((d) => d.startsWith("2026-02"))[3]!;
-    for (const t of TABLES) await rm(path.dirname(dailyFilePath(out, t, missing)), { recursive: true });
+    for (const t of TABLES) await rm(dailyFilePath(out, t, missing));
     expect(monthPartitionFor(out, "holdings", missing)).toBeNull();
     await compact(out, { before: BEFORE });
     expect(await storedDates(out, "holdings")).not.toContain(missing);
 
-    // The writer's path: write the date as a daily folder, see the month file, fold.
+    // A shard's path (src/ops/merge.ts): a daily file lands beside the month file, then the fold.
     const monthFile = monthPartitionFor(out, "holdings", missing);
     expect(monthFile).toBe(monthFilePath(out, "holdings", "2026-02"));
     for (const t of TABLES) {
@@ -261,10 +269,10 @@ describe("compact", () => {
     // A file for jan[1] that actually holds jan[2]'s rows: something upstream went wrong.
     const wrong = dailyFilePath(out, "southbound", jan[1]!);
     await c.run(`COPY (${dailySql("southbound", jan[2]!)}) TO ${sqlString(wrong)} (FORMAT parquet)`);
-    await expect(compact(out, { before: BEFORE })).rejects.toThrow(/southbound 2026-01: \d+ rows of daily files are dated outside their date= folder/);
+    await expect(compact(out, { before: BEFORE })).rejects.toThrow(/southbound 2026-01: \d+ rows of daily files are dated outside their file's date/);
     expect(existsSync(monthFilePath(out, "southbound", "2026-01"))).toBe(false);
     expect(existsSync(wrong)).toBe(true);
-    expect((await readdir(path.join(out, "southbound"))).filter((e) => !e.startsWith("date=") && !e.startsWith("month="))).toEqual([]);
+    expect((await readdir(path.join(out, "southbound", "month=2026-01"))).filter((e) => e.startsWith("."))).toEqual([]);
     expect(existsSync(lockPath(out))).toBe(false);
   });
 
@@ -273,7 +281,7 @@ describe("compact", () => {
     const jan = DATES.filter((d) => d.startsWith("2026-01"));
     const file = dailyFilePath(out, "stocks", jan[0]!);
     await c.run(`COPY (${dailySql("stocks", jan[0]!)} UNION ALL SELECT NULL::DATE, '99999', 'NO DATE') TO ${sqlString(file)} (FORMAT parquet)`);
-    await expect(compact(out, { before: BEFORE })).rejects.toThrow(/stocks 2026-01: 1 rows of daily files are dated outside their date= folder/);
+    await expect(compact(out, { before: BEFORE })).rejects.toThrow(/stocks 2026-01: 1 rows of daily files are dated outside their file's date/);
     expect(existsSync(monthFilePath(out, "stocks", "2026-01"))).toBe(false);
     expect(existsSync(file)).toBe(true);
   });
@@ -298,3 +306,83 @@ describe("compact", () => {
     await expectSameAsSnapshot(out, "orig");
   });
 });
+
+describe("compact --migrate (the layout before issue #13)", () => {
+  /** `out` in the old layout: January compacted as month=2026-01/part-0.parquet without one date, that date as a late date= folder beside it; every other date in date=D/part-0.parquet. */
+  async function oldLayout(name: string): Promise<{ out: string; late: string }> {
+    const out = path.join(work, name);
+    const jan = DATES.filter((d) => d.startsWith("2026-01"));
+    const late = jan[3]!;
+    for (const t of TABLES) {
+      for (const d of DATES) {
+        if (d.startsWith("2026-01") && d !== late) continue;
+        const file = path.join(out, t, `date=${d}`, "part-0.parquet");
+        await mkdir(path.dirname(file), { recursive: true });
+        await cp(dailyFilePath(pristine, t, d), file);
+      }
+      const monthFile = path.join(out, t, "month=2026-01", "part-0.parquet");
+      await mkdir(path.dirname(monthFile), { recursive: true });
+      const files = jan.filter((d) => d !== late).map((d) => sqlString(dailyFilePath(pristine, t, d)));
+      await c.run(`COPY (SELECT * FROM read_parquet([${files.join(", ")}], hive_partitioning = false)) TO ${sqlString(monthFile)} (FORMAT parquet)`);
+    }
+    return { out, late };
+  }
+  const oldRead = (out: string, t: string) => `read_parquet(${sqlString(path.join(out, t, "*", "*.parquet"))}, hive_partitioning = false)`;
+
+  it("converts every old folder, keeps every row, and a second run changes nothing", async () => {
+    const { out } = await oldLayout("migrate");
+    for (const t of TABLES) expect(await differences(`orig_${t}`, oldRead(out, t)), t).toEqual([0, 0]);
+    expect(legacyPartitions(out).length).toBe(TABLES.length * (DATES.length - DATES.filter((d) => d.startsWith("2026-01")).length + 2));
+    await expect(compact(out, { before: BEFORE })).rejects.toThrow(/old date=\/part-0.parquet layout.*--migrate/);
+    await expect(writeOneDay(out)).rejects.toBeInstanceOf(LegacyLayoutError);
+
+    const report = await migrateLayout(out);
+    expect(report.renamedMonths).toBe(TABLES.length);
+    expect(report.foldedDates).toBe(TABLES.length);
+    expect(report.movedDates).toBe(TABLES.length * (DATES.filter((d) => !d.startsWith("2026-01")).length + 1));
+    expect(legacyPartitions(out)).toEqual([]);
+    await expectSameAsSnapshot(out, "orig");
+    for (const t of TABLES) {
+      expect((await readdir(path.join(out, t))).sort()).toEqual(["month=2026-01", "month=2026-02", "month=2026-03"]);
+      expect(await readdir(path.join(out, t, "month=2026-01"))).toEqual(["2026-01.parquet"]);
+    }
+    expect(await migrateLayout(out)).toEqual({ out, movedDates: 0, renamedMonths: 0, foldedDates: 0 });
+    await expectSameAsSnapshot(out, "orig");
+    // and compaction works on the result
+    await compact(out, { before: BEFORE });
+    await expectSameAsSnapshot(out, "orig");
+  });
+
+  it("resumes a migration interrupted halfway (some files moved, an empty old folder left)", async () => {
+    const { out } = await oldLayout("migrate-resume");
+    const feb = DATES.filter((d) => d.startsWith("2026-02"));
+    // What a run killed after a few renames leaves: February's first dates moved, one old folder emptied but not removed.
+    for (const d of feb.slice(0, 3)) {
+      await mkdir(path.dirname(dailyFilePath(out, "holdings", d)), { recursive: true });
+      await rename(path.join(out, "holdings", `date=${d}`, "part-0.parquet"), dailyFilePath(out, "holdings", d));
+      if (d !== feb[0]) await rm(path.join(out, "holdings", `date=${d}`), { recursive: true });
+    }
+    await rename(path.join(out, "summary", "month=2026-01", "part-0.parquet"), path.join(out, "summary", "month=2026-01", "2026-01.parquet"));
+    await migrateLayout(out);
+    expect(legacyPartitions(out)).toEqual([]);
+    await expectSameAsSnapshot(out, "orig");
+  });
+
+  it("refuses an old folder holding something unexpected, and moves nothing of it", async () => {
+    const { out } = await oldLayout("migrate-bad");
+    await writeFile(path.join(out, "stocks", "date=2026-02-02", "notes.txt"), "?");
+    await expect(migrateLayout(out)).rejects.toThrow(/stocks\/date=2026-02-02: holds files other than part-0.parquet/);
+    expect(existsSync(path.join(out, "stocks", "date=2026-02-02", "part-0.parquet"))).toBe(true);
+    expect(existsSync(lockPath(out))).toBe(false);
+  });
+});
+
+/** Write one date's stock list through the writer (which must refuse an old-layout dataset). */
+async function writeOneDay(out: string): Promise<void> {
+  const writer = await DatasetWriter.open(out);
+  try {
+    await writer.writeDay({ date: "2026-03-02", holdings: [], stockList: { kind: "stocklist", stocks: [{ code: "00001", name: "A" }] } });
+  } finally {
+    writer.close();
+  }
+}

@@ -26,7 +26,7 @@ const D1 = "2026-11-19";
 const D2 = "2026-11-20";
 const holdingsOf = (date: string) =>
   query(
-    `SELECT stock_code, participant_key, shares::DOUBLE AS shares FROM read_parquet('${out}/holdings/date=${date}/part-0.parquet') ORDER BY ALL`,
+    `SELECT stock_code, participant_key, shares::DOUBLE AS shares FROM read_parquet('${out}/holdings/month=${date.slice(0, 7)}/${date}.parquet') ORDER BY ALL`,
   );
 const sha = (f: string) => createHash("sha1").update(readFileSync(f)).digest("hex");
 
@@ -46,7 +46,7 @@ describe("DatasetWriter", () => {
       southbound: { kind: "southbound", date: D1, holdings: [{ stockCode: "00700", stockName: "TENCENT", shares: 99, reportedPercent: 1.5 }] },
     });
     const h = await query(
-      `SELECT strftime(date, '%Y-%m-%d') AS d, stock_code, participant_key, shares::DOUBLE AS shares FROM read_parquet('${out}/holdings/date=${D1}/part-0.parquet')`,
+      `SELECT strftime(date, '%Y-%m-%d') AS d, stock_code, participant_key, shares::DOUBLE AS shares FROM read_parquet('${out}/holdings/month=${D1.slice(0, 7)}/${D1}.parquet')`,
     );
     // File order is the key order: 00005 before 00700, C00010 before C00019 before ip:…
     expect(h.map((r) => [r.d, r.stock_code, String(r.participant_key).slice(0, 3), r.shares])).toEqual([
@@ -55,12 +55,12 @@ describe("DatasetWriter", () => {
       [D1, "00700", "C00", 300],
       [D1, "00700", "ip:", 7],
     ]);
-    const s = await query(`SELECT stock_code, total_shares::DOUBLE t, total_count c, nonconsenting_count n FROM read_parquet('${out}/summary/*/*.parquet') ORDER BY 1`);
+    const s = await query(`SELECT stock_code, total_shares::DOUBLE t, total_count c, nonconsenting_count n FROM read_parquet('${out}/summary/month=*/*.parquet') ORDER BY 1`);
     expect(s).toEqual([
       { stock_code: "00005", t: 42, c: 1, n: 0 },
       { stock_code: "00700", t: 818, c: 7, n: 4 },
     ]);
-    const p = await query(`SELECT participant_key k, participant_id i, name, address FROM read_parquet('${out}/participants/*/*.parquet') ORDER BY 1`);
+    const p = await query(`SELECT participant_key k, participant_id i, name, address FROM read_parquet('${out}/participants/month=*/*.parquet') ORDER BY 1`);
     // BANK A from a page keeps its address (beats the participant list); BROKER Z only from the list.
     expect(p.filter((r) => !String(r.k).startsWith("ip:"))).toEqual([
       { k: "B01234", i: "B01234", name: "BROKER Z", address: null },
@@ -68,11 +68,11 @@ describe("DatasetWriter", () => {
       { k: "C00019", i: "C00019", name: "BANK B", address: "BANK B ADDRESS" },
     ]);
     expect(p.filter((r) => String(r.k).startsWith("ip:")).map((r) => [r.i, r.name])).toEqual([[null, "MR CHAN"]]);
-    expect(await query(`SELECT stock_code, stock_name FROM read_parquet('${out}/stocks/*/*.parquet') ORDER BY 1`)).toEqual([
+    expect(await query(`SELECT stock_code, stock_name FROM read_parquet('${out}/stocks/month=*/*.parquet') ORDER BY 1`)).toEqual([
       { stock_code: "00005", stock_name: "HSBC" },
       { stock_code: "00700", stock_name: "TENCENT" },
     ]);
-    expect(await query(`SELECT stock_code, shares::DOUBLE s, reported_pct FROM read_parquet('${out}/southbound/*/*.parquet')`)).toEqual([
+    expect(await query(`SELECT stock_code, shares::DOUBLE s, reported_pct FROM read_parquet('${out}/southbound/month=*/*.parquet')`)).toEqual([
       { stock_code: "00700", s: 99, reported_pct: 1.5 },
     ]);
   });
@@ -84,7 +84,7 @@ describe("DatasetWriter", () => {
       { stock_code: "00001", participant_key: "C00010", shares: 1 },
       { stock_code: "00002", participant_key: "C00012", shares: 9 },
     ]);
-    const summary = await query(`SELECT stock_code, count(*)::INTEGER n FROM read_parquet('${out}/summary/*/*.parquet') GROUP BY 1 ORDER BY 1`);
+    const summary = await query(`SELECT stock_code, count(*)::INTEGER n FROM read_parquet('${out}/summary/month=*/*.parquet') GROUP BY 1 ORDER BY 1`);
     expect(summary).toEqual([
       { stock_code: "00001", n: 1 },
       { stock_code: "00002", n: 1 },
@@ -94,9 +94,9 @@ describe("DatasetWriter", () => {
   it("gives byte-identical files when the same date is written again, in any page order", async () => {
     const pages = [page(D1, "00001", [row("C00010", "A", 1), row(null, "X", 5)]), page(D1, "00002", [row("C00011", "B", 3)])];
     await writer.writeDay({ date: D1, holdings: pages });
-    const first = Object.fromEntries(["holdings", "summary", "participants"].map((t) => [t, sha(`${out}/${t}/date=${D1}/part-0.parquet`)]));
+    const first = Object.fromEntries(["holdings", "summary", "participants"].map((t) => [t, sha(`${out}/${t}/month=${D1.slice(0, 7)}/${D1}.parquet`)]));
     await writer.writeDay({ date: D1, holdings: [...pages].reverse() });
-    const second = Object.fromEntries(["holdings", "summary", "participants"].map((t) => [t, sha(`${out}/${t}/date=${D1}/part-0.parquet`)]));
+    const second = Object.fromEntries(["holdings", "summary", "participants"].map((t) => [t, sha(`${out}/${t}/month=${D1.slice(0, 7)}/${D1}.parquet`)]));
     expect(second).toEqual(first);
   });
 
@@ -113,11 +113,11 @@ describe("DatasetWriter", () => {
     await writer.writeDay({ date: "2026-10-01", holdings: [page("2026-10-01", "00001", [row("C00010", "A", 1)])] });
     await writer.writeDay({ date: "2026-10-02", holdings: [page("2026-10-02", "00001", [row("C00010", "A", 2)])] });
     await compact(out, { before: "2026-11" });
-    expect(existsSync(`${out}/holdings/month=2026-10/part-0.parquet`)).toBe(true);
+    expect(existsSync(`${out}/holdings/month=2026-10/2026-10.parquet`)).toBe(true);
     // Rewrite 10-02 with a second stock: 00001 is kept from the month file, 00002 added.
     await writer.writeDay({ date: "2026-10-02", holdings: [page("2026-10-02", "00002", [row("C00011", "B", 7)])] });
     const rows = await query(
-      `SELECT strftime(date, '%Y-%m-%d') d, stock_code, shares::DOUBLE s FROM read_parquet('${out}/holdings/*/*.parquet', hive_partitioning = false) ORDER BY ALL`,
+      `SELECT strftime(date, '%Y-%m-%d') d, stock_code, shares::DOUBLE s FROM read_parquet('${out}/holdings/month=*/*.parquet', hive_partitioning = false) ORDER BY ALL`,
     );
     expect(rows).toEqual([
       { d: "2026-10-01", stock_code: "00001", s: 1 },
@@ -125,6 +125,12 @@ describe("DatasetWriter", () => {
       { d: "2026-10-02", stock_code: "00002", s: 7 },
     ]);
     expect(readdirSync(`${out}/holdings`)).toEqual(["month=2026-10"]);
+    expect(readdirSync(`${out}/holdings/month=2026-10`)).toEqual(["2026-10.parquet"]);
+    // A date the month file did not hold goes into it too, for every table the day writes.
+    await writer.writeDay({ date: "2026-10-05", holdings: [page("2026-10-05", "00001", [row("C00010", "A", 9)])] });
+    for (const t of ["holdings", "summary", "participants"]) expect(readdirSync(`${out}/${t}/month=2026-10`), t).toEqual(["2026-10.parquet"]);
+    expect(await query(`SELECT count(*)::INTEGER n FROM read_parquet('${out}/summary/month=*/*.parquet') WHERE date = DATE '2026-10-05'`)).toEqual([{ n: 1 }]);
+    expect(await query(`SELECT count(*)::INTEGER n FROM read_parquet('${out}/holdings/month=*/*.parquet')`)).toEqual([{ n: 4 }]);
   });
 
   it("rebuilds participants_dim with first and last seen and the latest name", async () => {

@@ -1,11 +1,14 @@
 // Workflow helpers (src/ops/): the nightly's dates, the backfill's shards and rates, the merge of
 // shard outputs, and the job summary / drift verdict read from rejects and run reports.
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MergeError, isMergeable, mergeShards } from "../src/ops/merge.ts";
+import { compactMonth } from "../src/ingest/compact.ts";
+import { dayFile } from "../src/ingest/layout.ts";
 import { backfillPlan, hkToday, latestPublishedDate, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, latestRunReport, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
 import { PageCache, saveReject } from "../src/ingest/evidence.ts";
@@ -93,41 +96,68 @@ describe("merge of shard outputs", () => {
     await writeFile(path.join(root, rel), body);
   }
   it("knows dataset files from state, rejects and temp files", () => {
-    expect(isMergeable("holdings/date=2026-01-05/part-0.parquet")).toBe(true);
-    expect(isMergeable("summary/month=2026-01/part-0.parquet")).toBe(true);
+    expect(isMergeable("holdings/month=2026-01/2026-01-05.parquet")).toBe(true);
+    expect(isMergeable("summary/month=2026-01/2026-01.parquet")).toBe(true);
+    expect(isMergeable("holdings/month=2026-02/2026-01-05.parquet")).toBe(false); // a date outside its folder's month
+    expect(isMergeable("holdings/date=2026-01-05/part-0.parquet")).toBe(false); // the old layout
+    expect(isMergeable("summary/month=2026-01/part-0.parquet")).toBe(false);
     expect(isMergeable("_runs/2026-01-05T00-00-00Z.json")).toBe(true);
     expect(isMergeable("_state/2026-01-05.ndjson")).toBe(false);
     expect(isMergeable("_rejects/date=2026-01-05/00700.json")).toBe(false);
-    expect(isMergeable("holdings/date=2026-01-05/.part-0.parquet.1.ab.tmp")).toBe(false);
-    expect(isMergeable("holdings/date=2026-02-30/part-0.parquet")).toBe(false);
-    expect(isMergeable("secrets/date=2026-01-05/part-0.parquet")).toBe(false);
+    expect(isMergeable("holdings/month=2026-01/.2026-01-05.parquet.1.ab.tmp")).toBe(false);
+    expect(isMergeable("holdings/month=2026-02/2026-02-30.parquet")).toBe(false);
+    expect(isMergeable("secrets/month=2026-01/2026-01-05.parquet")).toBe(false);
     expect(isMergeable("participants_dim.parquet")).toBe(false);
   });
   it("copies each shard's partitions, leaves the rest, and is safe to repeat", async () => {
     const a = path.join(work, "shard-0");
     const b = path.join(work, "shard-1");
     const into = path.join(work, "merged");
-    await put(a, "holdings/date=2026-01-05/part-0.parquet", "A1");
+    await put(a, "holdings/month=2026-01/2026-01-05.parquet", "A1");
     await put(a, "_state/journal.ndjson", "state");
-    await put(b, "holdings/date=2026-02-02/part-0.parquet", "B1");
+    await put(b, "holdings/month=2026-02/2026-02-02.parquet", "B1");
     await put(b, "_runs/run-b.json", "{}");
-    await put(into, "holdings/date=2025-12-31/part-0.parquet", "OLD");
+    await put(into, "holdings/month=2025-12/2025-12-31.parquet", "OLD");
     const r = await mergeShards([a, b], into);
-    expect(r.copied.sort()).toEqual(["_runs/run-b.json", "holdings/date=2026-01-05/part-0.parquet", "holdings/date=2026-02-02/part-0.parquet"]);
+    expect(r.copied.sort()).toEqual(["_runs/run-b.json", "holdings/month=2026-01/2026-01-05.parquet", "holdings/month=2026-02/2026-02-02.parquet"]);
     expect(r.skipped).toEqual([path.join(a, "_state/journal.ndjson")]);
-    expect(await readFile(path.join(into, "holdings/date=2026-02-02/part-0.parquet"), "utf8")).toBe("B1");
-    expect(await readFile(path.join(into, "holdings/date=2025-12-31/part-0.parquet"), "utf8")).toBe("OLD");
+    expect(await readFile(path.join(into, "holdings/month=2026-02/2026-02-02.parquet"), "utf8")).toBe("B1");
+    expect(await readFile(path.join(into, "holdings/month=2025-12/2025-12-31.parquet"), "utf8")).toBe("OLD");
     expect(existsSync(path.join(into, "_state"))).toBe(false);
     // A re-run shard brings a newer file for its own date: it replaces the earlier copy.
-    await put(a, "holdings/date=2026-01-05/part-0.parquet", "A2");
+    await put(a, "holdings/month=2026-01/2026-01-05.parquet", "A2");
     await mergeShards([a, b], into);
-    expect(await readFile(path.join(into, "holdings/date=2026-01-05/part-0.parquet"), "utf8")).toBe("A2");
+    expect(await readFile(path.join(into, "holdings/month=2026-01/2026-01-05.parquet"), "utf8")).toBe("A2");
+  });
+  it("folds a shard's daily file into a month the repository compacted meanwhile: no date in two files", async () => {
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    const stocks = (date: string, file: string) =>
+      c.run(`COPY (SELECT DATE '${date}' AS date, '00001' AS stock_code, 'A ${date}' AS stock_name) TO '${file}' (FORMAT parquet)`);
+    try {
+      const into = path.join(work, "fold-into");
+      const shard = path.join(work, "fold-shard");
+      for (const d of ["2026-01-05", "2026-01-06"]) {
+        await mkdir(path.dirname(dayFile(into, "stocks", d)), { recursive: true });
+        await stocks(d, dayFile(into, "stocks", d));
+      }
+      await compactMonth(into, "stocks", "2026-01");
+      await mkdir(path.dirname(dayFile(shard, "stocks", "2026-01-07")), { recursive: true });
+      await stocks("2026-01-07", dayFile(shard, "stocks", "2026-01-07"));
+      await mergeShards([shard], into);
+      expect(await readdir(path.join(into, "stocks", "month=2026-01"))).toEqual(["2026-01.parquet"]);
+      const dates = (await c.runAndReadAll(`SELECT strftime(date, '%Y-%m-%d') FROM read_parquet('${into}/stocks/month=*/*.parquet') ORDER BY 1`)).getRows().map((r) => r[0]);
+      expect(dates).toEqual(["2026-01-05", "2026-01-06", "2026-01-07"]);
+    } finally {
+      c.closeSync();
+      db.closeSync();
+    }
   });
   it("refuses two shards holding the same file", async () => {
     const a = path.join(work, "dup-0");
     const b = path.join(work, "dup-1");
-    await put(a, "summary/month=2026-01/part-0.parquet", "x");
-    await put(b, "summary/month=2026-01/part-0.parquet", "y");
+    await put(a, "summary/month=2026-01/2026-01.parquet", "x");
+    await put(b, "summary/month=2026-01/2026-01.parquet", "y");
     await expect(mergeShards([a, b], path.join(work, "dup-into"))).rejects.toBeInstanceOf(MergeError);
     expect(existsSync(path.join(work, "dup-into"))).toBe(false);
   });

@@ -42,8 +42,8 @@ describe("scrape through the replica", () => {
     await writeMarketDataset(market, direct);
     const equities = market.stocks.filter((s) => isEquityCode(s.code)).map((s) => `'${s.code}'`);
     for (const t of ["holdings", "summary"]) {
-      const scraped = `read_parquet('${clean}/${t}/*/*.parquet', hive_partitioning = false)`;
-      const truth = `(SELECT * FROM read_parquet('${direct}/${t}/*/*.parquet', hive_partitioning = false) WHERE stock_code IN (${equities.join(",")}))`;
+      const scraped = `read_parquet('${clean}/${t}/month=*/*.parquet', hive_partitioning = false)`;
+      const truth = `(SELECT * FROM read_parquet('${direct}/${t}/month=*/*.parquet', hive_partitioning = false) WHERE stock_code IN (${equities.join(",")}))`;
       const [d] = await query(
         `SELECT (SELECT count(*) FROM (SELECT * FROM ${scraped} EXCEPT ALL SELECT * FROM ${truth}))::INTEGER a,
                 (SELECT count(*) FROM (SELECT * FROM ${truth} EXCEPT ALL SELECT * FROM ${scraped}))::INTEGER b,

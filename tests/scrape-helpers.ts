@@ -74,7 +74,7 @@ export async function diffDatasets(a: string, b: string): Promise<Record<string,
   const src = (root: string, t: string) =>
     t === "participants_dim"
       ? `read_parquet('${root}/participants_dim.parquet')`
-      : `read_parquet('${root}/${t}/*/*.parquet', hive_partitioning = false)`;
+      : `read_parquet('${root}/${t}/month=*/*.parquet', hive_partitioning = false)`;
   try {
     for (const t of [...DATASET_TABLES, "participants_dim"]) {
       const n = async (x: string, y: string) =>
@@ -96,7 +96,7 @@ export async function rowCounts(root: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   try {
     for (const t of DATASET_TABLES)
-      out[t] = Number((await c.runAndReadAll(`SELECT count(*) FROM read_parquet('${root}/${t}/*/*.parquet', hive_partitioning = false)`)).getRowsJS()[0]![0]);
+      out[t] = Number((await c.runAndReadAll(`SELECT count(*) FROM read_parquet('${root}/${t}/month=*/*.parquet', hive_partitioning = false)`)).getRowsJS()[0]![0]);
   } finally {
     c.closeSync();
     db.closeSync();

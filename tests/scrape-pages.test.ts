@@ -152,7 +152,7 @@ describe("a run over bad pages", () => {
     });
     expect(report.complete).toBe(true);
     expect(report.pages).toMatchObject({ ok: 3, alert: 2, rejected: 5 }); // ok: 08123, stock list, participant list
-    const stored = await query(`SELECT DISTINCT stock_code FROM read_parquet('${out}/holdings/*/*.parquet')`);
+    const stored = await query(`SELECT DISTINCT stock_code FROM read_parquet('${out}/holdings/month=*/*.parquet')`);
     expect(stored).toEqual([{ stock_code: "08123" }]);
     const rejectDir = path.join(out, "_rejects", `date=${DATE}`);
     expect(readdirSync(rejectDir).sort()).toEqual(

@@ -6,10 +6,18 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { journalFile, LIST_PAGES, PLAN, readJournal } from "../src/ingest/journal.ts";
+import { dayFile } from "../src/ingest/layout.ts";
 import { runScrape } from "../src/ingest/run.ts";
 import { createMarket } from "../src/replica/market.ts";
 import { startReplica } from "../src/replica/server.ts";
 import { diffDatasets, rowCounts, ZERO_DIFF } from "./scrape-helpers.ts";
+
+/** Dates with a holdings file (the scrape writes one file per date into its month's folder). */
+function holdingsDays(out: string): number {
+  const dir = path.join(out, "holdings");
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir).flatMap((m) => readdirSync(path.join(dir, m))).filter((f) => f.endsWith(".parquet")).length;
+}
 
 const MARKET = { seed: 11, stocks: 50, days: 20, end: "2026-11-20" };
 const market = createMarket(MARKET);
@@ -69,7 +77,7 @@ describe("kill -9 and resume", () => {
     let killedMidRun = false;
     for (let i = 0; i < 1200; i++) {
       await new Promise((r) => setTimeout(r, 25));
-      if (existsSync(path.join(out, "holdings")) && readdirSync(path.join(out, "holdings")).length >= 3 && journaled(out) > 150) {
+      if (holdingsDays(out) >= 3 && journaled(out) > 150) {
         killedMidRun = child.kill("SIGKILL");
         break;
       }
@@ -79,11 +87,11 @@ describe("kill -9 and resume", () => {
     expect(killedMidRun).toBe(true);
     expect(first.signal).toBe("SIGKILL");
     expect(existsSync(path.join(out, "_runs"))).toBe(false); // it never reached its report
-    const storedAtKill = readdirSync(path.join(out, "holdings")).length;
+    const storedAtKill = holdingsDays(out);
     expect(storedAtKill).toBeLessThan(MARKET.days);
 
     // A kill mid-append leaves a torn last line: simulate one on a date still in progress.
-    const unfinished = market.dates.find((d) => existsSync(journalFile(out, d)) && !existsSync(path.join(out, "holdings", `date=${d}`)))!;
+    const unfinished = market.dates.find((d) => existsSync(journalFile(out, d)) && !existsSync(dayFile(out, "holdings", d)))!;
     expect(unfinished).toBeDefined();
     const before = readJournal(out, unfinished).pages.size;
     appendFileSync(journalFile(out, unfinished), '{"page":"0070');

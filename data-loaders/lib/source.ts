@@ -1,14 +1,17 @@
 // The dataset as the loaders see it: which Parquet files make up each table, SQL that reads them
-// (daily `date=` folders override the same date inside a compacted `month=` file, as
-// ARCHITECTURE.md says), and a fingerprint of every file (path, size, mtime) that keys the cache.
+// (`<table>/month=YYYY-MM/` holds daily `YYYY-MM-DD.parquet` files or one compacted `YYYY-MM.parquet`;
+// should both be there, a daily file overrides its date inside the month file, as compaction's
+// repair does), and a fingerprint of every file (path, size, mtime) that keys the cache.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { dataFileKind, isMonth } from "../../src/ingest/layout.ts";
+import { emptyColumns, PARTICIPANTS_DIM, TABLE_SCHEMAS, TABLES, type TableName } from "../../src/ingest/schema.ts";
 import { sqlString } from "../../src/ingest/sql.ts";
 import { isIsoDate } from "../../src/lib/validate.ts";
 
-export const SOURCE_TABLES = ["holdings", "summary", "stocks", "participants", "southbound"] as const;
-export type SourceTable = (typeof SOURCE_TABLES)[number];
+export const SOURCE_TABLES = TABLES;
+export type SourceTable = TableName;
 
 interface FileInfo {
   path: string;
@@ -17,9 +20,9 @@ interface FileInfo {
 }
 
 export interface TableFiles {
-  /** `date=YYYY-MM-DD` partitions, by date. */
+  /** `month=YYYY-MM/YYYY-MM-DD.parquet` files, by date. */
   daily: (FileInfo & { date: string })[];
-  /** `month=YYYY-MM` partitions (compacted). */
+  /** `month=YYYY-MM/YYYY-MM.parquet` files (compacted). */
   monthly: FileInfo[];
 }
 
@@ -30,22 +33,8 @@ export interface DatasetFiles {
 }
 
 /** Column lists of empty stand-ins, so every query runs the same with no data at all. */
-const EMPTY: Record<SourceTable, string> = {
-  holdings: "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::BIGINT AS shares",
-  summary:
-    "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS stock_name, NULL::BIGINT AS issued_shares, " +
-    "NULL::BIGINT AS intermediaries_shares, NULL::INTEGER AS intermediaries_count, NULL::BIGINT AS consenting_shares, " +
-    "NULL::INTEGER AS consenting_count, NULL::BIGINT AS nonconsenting_shares, NULL::INTEGER AS nonconsenting_count, " +
-    "NULL::BIGINT AS total_shares, NULL::INTEGER AS total_count",
-  stocks: "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS stock_name",
-  participants:
-    "NULL::DATE AS date, NULL::VARCHAR AS participant_key, NULL::VARCHAR AS participant_id, NULL::VARCHAR AS name, NULL::VARCHAR AS address",
-  southbound:
-    "NULL::DATE AS date, NULL::VARCHAR AS stock_code, NULL::VARCHAR AS stock_name, NULL::BIGINT AS shares, NULL::DOUBLE AS reported_pct",
-};
-const EMPTY_DIM =
-  "NULL::VARCHAR AS participant_key, NULL::VARCHAR AS participant_id, NULL::VARCHAR AS name, NULL::VARCHAR AS address, " +
-  "NULL::DATE AS first_seen, NULL::DATE AS last_seen";
+const EMPTY = Object.fromEntries(TABLES.map((t) => [t, emptyColumns(TABLE_SCHEMAS[t])])) as Record<SourceTable, string>;
+const EMPTY_DIM = emptyColumns(PARTICIPANTS_DIM);
 
 // Synchronous on purpose: a year is about 1,250 folders, and awaiting each readdir and stat cost
 // 0.16 s in every loader process (the sync calls: 0.05 s).
@@ -63,15 +52,14 @@ function listTable(root: string, table: SourceTable): TableFiles {
   const out: TableFiles = { daily: [], monthly: [] };
   if (!existsSync(dir)) return out;
   for (const part of readdirSync(dir).sort()) {
-    const daily = /^date=(.+)$/.exec(part);
-    const monthly = /^month=\d{4}-\d{2}$/.test(part);
-    if (!daily && !monthly) continue; // temp folders, stray files: not part of the dataset
-    if (daily && !isIsoDate(daily[1])) continue;
+    const month = part.startsWith("month=") ? part.slice("month=".length) : null;
+    if (!isMonth(month)) continue; // temp folders, stray files: not part of the dataset
     for (const f of readdirSync(path.join(dir, part)).sort()) {
-      if (!f.endsWith(".parquet") || f.startsWith(".")) continue;
+      const kind = dataFileKind(f);
+      if (!kind || ("date" in kind ? kind.date.slice(0, 7) : kind.month) !== month) continue;
       const info = fileInfo(path.join(dir, part, f));
       if (!info) continue;
-      if (daily) out.daily.push({ ...info, date: daily[1]! });
+      if ("date" in kind) out.daily.push({ ...info, date: kind.date });
       else out.monthly.push(info);
     }
   }
@@ -84,7 +72,7 @@ export async function listDataset(root: string): Promise<DatasetFiles> {
   return { root, tables, dim: fileInfo(path.join(root, "participants_dim.parquet")) };
 }
 
-/** A SELECT over one table's files; a `date=` folder wins over its date's rows in a month file. */
+/** A SELECT over one table's files; a daily file wins over its date's rows in a month file. */
 export function tableSql(files: TableFiles, table: SourceTable): string {
   const read = (paths: string[]) => `read_parquet([${paths.map(sqlString).join(", ")}], hive_partitioning = false)`;
   const parts: string[] = [];

@@ -1,27 +1,39 @@
-// Compaction: fold the daily partitions of complete past months into one file per month,
-//   <out>/<table>/date=YYYY-MM-DD/part-0.parquet  (many)  →  <out>/<table>/month=YYYY-MM/part-0.parquet
+// Compaction: replace the daily files of complete past months by one file per month,
+//   <out>/<table>/month=YYYY-MM/YYYY-MM-DD.parquet  (many)  →  <out>/<table>/month=YYYY-MM/YYYY-MM.parquet
 // Every file carries its `date` column, so readers see the same rows before and after.
 //
-// Crash safety rests on one rule rather than a journal: for any date, a `date=` folder overrides
-// that date's rows in the month file. A month is rebuilt as
-//   (month file rows whose date has no `date=` folder) ∪ (every `date=` folder of the month),
-// written to a temp file, checked, renamed over the month file, and only then are the `date=`
-// folders removed. Interrupted anywhere, the next run recomputes the same union (the folders it
-// did not get to remove win over their copies in the month file) and finishes the removals, so
-// the end state has every row exactly once. The same rule lets the writer add a late date to a
-// compacted month as an ordinary `date=` folder (see monthPartitionFor / compactMonth).
+// A month is rebuilt beside the dataset, in `<out>/_state/compact/<table>/month=YYYY-MM.new/`, checked,
+// and swapped in with two renames (the old folder goes to `….old` next to it, the new one takes
+// its place, the old one is removed). A reader of `<table>/month=*/*.parquet` sees the old month
+// or the new one, never a date twice and never a half-written file; killed between the two renames,
+// the next run (or the writer) finishes the swap before anything else touches that month.
+// A folder holding both its month file and daily files is never produced by the writer (it rewrites
+// the month file, see writer.ts); if one arrives from elsewhere (a copied shard), compaction repairs it
+// with one rule: a daily file overrides that date's rows in the month file.
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
 import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
-import { stateDir, TABLE_KEYS } from "./layout.ts";
+import {
+  dataFileKind,
+  dayFile,
+  isMonth,
+  LEGACY_PART,
+  legacyPartitions,
+  monthDir,
+  monthFile,
+  monthOf,
+  stateDir,
+  TABLE_KEYS,
+  TABLES,
+  type TableName,
+} from "./layout.ts";
 import { acquireRunLock, RunLockedError } from "./lock.ts";
 import { sqlString } from "./sql.ts";
 
-/** Sort keys of each table (layout.ts, from ARCHITECTURE.md); a table not listed is sorted by date alone. */
-const KEYS: Readonly<Record<string, readonly string[]>> = TABLE_KEYS;
+export { isMonth, monthOf, sqlString };
 
 /**
  * Row order of a month file: the table's key columns with `date` moved last, so each holder's
@@ -29,14 +41,9 @@ const KEYS: Readonly<Record<string, readonly string[]>> = TABLE_KEYS;
  * zstd then stores a month of full-market holdings in about 0.36 MB per day instead of 1.2 MB
  * (bench/growth.bench.ts); per-stock reads also prune row groups by stock_code.
  */
-export function monthSortKeys(table: string): string[] {
-  const keys = KEYS[table] ?? ["date"];
-  return [...keys.filter((k) => k !== "date"), "date"];
+export function monthSortKeys(table: TableName): string[] {
+  return [...TABLE_KEYS[table].filter((k) => k !== "date"), "date"];
 }
-
-export const PART_FILE = "part-0.parquet";
-const MONTH = /^(\d{4})-(\d{2})$/;
-const TABLE_NAME = /^[a-z][a-z0-9_]*$/;
 
 export class CompactionError extends Error {
   override readonly name = "CompactionError";
@@ -45,48 +52,30 @@ export class CompactionError extends Error {
 /** Another compaction holds the lock on this dataset. */
 export class CompactionLockedError extends CompactionError {}
 
-export function isMonth(x: unknown): x is string {
-  if (typeof x !== "string") return false;
-  const m = MONTH.exec(x);
-  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12;
-}
-
 export function assertMonth(x: unknown): string {
   if (!isMonth(x)) throw new CompactionError(`invalid month (YYYY-MM): ${JSON.stringify(x)}`);
   return x;
 }
 
-function assertTableName(table: string): string {
-  if (!TABLE_NAME.test(table)) throw new CompactionError(`invalid table name: ${JSON.stringify(table)}`);
-  return table;
-}
-
-export function monthOf(date: string): string {
-  return assertIsoDate(date).slice(0, 7);
+function assertTableName(table: string): TableName {
+  if (!(TABLES as readonly string[]).includes(table)) throw new CompactionError(`invalid table name: ${JSON.stringify(table)}`);
+  return table as TableName;
 }
 
 /** Where the compacted file of `month` lives (whether or not it exists). */
 export function monthFilePath(out: string, table: string, month: string): string {
-  return path.join(out, assertTableName(table), `month=${assertMonth(month)}`, PART_FILE);
+  return monthFile(out, assertTableName(table), assertMonth(month));
 }
 
 export function dailyFilePath(out: string, table: string, date: string): string {
-  return path.join(out, assertTableName(table), `date=${assertIsoDate(date)}`, PART_FILE);
+  return dayFile(out, assertTableName(table), assertIsoDate(date));
 }
 
-/**
- * For the writer: the compacted month file that already covers `date`'s month, or null.
- * When it is not null, write the date as usual (`date=` folder) and then call
- * `compactMonth(out, table, monthOf(date))` to fold it in; until then readers already see it,
- * because a `date=` folder overrides that date's rows in the month file only at the next fold.
- * (If the month file already held that date, readers see both copies until the fold.)
- */
+/** The compacted month file that covers `date`'s month, or null (the writer then writes a daily file). */
 export function monthPartitionFor(out: string, table: string, date: string): string | null {
   const file = monthFilePath(out, table, monthOf(date));
   return existsSync(file) ? file : null;
 }
-
-export { sqlString };
 
 function sqlList(files: readonly string[]): string {
   return `[${files.map(sqlString).join(", ")}]`;
@@ -98,7 +87,7 @@ function ident(name: string): string {
 
 async function listDir(dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return (await readdir(dir)).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
@@ -113,37 +102,30 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
-/** The partitioned tables under `out`: folders (not `_state`, `_rejects`, …) holding `date=` or `month=` folders. */
-export async function listTables(out: string): Promise<string[]> {
-  const tables: string[] = [];
-  for (const name of (await listDir(out)).sort()) {
-    if (!TABLE_NAME.test(name) || !(await isDir(path.join(out, name)))) continue;
-    const children = await listDir(path.join(out, name));
-    if (children.some((c) => c.startsWith("date=") || c.startsWith("month="))) tables.push(name);
-  }
+/** The partitioned tables under `out` that have at least one `month=` folder. */
+export async function listTables(out: string): Promise<TableName[]> {
+  const tables: TableName[] = [];
+  for (const t of TABLES) if ((await listDir(path.join(out, t))).some((c) => c.startsWith("month="))) tables.push(t);
   return tables;
 }
 
 export interface TableLayout {
-  /** date → daily file, only folders whose part-0.parquet exists */
+  /** date → daily file */
   daily: Map<string, string>;
-  /** month → month file */
+  /** month → compacted month file */
   monthly: Map<string, string>;
-  /** `date=` folders without a part file (left by an interrupted removal) */
-  emptyDaily: string[];
 }
 
 export async function tableLayout(out: string, table: string): Promise<TableLayout> {
   const dir = path.join(out, assertTableName(table));
-  const layout: TableLayout = { daily: new Map(), monthly: new Map(), emptyDaily: [] };
-  for (const name of (await listDir(dir)).sort()) {
-    const [kind, value] = name.split("=", 2);
-    const file = path.join(dir, name, PART_FILE);
-    if (kind === "date" && isIsoDate(value)) {
-      if (existsSync(file)) layout.daily.set(value, file);
-      else if (await isDir(path.join(dir, name))) layout.emptyDaily.push(path.join(dir, name));
-    } else if (kind === "month" && isMonth(value) && existsSync(file)) {
-      layout.monthly.set(value, file);
+  const layout: TableLayout = { daily: new Map(), monthly: new Map() };
+  for (const folder of await listDir(dir)) {
+    const month = folder.startsWith("month=") ? folder.slice("month=".length) : null;
+    if (!isMonth(month)) continue;
+    for (const name of await listDir(path.join(dir, folder))) {
+      const kind = dataFileKind(name);
+      if (kind && "date" in kind && monthOf(kind.date) === month) layout.daily.set(kind.date, path.join(dir, folder, name));
+      else if (kind && "month" in kind && kind.month === month) layout.monthly.set(month, path.join(dir, folder, name));
     }
   }
   return layout;
@@ -164,7 +146,7 @@ export async function storedDates(out: string, table: string, conn?: DuckDBConne
   return [...dates].sort();
 }
 
-async function withConnection<T>(conn: DuckDBConnection | undefined, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+export async function withConnection<T>(conn: DuckDBConnection | undefined, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
   if (conn) return fn(conn);
   const instance = await DuckDBInstance.create(":memory:");
   const c = await instance.connect();
@@ -189,7 +171,7 @@ async function columnsOf(c: DuckDBConnection, files: readonly string[]): Promise
 export interface MonthResult {
   table: string;
   month: string;
-  /** dates folded in from `date=` folders this time */
+  /** dates folded in from daily files this time */
   datesFolded: string[];
   rows: number;
   bytesBefore: number;
@@ -200,83 +182,157 @@ async function fileSize(p: string): Promise<number> {
   return (await stat(p)).size;
 }
 
-/** Temp files left in a month folder by a killed compaction (atomic.ts names them `.part-0.parquet.*.tmp`). */
-async function removeStaleTemps(monthDir: string): Promise<void> {
-  for (const name of await listDir(monthDir)) {
-    if (name.startsWith(`.${PART_FILE}.`) && name.endsWith(".tmp")) await rm(path.join(monthDir, name), { force: true, recursive: true });
+/** Temp files left in a month folder by a killed write (atomic.ts names them `.<name>.<pid>.<hex>.tmp`). */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for (const name of await listDir(dir)) {
+    if (name.startsWith(".") && name.endsWith(".tmp")) await rm(path.join(dir, name), { force: true, recursive: true });
   }
 }
 
+/** Where a month is rebuilt (`ready`) and where the folder it replaces waits for removal (`old`): beside the dataset, never under a table. */
+function swapFolders(out: string, table: TableName, month: string): { ready: string; old: string } {
+  const base = path.join(stateDir(out), "compact", table);
+  return { ready: path.join(base, `month=${month}.new`), old: path.join(base, `month=${month}.old`) };
+}
+
 /**
- * Rebuild `<table>/month=<month>/part-0.parquet` from itself and the month's `date=` folders, then
- * remove those folders. Safe to repeat and to resume after a crash at any point (see the top).
- * Call it with the dataset lock held (`compact` takes it), never beside a scrape into the same folder.
+ * Finish or undo a swap a killed process left behind. The old folder is moved aside only once the
+ * new one is complete, so: old aside and no month folder → move the new one in; old aside and
+ * month folder in place → the swap finished, remove the old one; a new folder alone was never
+ * finished → remove it.
  */
-export async function compactMonth(out: string, table: string, month: string, conn?: DuckDBConnection): Promise<MonthResult> {
-  assertTableName(table);
+export async function recoverMonthSwap(out: string, table: TableName, month: string): Promise<void> {
+  const { ready, old } = swapFolders(out, table, month);
+  const dir = monthDir(out, table, month);
+  if (existsSync(old)) {
+    if (!existsSync(dir)) await rename(existsSync(ready) ? ready : old, dir);
+    await rm(old, { recursive: true, force: true });
+  }
+  await rm(ready, { recursive: true, force: true });
+}
+
+/**
+ * Before a month is read or written (the writer) or after files were copied in (merge-shards):
+ * finish a swap a killed compaction left, and fold daily files that sit beside the month file, so
+ * the month is in one state and no date is in two files.
+ */
+export async function settleMonth(out: string, table: TableName, month: string, conn?: DuckDBConnection): Promise<void> {
+  await recoverMonthSwap(out, table, month);
+  const names = await listDir(monthDir(out, table, month));
+  if (names.includes(`${month}.parquet`) && names.some((n) => { const k = dataFileKind(n); return k !== null && "date" in k; }))
+    await compactMonth(out, table, month, conn);
+}
+
+async function swapIn(out: string, table: TableName, month: string): Promise<void> {
+  const { ready, old } = swapFolders(out, table, month);
+  const dir = monthDir(out, table, month);
+  await rename(dir, old);
+  await rename(ready, dir);
+  await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * The SELECT of a month's rows from its month file (if any) and daily files, a daily file winning
+ * over the month file's rows of its date. Checks first that every daily file holds only its own
+ * date and that the files agree on columns; returns the SELECT and its row count.
+ */
+async function monthUnion(
+  c: DuckDBConnection,
+  table: string,
+  month: string,
+  daily: readonly (readonly [string, string])[],
+  monthPath: string | null,
+): Promise<{ sql: string; rows: number; columns: string[] }> {
+  const dailyFiles = daily.map(([, f]) => f);
+  const columns = await columnsOf(c, dailyFiles);
+  if (!columns.includes("date")) throw new CompactionError(`${table} ${month}: the daily files have no date column`);
+  // Each daily file must hold only its own date, or the override rule would be unsound. A NULL
+  // date counts as misplaced: `date NOT IN (…)` below would drop such a row.
+  const misplaced = await scalar(
+    c,
+    `SELECT count(*) FROM read_parquet(${sqlList(dailyFiles)}, hive_partitioning = false, filename = true)
+     WHERE date IS NULL OR strftime(date, '%Y-%m-%d') <> regexp_extract(filename, '(\\d{4}-\\d{2}-\\d{2})\\.parquet$', 1)`,
+  );
+  if (Number(misplaced) !== 0) throw new CompactionError(`${table} ${month}: ${misplaced} rows of daily files are dated outside their file's date`);
+  const cols = columns.map(ident).join(", ");
+  const parts = [`SELECT ${cols} FROM read_parquet(${sqlList(dailyFiles)}, hive_partitioning = false)`];
+  if (monthPath) {
+    const monthColumns = await columnsOf(c, [monthPath]);
+    if (monthColumns.join(",") !== columns.join(","))
+      throw new CompactionError(`${table} ${month}: month file columns (${monthColumns.join(", ")}) differ from daily files (${columns.join(", ")})`);
+    const outside = await scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(monthPath)}, hive_partitioning = false) WHERE date IS NULL OR strftime(date, '%Y-%m') <> ${sqlString(month)}`);
+    if (Number(outside) !== 0) throw new CompactionError(`${table} ${month}: the month file holds ${outside} rows of other months`);
+    const dateList = daily.map(([d]) => `DATE ${sqlString(d)}`).join(", ");
+    parts.unshift(`SELECT ${cols} FROM read_parquet(${sqlString(monthPath)}, hive_partitioning = false) WHERE date NOT IN (${dateList})`);
+  }
+  const sql = parts.join(" UNION ALL ");
+  return { sql, rows: Number(await scalar(c, `SELECT count(*) FROM (${sql})`)), columns };
+}
+
+/** Write `select` (sorted by the month order) to `target` atomically, refusing a short write. */
+async function writeMonthFile(c: DuckDBConnection, table: TableName, month: string, select: string, columns: readonly string[], expected: number, target: string): Promise<number> {
+  const keys = monthSortKeys(table).filter((k) => columns.includes(k)).map(ident).join(", ");
+  let written = 0;
+  await produceFileAtomic(target, async (tmp) => {
+    await c.run(`COPY (SELECT * FROM (${select}) ORDER BY ${keys}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+    // Check the written file before it replaces anything: a short write must not cost rows.
+    written = Number(await scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(tmp)}, hive_partitioning = false)`));
+    if (written !== expected) throw new CompactionError(`${table} ${month}: wrote ${written} rows, expected ${expected}`);
+  });
+  return written;
+}
+
+/**
+ * Replace the daily files of `<table>/month=<month>/` (and its month file, if a copy left one beside
+ * them) by one `<month>.parquet`, built beside the dataset and swapped in (see the top). Safe to
+ * repeat and to resume after a crash at any point. Call it with the dataset lock held (`compact`
+ * takes it), never beside a scrape into the same folder.
+ */
+export async function compactMonth(out: string, tableName: string, month: string, conn?: DuckDBConnection): Promise<MonthResult> {
+  const table = assertTableName(tableName);
   assertMonth(month);
+  await recoverMonthSwap(out, table, month);
+  const dir = monthDir(out, table, month);
+  await removeStaleTemps(dir);
   const layout = await tableLayout(out, table);
-  const monthFile = monthFilePath(out, table, month);
-  const monthDir = path.dirname(monthFile);
-  await removeStaleTemps(monthDir);
-  const daily = [...layout.daily].filter(([d]) => d.startsWith(`${month}-`)).sort(([a], [b]) => a.localeCompare(b));
-  const emptyDaily = layout.emptyDaily.filter((dir) => path.basename(dir).startsWith(`date=${month}-`));
-  const hadMonth = existsSync(monthFile);
+  const daily = [...layout.daily].filter(([d]) => monthOf(d) === month).sort(([a], [b]) => a.localeCompare(b));
+  const monthPath = layout.monthly.get(month) ?? null;
   const result: MonthResult = { table, month, datesFolded: daily.map(([d]) => d), rows: 0, bytesBefore: 0, bytesAfter: 0 };
   for (const [, f] of daily) result.bytesBefore += await fileSize(f);
-  if (hadMonth) result.bytesBefore += await fileSize(monthFile);
+  if (monthPath) result.bytesBefore += await fileSize(monthPath);
 
-  if (daily.length > 0) {
-    await withConnection(conn, async (c) => {
-      const dailyFiles = daily.map(([, f]) => f);
-      const columns = await columnsOf(c, dailyFiles);
-      if (!columns.includes("date")) throw new CompactionError(`${table} ${month}: the daily files have no date column`);
-      // Each daily file must hold only its folder's date, or the override rule would be unsound. A NULL
-      // date counts as misplaced: `date NOT IN (…)` below would drop such a row at the next fold.
-      const misplaced = await scalar(
-        c,
-        `SELECT count(*) FROM read_parquet(${sqlList(dailyFiles)}, hive_partitioning = false, filename = true)
-         WHERE date IS NULL OR strftime(date, '%Y-%m-%d') <> regexp_extract(filename, 'date=(\\d{4}-\\d{2}-\\d{2})', 1)`,
-      );
-      if (Number(misplaced) !== 0) throw new CompactionError(`${table} ${month}: ${misplaced} rows of daily files are dated outside their date= folder`);
-
-      const cols = columns.map(ident).join(", ");
-      const dateList = daily.map(([d]) => `DATE ${sqlString(d)}`).join(", ");
-      const parts: string[] = [];
-      let kept = 0;
-      if (hadMonth) {
-        const monthColumns = await columnsOf(c, [monthFile]);
-        const missing = columns.filter((col) => !monthColumns.includes(col));
-        if (missing.length > 0 || monthColumns.length !== columns.length) {
-          throw new CompactionError(`${table} ${month}: month file columns (${monthColumns.join(", ")}) differ from daily files (${columns.join(", ")})`);
-        }
-        const outside = await scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(monthFile)}, hive_partitioning = false) WHERE date IS NULL OR strftime(date, '%Y-%m') <> ${sqlString(month)}`);
-        if (Number(outside) !== 0) throw new CompactionError(`${table} ${month}: the month file holds ${outside} rows of other months`);
-        const keptSql = `SELECT ${cols} FROM read_parquet(${sqlString(monthFile)}, hive_partitioning = false) WHERE date NOT IN (${dateList})`;
-        kept = Number(await scalar(c, `SELECT count(*) FROM (${keptSql})`));
-        parts.push(keptSql);
-      }
-      parts.push(`SELECT ${cols} FROM read_parquet(${sqlList(dailyFiles)}, hive_partitioning = false)`);
-      const incoming = Number(await scalar(c, `SELECT count(*) FROM read_parquet(${sqlList(dailyFiles)}, hive_partitioning = false)`));
-      const keys = monthSortKeys(table).filter((k) => columns.includes(k)).map(ident).join(", ");
-
-      await mkdir(monthDir, { recursive: true });
-      await produceFileAtomic(monthFile, async (tmp) => {
-        await c.run(`COPY (${parts.join(" UNION ALL ")} ORDER BY ${keys}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-        // Check the written file before it replaces anything: a short write must not cost rows.
-        const written = Number(await scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(tmp)}, hive_partitioning = false)`));
-        if (written !== kept + incoming) throw new CompactionError(`${table} ${month}: wrote ${written} rows, expected ${kept + incoming}`);
-        result.rows = written;
-      });
-    });
-    // Only now, with the month file in place, do the daily folders go.
-    for (const [d] of daily) await rm(path.dirname(dailyFilePath(out, table, d)), { recursive: true, force: true });
-  } else if (hadMonth) {
-    result.rows = Number(await withConnection(conn, (c) => scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(monthFile)}, hive_partitioning = false)`)));
-  }
-  for (const dir of emptyDaily) await rm(dir, { recursive: true, force: true });
-  if (existsSync(monthFile)) result.bytesAfter = await fileSize(monthFile);
+  await withConnection(conn, async (c) => {
+    if (daily.length === 0) {
+      if (monthPath) result.rows = Number(await scalar(c, `SELECT count(*) FROM read_parquet(${sqlString(monthPath)}, hive_partitioning = false)`));
+      return;
+    }
+    const union = await monthUnion(c, table, month, daily, monthPath);
+    const { ready } = swapFolders(out, table, month);
+    await mkdir(ready, { recursive: true });
+    result.rows = await writeMonthFile(c, table, month, union.sql, union.columns, union.rows, path.join(ready, `${month}.parquet`));
+    await swapIn(out, table, month);
+  });
+  const after = monthFile(out, table, month);
+  if (existsSync(after)) result.bytesAfter = await fileSize(after);
   return result;
+}
+
+/**
+ * For the writer: replace `date`'s rows in the compacted month file by `rowsOfDate` (a SELECT of
+ * that date's complete rows), one atomic file rename. `rowsOfDate` may read the month file itself.
+ */
+export async function rewriteDateInMonth(c: DuckDBConnection, out: string, table: TableName, date: string, rowsOfDate: string, columns: readonly string[]): Promise<string> {
+  const month = monthOf(date);
+  const target = monthFile(out, table, month);
+  const cols = columns.map(ident).join(", ");
+  const others = `SELECT ${cols} FROM read_parquet(${sqlString(target)}, hive_partitioning = false) WHERE date <> DATE ${sqlString(date)}`;
+  const select = `${others} UNION ALL SELECT ${cols} FROM (${rowsOfDate})`;
+  // Materialise first: the COPY below reads the file it replaces (safe: it writes a temp file), and the count must be of the same rows.
+  await c.run(`CREATE OR REPLACE TEMP TABLE month_rewrite AS ${select}`);
+  const rows = Number(await scalar(c, "SELECT count(*) FROM month_rewrite"));
+  await writeMonthFile(c, table, month, "SELECT * FROM month_rewrite", columns, rows, target);
+  await c.run("DROP TABLE month_rewrite");
+  return target;
 }
 
 /** The current month in Hong Kong (UTC+8, no daylight saving). */
@@ -299,27 +355,33 @@ export interface CompactReport {
   months: MonthResult[];
 }
 
-/** What `compact` would fold: months before `before` with `date=` folders, and any month file with `date=` folders beside it (repair). */
-export async function planCompaction(out: string, before: string, tables?: string[]): Promise<{ table: string; month: string }[]> {
+/** Months with a swap left unfinished by a killed run: `_state/compact/<table>/month=M.{new,old}`. */
+async function interruptedSwaps(out: string, table: TableName): Promise<string[]> {
+  const months = new Set<string>();
+  for (const name of await listDir(path.join(stateDir(out), "compact", table))) {
+    const m = /^month=(\d{4}-\d{2})\.(new|old)$/.exec(name)?.[1];
+    if (isMonth(m)) months.add(m);
+  }
+  return [...months];
+}
+
+/** What `compact` would fold: months before `before` with daily files, any month file with daily files beside it (repair), interrupted swaps. */
+export async function planCompaction(out: string, before: string, tables?: string[]): Promise<{ table: TableName; month: string }[]> {
   assertMonth(before);
-  const plan: { table: string; month: string }[] = [];
-  for (const table of tables ?? (await listTables(out))) {
+  const plan: { table: TableName; month: string }[] = [];
+  for (const table of (tables ?? TABLES).map(assertTableName)) {
     const layout = await tableLayout(out, table);
-    const months = new Set<string>();
+    const months = new Set(await interruptedSwaps(out, table));
     for (const d of layout.daily.keys()) {
-      const m = d.slice(0, 7);
+      const m = monthOf(d);
       if (m < before || layout.monthly.has(m)) months.add(m);
-    }
-    for (const dir of layout.emptyDaily) {
-      const m = path.basename(dir).slice("date=".length, "date=".length + 7);
-      if (layout.monthly.has(m) || m < before) months.add(m);
     }
     for (const m of [...months].sort()) plan.push({ table, month: m });
   }
   return plan;
 }
 
-/** Compact every complete past month of every table under `out`, holding the dataset's compaction lock. */
+/** Compact every complete past month of every table under `out`, holding the dataset's lock. */
 export async function compact(out: string, opts: CompactOptions = {}): Promise<CompactReport> {
   if (!(await isDir(out))) throw new CompactionError(`dataset folder not found: ${out}`);
   const before = assertMonth(opts.before ?? currentMonthHK());
@@ -328,6 +390,8 @@ export async function compact(out: string, opts: CompactOptions = {}): Promise<C
   const instance = await DuckDBInstance.create(":memory:");
   const c = await instance.connect();
   try {
+    const legacy = legacyPartitions(out);
+    if (legacy.length > 0) throw new CompactionError(`${out} uses the old date=/part-0.parquet layout (${legacy[0]!.rel}); run compact --migrate first`);
     const report: CompactReport = { out, before, months: [] };
     for (const { table, month } of await planCompaction(out, before, opts.tables)) {
       const r = await compactMonth(out, table, month, c);
@@ -338,6 +402,68 @@ export async function compact(out: string, opts: CompactOptions = {}): Promise<C
   } finally {
     c.closeSync();
     instance.closeSync();
+    await release();
+  }
+}
+
+// ---- Migration from the layout before issue #13 ----------------------------------------------
+// Old: `<table>/date=YYYY-MM-DD/part-0.parquet` (a hive key also stored as a column) and compacted
+// `<table>/month=YYYY-MM/part-0.parquet` side by side. New: only `month=` folders (layout.ts).
+
+export interface MigrateReport {
+  out: string;
+  /** old daily files moved to `month=M/D.parquet` */
+  movedDates: number;
+  /** old month files renamed to `month=M/M.parquet` */
+  renamedMonths: number;
+  /** of the moved dates, those folded into their month's compacted file (late dates beside an old month file) */
+  foldedDates: number;
+}
+
+/**
+ * Convert a dataset of the old layout in place; idempotent (a migrated dataset has nothing to
+ * convert) and resumable: every step is one rename, or compaction's own fold and swap.
+ */
+export async function migrateLayout(out: string): Promise<MigrateReport> {
+  if (!(await isDir(out))) throw new CompactionError(`dataset folder not found: ${out}`);
+  const release = await acquireLock(out);
+  const report: MigrateReport = { out, movedDates: 0, renamedMonths: 0, foldedDates: 0 };
+  try {
+    const legacy = legacyPartitions(out);
+    for (const f of legacy) {
+      if (f.kind === "date" && !isIsoDate(f.value)) throw new CompactionError(`${f.rel}: not a date folder of this dataset`);
+      if (f.kind === "month" && !isMonth(f.value)) throw new CompactionError(`${f.rel}: not a month folder of this dataset`);
+    }
+    // 1. Old month files take their new name: each is one rename inside its own folder.
+    for (const f of legacy.filter((l) => l.kind === "month")) {
+      const dir = path.join(out, f.rel);
+      await removeStaleTemps(dir);
+      if ((await listDir(dir)).some((n) => n !== LEGACY_PART))
+        throw new CompactionError(`${f.rel}: holds files beside ${LEGACY_PART}; expected an old compacted month`);
+      await rename(path.join(dir, LEGACY_PART), monthFile(out, f.table, f.value));
+      report.renamedMonths++;
+    }
+    // 2. Old date folders: each file moved into its month's folder, one rename.
+    for (const f of legacy.filter((l) => l.kind === "date")) {
+      const dir = path.join(out, f.rel);
+      await removeStaleTemps(dir);
+      const names = await listDir(dir);
+      if (names.some((n) => n !== LEGACY_PART)) throw new CompactionError(`${f.rel}: holds files other than ${LEGACY_PART}`);
+      if (names.length > 0) {
+        const target = dayFile(out, f.table, f.value);
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(path.join(dir, LEGACY_PART), target);
+        report.movedDates++;
+      }
+      await rmdir(dir);
+    }
+    // 3. A late date of an old compacted month is now a daily file beside its month file: fold it in
+    //    (the daily file wins, as the old rule had it). Also finishes this step after a crash.
+    await withConnection(undefined, async (c) => {
+      for (const { table, month } of await planCompaction(out, "0001-01")) report.foldedDates += (await compactMonth(out, table, month, c)).datesFolded.length;
+    });
+    return report;
+  } finally {
     await release();
   }
 }

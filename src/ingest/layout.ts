@@ -2,36 +2,104 @@
 // writer, status, reparse and tests agree on paths. Dates are validated before they become paths.
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { assertIsoDate } from "../lib/validate.ts";
+import { assertIsoDate, InvalidValueError, isIsoDate } from "../lib/validate.ts";
+import { TABLE_SCHEMAS, TABLES, type TableName } from "./schema.ts";
 
-export const TABLES = ["holdings", "summary", "stocks", "participants", "southbound"] as const;
-export type TableName = (typeof TABLES)[number];
+export { TABLES, type TableName } from "./schema.ts";
 
 /** Key columns per table: files are sorted by these and upserts replace by them. */
-export const TABLE_KEYS: Record<TableName, readonly string[]> = {
-  holdings: ["date", "stock_code", "participant_key"],
-  summary: ["date", "stock_code"],
-  stocks: ["date", "stock_code"],
-  participants: ["date", "participant_key"],
-  southbound: ["date", "stock_code"],
-};
+export const TABLE_KEYS: Readonly<Record<TableName, readonly string[]>> = Object.fromEntries(TABLES.map((t) => [t, TABLE_SCHEMAS[t].key])) as Record<TableName, readonly string[]>;
 
-export function dayFile(root: string, table: TableName, date: string): string {
-  return path.join(root, table, `date=${assertIsoDate(date)}`, "part-0.parquet");
+// Hive layout, one partition key: `<table>/month=YYYY-MM/`, never a column inside the files (which
+// keep their `date` column). An open month holds one file per date, `YYYY-MM-DD.parquet`; a compacted
+// month holds one file, `YYYY-MM.parquet`, and nothing else (src/ingest/compact.ts).
+const MONTH = /^(\d{4})-(\d{2})$/;
+
+export function isMonth(x: unknown): x is string {
+  if (typeof x !== "string") return false;
+  const m = MONTH.exec(x);
+  return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12;
 }
 
-/** The compacted file holding every date of `date`'s month (written by src/ingest/compact.ts). */
-export function monthFile(root: string, table: TableName, date: string): string {
-  return path.join(root, table, `month=${assertIsoDate(date).slice(0, 7)}`, "part-0.parquet");
+export function monthOf(date: string): string {
+  return assertIsoDate(date).slice(0, 7);
+}
+
+/** `<table>/month=YYYY-MM`: the one folder holding every stored date of that month. */
+export function monthDir(root: string, table: TableName, month: string): string {
+  if (!isMonth(month)) throw new InvalidValueError("month", month);
+  return path.join(root, table, `month=${month}`);
+}
+
+/** A date's own file, in its month's folder (an open month). */
+export function dayFile(root: string, table: TableName, date: string): string {
+  return path.join(monthDir(root, table, monthOf(date)), `${date}.parquet`);
+}
+
+/** The compacted file holding every date of `month` (written by src/ingest/compact.ts). */
+export function monthFile(root: string, table: TableName, month: string): string {
+  return path.join(monthDir(root, table, month), `${month}.parquet`);
+}
+
+/** What a data file's name says it holds: one date, or a compacted month. */
+export function dataFileKind(name: string): { date: string } | { month: string } | null {
+  const stem = name.endsWith(".parquet") ? name.slice(0, -".parquet".length) : null;
+  if (stem === null) return null;
+  if (isIsoDate(stem)) return { date: stem };
+  if (isMonth(stem)) return { month: stem };
+  return null;
 }
 
 export function participantsDimFile(root: string): string {
   return path.join(root, "participants_dim.parquet");
 }
 
-/** Glob over every partition of one table (daily and monthly). */
+/** Glob over every file of one table (daily and compacted). */
 export function tableGlob(root: string, table: TableName): string {
-  return path.join(root, table, "*", "*.parquet");
+  return path.join(root, table, "month=*", "*.parquet");
+}
+
+export interface LegacyPartition {
+  table: TableName;
+  /** the folder, relative to the dataset root */
+  rel: string;
+  /** a date's old folder (`date=…`), or an old compacted month (`month=…/part-0.parquet`) */
+  kind: "date" | "month";
+  /** the folder's value, unvalidated */
+  value: string;
+}
+
+/**
+ * Folders of the layout before issue #13 (`date=YYYY-MM-DD/part-0.parquet`, `month=YYYY-MM/part-0.parquet`);
+ * `npm run compact -- --migrate` converts them.
+ */
+export function legacyPartitions(root: string): LegacyPartition[] {
+  const found: LegacyPartition[] = [];
+  for (const table of TABLES) {
+    const dir = path.join(root, table);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).sort()) {
+      const [key, value = ""] = name.split("=", 2);
+      if (key === "date" || (key === "month" && existsSync(path.join(dir, name, LEGACY_PART))))
+        found.push({ table, rel: path.join(table, name), kind: key, value });
+    }
+  }
+  return found;
+}
+
+export const LEGACY_PART = "part-0.parquet";
+
+export class LegacyLayoutError extends Error {
+  override readonly name = "LegacyLayoutError";
+}
+
+/** Refuse to write into a dataset still in the old layout: new files beside old ones would be read twice or not at all. */
+export function assertCurrentLayout(root: string): void {
+  const legacy = legacyPartitions(root);
+  if (legacy.length > 0)
+    throw new LegacyLayoutError(
+      `${root} uses the old date=/part-0.parquet layout (${legacy[0]!.rel}${legacy.length > 1 ? ` and ${legacy.length - 1} more` : ""}); run npm run compact -- --migrate --out ${root}`,
+    );
 }
 
 export const stateDir = (root: string) => path.join(root, "_state");

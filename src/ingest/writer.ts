@@ -3,9 +3,9 @@
 // date (upsert by key: a stock written again replaces its rows, other stocks stay), sorted by key
 // and copied to a temp file that is renamed over the target. The same input therefore always
 // gives the same rows in the same order, and a run killed mid-write leaves the old file intact.
-// If compaction has folded the date's month into `<table>/month=YYYY-MM/`, the stored rows of the date
-// are read from there, the merged date is written as a daily file and compact.ts folds it back into
-// the month file at once (its rule: a `date=` folder overrides the month file's rows of that date).
+// A date goes to `<table>/month=YYYY-MM/YYYY-MM-DD.parquet`; if compaction has already replaced that
+// month's daily files by `YYYY-MM.parquet`, the date's rows are replaced inside that month file
+// instead (one atomic rename), so no date is ever in two files.
 import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,8 +21,9 @@ import {
   southboundPageProblem,
   stockListProblem,
 } from "./invariants.ts";
-import { compactMonth, monthOf } from "./compact.ts";
-import { dayFile, monthFile, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
+import { rewriteDateInMonth, settleMonth } from "./compact.ts";
+import { assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
+import { columnList, TABLE_SCHEMAS } from "./schema.ts";
 import { participantKeys } from "./participant-key.ts";
 import { sqlDate, sqlString } from "./sql.ts";
 
@@ -48,28 +49,21 @@ export interface DayWriteStats {
 
 const COPY_OPTIONS = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)";
 
-// Staging tables: the date is a constant added at COPY time, so rows carry only what varies.
-const STAGING_DDL = `
-  CREATE OR REPLACE TEMP TABLE new_holdings (stock_code VARCHAR, participant_key VARCHAR, shares BIGINT);
-  CREATE OR REPLACE TEMP TABLE new_summary (stock_code VARCHAR, stock_name VARCHAR, issued_shares BIGINT,
-    intermediaries_shares BIGINT, intermediaries_count INTEGER, consenting_shares BIGINT, consenting_count INTEGER,
-    nonconsenting_shares BIGINT, nonconsenting_count INTEGER, total_shares BIGINT, total_count INTEGER);
-  CREATE OR REPLACE TEMP TABLE new_stocks (stock_code VARCHAR, stock_name VARCHAR);
-  CREATE OR REPLACE TEMP TABLE new_participants (participant_key VARCHAR, participant_id VARCHAR, name VARCHAR,
-    address VARCHAR, src INTEGER);
-  CREATE OR REPLACE TEMP TABLE new_southbound (stock_code VARCHAR, stock_name VARCHAR, shares BIGINT, reported_pct DOUBLE);
-`;
+// Staging tables: the schema's columns less the date, a constant added at COPY time, so rows carry
+// only what varies; participants also carry where each row came from (`src`, see mergeParticipants).
+const STAGING_DDL = TABLES.map((t) => {
+  const columns = TABLE_SCHEMAS[t].columns.filter((c) => c.name !== "date").map((c) => `${c.name} ${c.type}`);
+  if (t === "participants") columns.push("src INTEGER");
+  return `CREATE OR REPLACE TEMP TABLE new_${t} (${columns.join(", ")});`;
+}).join("\n");
 
-/** Output columns per table, in file order (the date first). */
-const COLUMNS: Record<TableName, string> = {
-  holdings: "date, stock_code, participant_key, shares",
-  summary:
-    "date, stock_code, stock_name, issued_shares, intermediaries_shares, intermediaries_count, consenting_shares, " +
-    "consenting_count, nonconsenting_shares, nonconsenting_count, total_shares, total_count",
-  stocks: "date, stock_code, stock_name",
-  participants: "date, participant_key, participant_id, name, address",
-  southbound: "date, stock_code, stock_name, shares, reported_pct",
-};
+/** Output columns per table, in file order (the date first), from the one schema definition. */
+const COLUMNS = Object.fromEntries(TABLES.map((t) => [t, columnList(TABLE_SCHEMAS[t])])) as Record<TableName, string>;
+
+/** The staged rows of `table` with the date added, in file column order. */
+function staged(table: TableName, dateLiteral: string): string {
+  return `SELECT ${COLUMNS[table].replace(/^date\b/, `${dateLiteral} AS date`)} FROM new_${table}`;
+}
 
 export class DatasetWriter {
   private queue: Promise<unknown> = Promise.resolve();
@@ -115,6 +109,9 @@ export class DatasetWriter {
   private async writeDayNow(input: DayInput): Promise<DayWriteStats> {
     const date = assertIsoDate(input.date);
     validateDay(input);
+    assertCurrentLayout(this.root);
+    // A compaction killed mid-swap may have moved the month aside: put it back before reading or writing it.
+    for (const table of TABLES) await settleMonth(this.root, table, monthOf(date), this.conn);
     const t0 = performance.now();
     await this.conn.run(STAGING_DDL);
     const holdingsRows = await this.stage(input);
@@ -124,35 +121,16 @@ export class DatasetWriter {
 
     if (input.holdings.length > 0) {
       const replaced = `(date = ${d} AND stock_code IN (SELECT stock_code FROM new_summary))`;
-      files.push(await this.merge("holdings", date, replaced, `SELECT ${d} AS date, stock_code, participant_key, shares FROM new_holdings`));
-      files.push(
-        await this.merge(
-          "summary",
-          date,
-          replaced,
-          `SELECT ${d} AS date, ${COLUMNS.summary.replace(/^date, /, "")} FROM new_summary`,
-        ),
-      );
+      files.push(await this.merge("holdings", date, replaced, staged("holdings", d)));
+      files.push(await this.merge("summary", date, replaced, staged("summary", d)));
     }
     if (input.stockList) {
-      files.push(await this.merge("stocks", date, `(date = ${d})`, `SELECT ${d} AS date, stock_code, stock_name FROM new_stocks`));
+      files.push(await this.merge("stocks", date, `(date = ${d})`, staged("stocks", d)));
     }
     if (input.southbound) {
-      files.push(
-        await this.merge(
-          "southbound",
-          date,
-          `(date = ${d})`,
-          `SELECT ${d} AS date, stock_code, stock_name, shares, reported_pct FROM new_southbound`,
-        ),
-      );
+      files.push(await this.merge("southbound", date, `(date = ${d})`, staged("southbound", d)));
     }
     if (input.holdings.length > 0 || input.participantList) files.push(await this.mergeParticipants(date));
-    // A month already compacted gets the date folded in now, so no date stays split across two files.
-    for (const table of TABLES) {
-      if (files.includes(dayFile(this.root, table, date)) && existsSync(monthFile(this.root, table, date)))
-        await compactMonth(this.root, table, monthOf(date), this.conn);
-    }
     return { date, holdingsRows, stocks: input.holdings.length, files, stageMs: t1 - t0, copyMs: performance.now() - t1 };
   }
 
@@ -235,28 +213,32 @@ export class DatasetWriter {
     return rows;
   }
 
-  /**
-   * Where `date`'s stored rows of `table` are read from. compact.ts's rule: a `date=` folder
-   * overrides that date's rows in the month file. So the daily file, when there is one, holds the
-   * date; otherwise the compacted month file, if any, does. The merged date is always written as a
-   * daily file; writeDayNow then folds it into the month file when one exists.
-   */
+  /** The file holding `date`'s rows of `table`: its month's compacted file if there is one, else its daily file. */
+  private fileOf(table: TableName, date: string): { file: string; compacted: boolean } {
+    const month = monthFile(this.root, table, monthOf(date));
+    return existsSync(month) ? { file: month, compacted: true } : { file: dayFile(this.root, table, date), compacted: false };
+  }
+
+  /** The date's stored rows of `table`, or null when none are stored. */
   private storedRows(table: TableName, date: string): string | null {
-    const day = dayFile(this.root, table, date);
-    if (existsSync(day)) return `SELECT ${COLUMNS[table]} FROM read_parquet(${sqlString(day)}, hive_partitioning = false)`;
-    const month = monthFile(this.root, table, date);
-    if (existsSync(month))
-      return `SELECT ${COLUMNS[table]} FROM read_parquet(${sqlString(month)}, hive_partitioning = false) WHERE date = ${sqlDate(date)}`;
-    return null;
+    const { file } = this.fileOf(table, date);
+    if (!existsSync(file)) return null;
+    return `SELECT ${COLUMNS[table]} FROM read_parquet(${sqlString(file)}, hive_partitioning = false) WHERE date = ${sqlDate(date)}`;
   }
 
   /** Stored rows of the date minus `replaced`, plus `fresh`, sorted by key, written atomically. */
   private async merge(table: TableName, date: string, replaced: string, fresh: string): Promise<string> {
     const stored = this.storedRows(table, date);
     const kept = stored ? `SELECT * FROM (${stored}) WHERE NOT ${replaced} UNION ALL ` : "";
-    const target = dayFile(this.root, table, date);
-    await this.copy(`SELECT * FROM (${kept}${fresh}) ORDER BY ${TABLE_KEYS[table].join(", ")}`, target);
-    return target;
+    return this.writeDate(table, date, `SELECT * FROM (${kept}${fresh}) ORDER BY ${TABLE_KEYS[table].join(", ")}`);
+  }
+
+  /** Write the date's complete rows: its own file, or in place of its rows in the compacted month file. */
+  private async writeDate(table: TableName, date: string, rows: string): Promise<string> {
+    const { file, compacted } = this.fileOf(table, date);
+    if (compacted) return rewriteDateInMonth(this.conn, this.root, table, date, rows, TABLE_SCHEMAS[table].columns.map((c) => c.name));
+    await this.copy(rows, file);
+    return file;
   }
 
   /**
@@ -269,14 +251,13 @@ export class DatasetWriter {
     const storedToday = stored
       ? `UNION ALL SELECT participant_key, participant_id, name, address, 2 AS src FROM (${stored})`
       : "";
-    const target = dayFile(this.root, "participants", date);
-    await this.copy(
+    return this.writeDate(
+      "participants",
+      date,
       `SELECT DISTINCT ON (participant_key) ${sqlDate(date)} AS date, participant_key, participant_id, name, address
        FROM (SELECT * FROM new_participants ${storedToday})
        ORDER BY participant_key, address IS NULL, src, name, address`,
-      target,
     );
-    return target;
   }
 
   private async copy(select: string, target: string): Promise<void> {

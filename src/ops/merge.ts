@@ -2,13 +2,13 @@
 // the dataset root); the final job copies them into the repository's dataset. Shards cover whole
 // months (src/ops/plan.ts), so two shards never hold the same partition file; a path seen twice
 // is refused rather than silently picking one. Copies are atomic, so re-running the merge (or a
-// shard, then the merge) just copies the same files again.
+// shard, then the merge) just copies the same files again. A shard's daily file for a month the
+// repository has compacted meanwhile is folded into that month file at once.
 import { copyFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
-import { isIsoDate } from "../lib/validate.ts";
-import { isMonth } from "../ingest/compact.ts";
-import { TABLES } from "../ingest/layout.ts";
+import { settleMonth } from "../ingest/compact.ts";
+import { dataFileKind, isMonth, monthOf, TABLES, type TableName } from "../ingest/layout.ts";
 
 export class MergeError extends Error {
   override readonly name = "MergeError";
@@ -21,9 +21,11 @@ const RUN_REPORT = /^[A-Za-z0-9._-]+\.json$/;
 export function isMergeable(rel: string): boolean {
   const parts = rel.split(/[\\/]/);
   if (parts.length === 2) return parts[0] === "_runs" && RUN_REPORT.test(parts[1]!) && !parts[1]!.startsWith(".");
-  if (parts.length !== 3 || !TABLE_SET.has(parts[0]!) || parts[2] !== "part-0.parquet") return false;
-  const [kind, value] = parts[1]!.split("=", 2);
-  return (kind === "date" && isIsoDate(value)) || (kind === "month" && isMonth(value));
+  if (parts.length !== 3 || !TABLE_SET.has(parts[0]!) || parts[2]!.startsWith(".")) return false;
+  const [key, month] = parts[1]!.split("=", 2);
+  const file = dataFileKind(parts[2]!);
+  if (key !== "month" || !isMonth(month) || !file) return false;
+  return "date" in file ? monthOf(file.date) === month : file.month === month;
 }
 
 async function walk(root: string, rel = ""): Promise<string[]> {
@@ -60,6 +62,13 @@ export async function mergeShards(shardRoots: readonly string[], into: string): 
   for (const [rel, root] of [...source].sort(([a], [b]) => a.localeCompare(b))) {
     await produceFileAtomic(path.join(into, rel), (tmp) => copyFile(path.join(root, rel), tmp));
     copied.push(rel);
+  }
+  // A shard's daily file landing in a month the repository compacted meanwhile: fold it in now, so
+  // no date is left in two files (compact.ts: the daily file wins).
+  const months = new Set(copied.map((rel) => rel.split(/[\\/]/)).filter((p) => p.length === 3).map(([t, folder]) => `${t}/${folder}`));
+  for (const tm of [...months].sort()) {
+    const [table, folder] = tm.split("/") as [TableName, string];
+    await settleMonth(into, table, folder.slice("month=".length));
   }
   return { copied, skipped };
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env -S npx tsx
+// `npm run check-dataset -- DIR [--json]`: every table of the dataset read with each tool's default
+// call (DuckDB, pandas, pyarrow, pyarrow.dataset, Polars read and scan) must give DuckDB's row count
+// and checksum (src/ingest/dataset-check.ts). Exit 1 naming each table and tool that failed.
+import { Command } from "commander";
+import { checkDataset, DatasetCheckError, failures } from "../src/ingest/dataset-check.ts";
+
+const program = new Command()
+  .name("check-dataset")
+  .description("Check that pandas, pyarrow, Polars and DuckDB read every table of a dataset with their default call, with identical rows")
+  .argument("<dir>", "dataset folder (e.g. data/parquet)")
+  .option("--json", "print the whole report as JSON")
+  .showHelpAfterError()
+  .action(async (dir: string, o: { json?: boolean }) => {
+    try {
+      const report = await checkDataset(dir);
+      if (o.json) console.log(JSON.stringify(report, null, 2));
+      else
+        for (const r of report.results.filter((x) => x.ok))
+          console.log(`ok ${r.table.padEnd(12)} ${r.tool.padEnd(18)} ${r.rows} rows, checksum ${r.checksum?.slice(0, 16)}`);
+      const failed = failures(report);
+      if (failed.length > 0) {
+        for (const line of failed) console.error(`check-dataset: ${line}`);
+        process.exit(1);
+      }
+      if (!o.json) console.log(`check-dataset: every tool reads ${report.results.filter((r) => r.tool === "duckdb (reference)").length} tables of ${report.root} identically`);
+    } catch (err) {
+      if (err instanceof DatasetCheckError) {
+        console.error(`check-dataset: ${err.message}`);
+        process.exit(1);
+      }
+      throw err;
+    }
+  });
+
+await program.parseAsync(process.argv);
