@@ -34,11 +34,10 @@ new MutationObserver(function () {
     range.setAttribute("aria-label", label ? label.textContent : "Value");
   }
 }).observe(document.documentElement, {childList: true, subtree: true});
-// the nearest heading before the element's top-level block in <main>
+// the nearest heading before the element: among its previous siblings, then its parent's…
 function sectionHeading(el) {
-  const main = document.getElementById("observablehq-main");
-  while (el.parentElement && el.parentElement !== main) el = el.parentElement;
-  for (let n = el.previousElementSibling; n; n = n.previousElementSibling) if (/^H[1-6]$/.test(n.tagName)) return n.textContent.trim();
+  for (let n = el; n && n.id !== "observablehq-main"; n = n.parentElement)
+    for (let h = n.previousElementSibling; h; h = h.previousElementSibling) if (/^H[1-6]$/.test(h.tagName)) return h.textContent.trim();
   return document.title;
 }
 </script>`;
