@@ -42,11 +42,11 @@ function dataTable(alt, {rows, ...options}) {
   return details;
 }
 
-/** "name 12.34%": the largest row of `rows` by `value`, for a text alternative; "" when there is none. */
+/** describe(row) of the row of `rows` with the largest `value`, for a text alternative; "none" when no row has a value. */
 export function largest(rows, value, describe) {
   let best = null;
   for (const r of rows) if (value(r) != null && (best == null || value(r) > value(best))) best = r;
-  return best == null ? "" : describe(best);
+  return best == null ? "none" : describe(best);
 }
 
 /** "2025-11-21 to 2026-11-20": the first and last of `rows[key]` (Dates or ISO strings), for a text alternative. */
