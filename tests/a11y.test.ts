@@ -2,9 +2,10 @@
 //   - axe-core (WCAG 2.0/2.1 A and AA, WCAG 2.2 AA rules) finds no violation on any page, in the light
 //     and dark schemes, at desktop and phone widths. The pages come from observablehq.config.ts (so a
 //     page added there is checked without touching this file), its dynamic pages with a real
-//     ?code= / ?id=, and any other HTML page of the build;
+//     ?code= / ?id=, and any other page in src/pages; every Plot chart has a text alternative
+//     (components/chart.js);
 //   - a keyboard-only walk of a stock page: skip link, a date control changed with keys, the holdings
-//     table reached and scrollable; the header search used without a mouse.
+//     table reached and scrolled; the header search used without a mouse; a chart's table opened.
 // axe-core runs inside Chromium from node_modules (page.addScriptTag), never from a CDN. The number
 // of violations per page is printed at the end (the closing figures of issue #15).
 import { readdirSync } from "node:fs";
