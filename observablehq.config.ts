@@ -18,6 +18,30 @@ const header = `<div class="cc-header">
   </form>
 </div>`;
 
+// Keyboard and screen-reader access for what Inputs renders after load (docs/SITE.md "Accessibility"),
+// on every page, including pages added later: an Inputs table scrolls inside its own box, so the box
+// becomes a focusable region (arrow keys scroll it) named after its section's heading unless the page
+// named it; Inputs.range labels only its number box, so its slider gets the same label.
+const a11yScript = `<script>
+new MutationObserver(function () {
+  for (const form of document.querySelectorAll("form.inputs-3a86ea-table:not([tabindex])")) {
+    form.tabIndex = 0;
+    form.setAttribute("role", "region");
+    if (!form.hasAttribute("aria-label")) form.setAttribute("aria-label", "Table: " + sectionHeading(form));
+  }
+  for (const range of document.querySelectorAll("form.inputs-3a86ea input[type=range]:not([aria-label])")) {
+    const label = range.closest("form").querySelector("label");
+    range.setAttribute("aria-label", label ? label.textContent : "Value");
+  }
+}).observe(document.documentElement, {childList: true, subtree: true});
+// the nearest heading before the element: among its previous siblings, then its parent's…
+function sectionHeading(el) {
+  for (let n = el; n && n.id !== "observablehq-main"; n = n.parentElement)
+    for (let h = n.previousElementSibling; h; h = h.previousElementSibling) if (/^H[1-6]$/.test(h.tagName)) return h.textContent.trim();
+  return document.title;
+}
+</script>`;
+
 export default {
   title: "CCASS Observatory",
   root,
@@ -35,7 +59,7 @@ export default {
   dynamicPaths: ["/participant"],
   style: "style.css",
   globalStylesheets: [],
-  head: `<link rel="icon" href="./favicon.svg" type="image/svg+xml"><meta name="referrer" content="no-referrer">`,
+  head: `<link rel="icon" href="./favicon.svg" type="image/svg+xml"><meta name="referrer" content="no-referrer">${a11yScript}`,
   header,
   footer: `CCASS Observatory. Source: HKEXnews CCASS shareholding search. Holdings are custody records, not beneficial ownership.`,
   toc: false,

@@ -37,6 +37,8 @@ export interface WatchedPage {
 export interface OpenPageOptions {
   colorScheme?: "light" | "dark";
   viewport?: { width: number; height: number };
+  /** The browser's locale (date inputs order their fields by it); Chromium's own when unset. */
+  locale?: string;
 }
 
 /** A fresh context (no shared cache) and page, watched from the first request. */
@@ -44,6 +46,7 @@ export async function openPage(browser: Browser, origin: string, options: OpenPa
   const context = await browser.newContext({
     colorScheme: options.colorScheme ?? "light",
     viewport: options.viewport ?? { width: 1280, height: 900 },
+    ...(options.locale ? { locale: options.locale } : {}),
     acceptDownloads: true,
   });
   const watch: PageWatch = { consoleErrors: [], pageErrors: [], dialogs: [], foreignRequests: [], responses: [] };
