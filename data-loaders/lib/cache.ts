@@ -1,9 +1,9 @@
 // The shared analytics cache. Framework runs every loader as its own process; rescanning 50+
 // million holdings in each would multiply the cost, so the first loader to run materialises the
-// intermediate tables (data-loaders/sql/cache.sql, plus the transfer pairs) into one DuckDB file
+// intermediate tables (data-loaders/sql/cache/*.sql, plus the transfer pairs) into one DuckDB file
 // keyed by a fingerprint of the Parquet files, under a lock; the others wait for it and open it
 // read-only. Any change to the dataset (a file added, rewritten or touched) changes the key.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sqlString } from "../../src/ingest/sql.ts";
@@ -15,7 +15,7 @@ import { cacheDir, dataDir } from "./env.ts";
 import { pairDay, type Mover } from "./pairing.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
 
-/** Bump when cache.sql or the pairing changes, so old caches are not reused. */
+/** Bump when the cache SQL or the pairing changes, so old caches are not reused. */
 export const CACHE_VERSION = "analytics-18";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
@@ -33,7 +33,27 @@ export interface Analytics {
   buildSeconds: number;
 }
 
-const SQL_FILE = path.join(import.meta.dirname, "..", "sql", "cache.sql");
+/**
+ * The cache's SQL: data-loaders/sql/cache/NN-name.sql, one group of tables per file, run in file-name
+ * order. Input views (created here over the Parquet files): src_holdings, src_summary, src_stocks,
+ * src_participants, src_southbound, src_dim. Statements are separated by lines holding only "-- ;"
+ * so the builder can time each one. A statement that starts with "-- @holdings-on-dates NAME" is a
+ * query for dates: the builder runs it and creates the view NAME over the holdings of those dates
+ * only (reading a few days' files instead of scanning the year). A statement that starts with
+ * "-- @position-key" asks whether every (sid, pid) fits in one INTEGER; the builder then defines
+ * position_key(sid, pid), position_sid(k) and position_pid(k) on an INTEGER (16 bits for pid) or,
+ * when not, a BIGINT.
+ */
+const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "cache");
+
+/** Every statement of the cache SQL, in order (comments kept: the directives live in them). */
+export function cacheStatements(): string[] {
+  return readdirSync(SQL_DIR)
+    .filter((f) => /^\d+-[\w-]+\.sql$/.test(f))
+    .sort()
+    .flatMap((f) => readFileSync(path.join(SQL_DIR, f), "utf8").split(/^-- ;$/m))
+    .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
+}
 
 /** Open the cache for `data` (default: CCASS_DATA), building it first when needed. */
 export async function openAnalytics(data = dataDir(), options: { cache?: string; log?: (s: string) => void } = {}): Promise<Analytics> {
@@ -74,9 +94,7 @@ async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: stri
   try {
     for (const t of SOURCE_TABLES) await db.conn.run(`CREATE TEMP VIEW src_${t} AS ${tableSql(ds.tables[t], t)}`);
     await db.conn.run(`CREATE TEMP VIEW src_dim AS ${dimSql(ds)}`);
-    const statements = readFileSync(SQL_FILE, "utf8")
-      .split(/^-- ;$/m)
-      .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
+    const statements = cacheStatements();
     const run = async (stmt: string) => {
       const t0 = performance.now();
       const what = await runStatement(db, ds, stmt);
@@ -123,7 +141,7 @@ async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: stri
 }
 
 /**
- * Run one statement of cache.sql and say what it made. The two directives of its header run their
+ * Run one statement of the cache SQL and say what it made. The two directives of its header run their
  * query and act on the answer: `@holdings-on-dates NAME` creates the view NAME over the holdings of
  * the dates returned, `@position-key` defines the position-key macros for the ids' range.
  */
