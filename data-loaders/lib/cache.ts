@@ -16,7 +16,7 @@ import { pairDay, type Mover } from "./pairing.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
 
 /** Bump when the cache SQL or the pairing changes, so old caches are not reused. */
-export const CACHE_VERSION = "analytics-18";
+export const CACHE_VERSION = "analytics-19";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
 
@@ -218,9 +218,9 @@ async function fetchMovers(conn: DuckDBConnection): Promise<string[]> {
     `WITH both_sides AS (
        SELECT stock_code, seq FROM movers WHERE ca_kind IS NULL GROUP BY ALL HAVING min(change) < 0 AND max(change) > 0
      )
-     SELECT string_agg(concat_ws(',', stock_code, strftime(date, '%Y-%m-%d'), seq, issued_adj, pkey, change), chr(10)
+     SELECT string_agg(concat_ws(',', stock_code, strftime(date, '%Y-%m-%d'), seq, issued_adj, coalesce(n.noise_pct, 0), pkey, change), chr(10)
        ORDER BY stock_code, seq, pkey)
-     FROM movers SEMI JOIN both_sides USING (stock_code, seq) WHERE ca_kind IS NULL`,
+     FROM movers SEMI JOIN both_sides USING (stock_code, seq) LEFT JOIN stock_noise n USING (stock_code) WHERE ca_kind IS NULL`,
   );
   return text ? text.split("\n") : [];
 }
@@ -235,22 +235,23 @@ async function pairMovers(lines: string[]): Promise<string[]> {
   let group = 0;
   let sinceYield = 0;
   for (let i = 0; i < lines.length; ) {
-    // a line: code,date,seq,issued,key,change; one day's lines share "code,date,seq,issued,"
+    // a line: code,date,seq,issued,noise,key,change; one day's lines share "code,date,seq,issued,noise,"
     const first = lines[i]!;
     const afterIssued = nthComma(first, 4);
-    const head = first.slice(0, afterIssued + 1);
+    const afterNoise = first.indexOf(",", afterIssued + 1);
+    const head = first.slice(0, afterNoise + 1);
     const day: Mover[] = [];
     let j = i;
     for (; j < lines.length && lines[j]!.startsWith(head); j++) {
       const line = lines[j]!;
       const lastComma = line.lastIndexOf(",");
-      day.push({ key: line.slice(afterIssued + 1, lastComma), change: Number(line.slice(lastComma + 1)) });
+      day.push({ key: line.slice(afterNoise + 1, lastComma), change: Number(line.slice(lastComma + 1)) });
     }
-    const pairs = pairDay(day);
+    const afterSeq = first.lastIndexOf(",", afterIssued - 1);
+    const issued = Number(first.slice(afterSeq + 1, afterIssued));
+    const pairs = pairDay(day, { issued, noisePct: Number(first.slice(afterIssued + 1, afterNoise)) });
     if (pairs.length > 0) {
-      const afterSeq = first.lastIndexOf(",", afterIssued - 1);
       const prefix = first.slice(0, afterSeq + 1); // code,date,seq,
-      const issued = Number(first.slice(afterSeq + 1, afterIssued));
       let used = 0;
       for (const p of pairs) {
         out.push(`${prefix}${group + p.set},${p.seller},${p.buyer},${p.shares},${(p.shares * 100) / issued},${p.match},${p.confidence}\n`);

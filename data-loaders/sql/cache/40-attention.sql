@@ -1,14 +1,10 @@
 -- Attention per stock-day, each stock's bands, and concentration.
 -- Attention: Σ |change| ÷ issued per stock-day (NULL on a stock's first day).
 CREATE TABLE attn AS
-WITH a AS (
-  SELECT sid, seq, sum(abs(change)) AS moved, count(*) AS positions_changed
-  FROM chg WHERE change IS NOT NULL AND change <> 0 GROUP BY sid, seq
-)
 SELECT s.stock_code, s.seq, s.date,
   CASE WHEN s.seq > 0 THEN coalesce(a.moved, 0) * 100.0 / s.issued_adj END AS attention_pct,
   coalesce(a.positions_changed, 0) AS positions_changed
-FROM summ s LEFT JOIN a USING (sid, seq)
+FROM summ s LEFT JOIN day_moves a USING (sid, seq)
 ORDER BY s.stock_code, s.seq;
 -- ;
 -- Each stock's own bands over its trailing 250 stored days.
