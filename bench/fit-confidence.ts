@@ -15,11 +15,44 @@ import { readTruth, truthKey } from "./transfer-score.ts";
 
 /** The evidence as the regression's inputs, in CONFIDENCE_COEFFICIENTS order (after the intercept). */
 export function features(e: Evidence): number[] {
-  return [e.mismatch, Math.log(Math.max(1, e.standout)), e.margin, e.legs > 1 ? 1 : 0, Math.log(e.movers)];
+  return [e.mismatch, Math.log(Math.max(1, e.standout)), e.margin, e.legs > 1 ? 1 : 0, Math.log(e.movers), Math.log(e.sizePct)];
 }
-export const FEATURE_NAMES = ["mismatch", "logStandout", "margin", "split", "logMovers"] as const;
+export const FEATURE_NAMES = ["mismatch", "logStandout", "margin", "split", "logMovers", "logSizePct"] as const;
 
-/** Every pair of a dataset with its evidence, percent of issued and whether it is planted. */
+/**
+ * Isotonic regression (pool adjacent violators) of y on the score, compressed to at most `knots`
+ * knots: the increasing map that turns a score into the observed share of planted pairs.
+ */
+export function isotonicMap(scores: number[], ys: number[], knots = 24): { score: number[]; p: number[] } {
+  const order = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const blocks: { sum: number; n: number; lo: number; hi: number }[] = [];
+  for (const i of order) {
+    blocks.push({ sum: ys[i]!, n: 1, lo: scores[i]!, hi: scores[i]! });
+    while (blocks.length > 1 && blocks[blocks.length - 2]!.sum / blocks[blocks.length - 2]!.n >= blocks[blocks.length - 1]!.sum / blocks[blocks.length - 1]!.n) {
+      const b = blocks.pop()!;
+      const a = blocks[blocks.length - 1]!;
+      a.sum += b.sum;
+      a.n += b.n;
+      a.hi = b.hi;
+    }
+  }
+  // one knot at the middle of each block, then thinned to `knots` by merging the smallest neighbours
+  let pts = blocks.map((b) => ({ score: (b.lo + b.hi) / 2, sum: b.sum, n: b.n }));
+  while (pts.length > knots) {
+    let best = 0;
+    for (let i = 1; i < pts.length - 1; i++) if (pts[i]!.n + pts[i + 1]!.n < pts[best]!.n + pts[best + 1]!.n) best = i;
+    const a = pts[best]!;
+    const b = pts[best + 1]!;
+    pts.splice(best, 2, { score: (a.score * a.n + b.score * b.n) / (a.n + b.n), sum: a.sum + b.sum, n: a.n + b.n });
+  }
+  pts = pts.filter((x) => x.n > 0);
+  return { score: pts.map((x) => Math.round(x.score * 1e6) / 1e6), p: pts.map((x) => Math.round((x.sum / x.n) * 1000) / 1000) };
+}
+
+/**
+ * Every pair of a dataset with its evidence, percent of issued and whether it is planted; and the
+ * seconds the pairing loop took (grouping the movers by stock-day and pairDay, no database work).
+ */
 export async function labelledPairs(data: string, cache: string) {
   const truth = await readTruth(data);
   if (!truth) throw new Error(`${data}: no _truth/transfers.json (write it with npm run synth-dataset)`);
@@ -33,6 +66,7 @@ export async function labelledPairs(data: string, cache: string) {
        FROM movers m LEFT JOIN stock_noise n USING (stock_code) WHERE m.ca_kind IS NULL ORDER BY m.stock_code, m.seq, m.pkey`,
     );
     const out: { x: number[]; y: number; pct: number; confidence: number }[] = [];
+    const t0 = performance.now();
     for (let i = 0; i < movers.length; ) {
       const first = movers[i]!;
       const day: Mover[] = [];
@@ -46,7 +80,7 @@ export async function labelledPairs(data: string, cache: string) {
         out.push({ x: features(p.evidence), y, pct: (p.shares * 100) / first.issued, confidence: p.confidence });
       }
     }
-    return out;
+    return { pairs: out, pairSeconds: (performance.now() - t0) / 1000 };
   } finally {
     a.db.close();
   }
@@ -107,16 +141,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const xs: number[][] = [];
     const ys: number[] = [];
     for (const data of args) {
-      const pairs = (await labelledPairs(path.resolve(data), cache)).filter((p) => p.pct >= threshold);
+      const pairs = (await labelledPairs(path.resolve(data), cache)).pairs.filter((p) => p.pct >= threshold);
       console.log(`${data}: ${pairs.length} pairs ≥ ${threshold} %, ${pairs.filter((p) => p.y === 1).length} planted`);
       for (const p of pairs) {
         xs.push(p.x);
         ys.push(p.y);
       }
     }
-    const w = fitLogistic(xs, ys);
-    const coefficients = Object.fromEntries([["intercept", w[0]], ...FEATURE_NAMES.map((n, i) => [n, w[i + 1]])].map(([n, v]) => [n, Math.round((v as number) * 1000) / 1000]));
-    console.log(JSON.stringify(coefficients));
+    const w = fitLogistic(xs, ys).map((v) => Math.round(v * 1000) / 1000);
+    const coefficients = Object.fromEntries([["intercept", w[0]], ...FEATURE_NAMES.map((n, i) => [n, w[i + 1]])]);
+    const scores = xs.map((x) => 1 / (1 + Math.exp(-x.reduce((z, v, i) => z + v * w[i + 1]!, w[0]!))));
+    console.log(`export const CONFIDENCE_COEFFICIENTS = ${JSON.stringify(coefficients)};`);
+    console.log(`export const CONFIDENCE_MAP: { score: readonly number[]; p: readonly number[] } = ${JSON.stringify(isotonicMap(scores, ys))};`);
   } finally {
     await rm(cache, { recursive: true, force: true });
   }

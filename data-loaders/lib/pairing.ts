@@ -40,6 +40,8 @@ export interface Evidence {
   mismatch: number;
   /** Smallest mover of the set ÷ the stock's noise (capped at 1000). */
   standout: number;
+  /** Smallest mover of the set, percent of issued. */
+  sizePct: number;
   /** How much worse the day's best pairing is without this set, ÷ the set's value, 0..1. */
   margin: number;
   /** Counterparts on the split side (1 for one-to-one). */
@@ -80,10 +82,18 @@ const EXACT_LIMIT = 22;
 const SPLITS_PER_MOVER = 3;
 
 /**
- * Logistic coefficients of the confidence, fitted by bench/fit-confidence.ts on the noisy replica
- * (seed 3, 600 stocks × 120 days) and the default one; measured on other seeds in bench/transfers.bench.ts.
+ * The confidence: a logistic score of the evidence, then an increasing map from score to the share
+ * of planted transfers among the training pairs with that score (isotonic regression), so that the
+ * number reads as a probability. Both fitted by bench/fit-confidence.ts on every pair of the noisy
+ * and the default replica (seed 3, 600 stocks × 120 days); measured on seed 1 by
+ * bench/transfers.bench.ts.
  */
-export const CONFIDENCE_COEFFICIENTS = {"intercept":4.295,"mismatch":1.065,"logStandout":-0.502,"margin":5.859,"split":17.069,"logMovers":-0.937};
+export const CONFIDENCE_COEFFICIENTS = { intercept: -0.374, mismatch: -4.277, logStandout: 2.78, margin: 1.478, split: 3.464, logMovers: -0.53, logSizePct: 5.082 };
+/** Knots of the score → probability map: scores ascending, and the probability at each. */
+export const CONFIDENCE_MAP: { score: readonly number[]; p: readonly number[] } = {
+  score: [0.001321, 0.013186, 0.024863, 0.027812, 0.030464, 0.039385, 0.048246, 0.059155, 0.070844, 0.088565, 0.109203, 0.120799, 0.154068, 0.186907, 0.221013, 0.298929, 0.359497, 0.440964, 0.534536, 0.618093, 0.713741, 0.795341, 0.917538, 1],
+  p: [0, 0, 0.002, 0.006, 0.013, 0.017, 0.038, 0.045, 0.104, 0.136, 0.162, 0.169, 0.263, 0.333, 0.573, 0.63, 0.649, 0.685, 0.851, 0.915, 0.957, 0.964, 0.983, 1],
+};
 
 interface Side {
   key: string;
@@ -102,6 +112,8 @@ interface Cand {
   mismatch: number;
   standout: number;
   value: number;
+  /** The set's smallest mover. */
+  smallest: number;
   /** Mover ids (sellers 0..S-1, buyers S..S+B-1) for conflict checks. */
   ids: number[];
   /** Set once chosen: how much the best total drops without it, ÷ its value. */
@@ -133,7 +145,7 @@ export function pairDay(movers: readonly Mover[], day: DayNoise, options: Pairin
   if (sellers.length === 0 || buyers.length === 0) return [];
   sellers.sort(byAmountThenKey);
   buyers.sort(byAmountThenKey);
-  const ctx: DayCtx = { sellers, buyers, noise, options, cands: [] };
+  const ctx: DayCtx = { sellers, buyers, noise, issued: day.issued, options, cands: [] };
   for (let si = 0; si < sellers.length; si++) {
     for (let bi = 0; bi < buyers.length; bi++) addCandidate(ctx, true, si, [bi], buyers[bi]!.amount);
   }
@@ -150,6 +162,7 @@ interface DayCtx {
   sellers: Side[];
   buyers: Side[];
   noise: number;
+  issued: number;
   options: PairingOptions;
   cands: Cand[];
 }
@@ -178,6 +191,7 @@ function addCandidate(ctx: DayCtx, bigIsSeller: boolean, big: number, parts: num
     bigIsSeller,
     big,
     amount: target,
+    smallest,
     parts,
     mismatch,
     standout: ctx.noise > 0 ? Math.min(1000, smallest / ctx.noise) : 1000,
@@ -364,6 +378,7 @@ function emit(ctx: DayCtx, sets: Cand[], moverCount: number): Pair[] {
     const evidence: Evidence = {
       mismatch: round3(c.mismatch),
       standout: round3(c.standout),
+      sizePct: (c.smallest * 100) / ctx.issued,
       margin: round3(c.margin),
       legs: c.parts.length,
       movers: moverCount,
@@ -397,8 +412,22 @@ export function confidenceOf(e: Evidence): number {
     k.logStandout * Math.log(Math.max(1, e.standout)) +
     k.margin * e.margin +
     k.split * (e.legs > 1 ? 1 : 0) +
-    k.logMovers * Math.log(e.movers);
-  return round3(1 / (1 + Math.exp(-z)));
+    k.logMovers * Math.log(e.movers) +
+    k.logSizePct * Math.log(e.sizePct);
+  return round3(mapScore(1 / (1 + Math.exp(-z))));
+}
+
+/** Linear interpolation in CONFIDENCE_MAP (flat beyond its ends). */
+function mapScore(x: number): number {
+  const { score, p } = CONFIDENCE_MAP;
+  if (x <= score[0]!) return p[0]!;
+  for (let i = 1; i < score.length; i++) {
+    if (x <= score[i]!) {
+      const span = score[i]! - score[i - 1]!;
+      return span > 0 ? p[i - 1]! + ((p[i]! - p[i - 1]!) * (x - score[i - 1]!)) / span : p[i]!;
+    }
+  }
+  return p[p.length - 1]!;
 }
 
 function round3(x: number): number {
