@@ -15,9 +15,10 @@ import { readTruth, truthKey } from "./transfer-score.ts";
 
 /** The evidence as the regression's inputs, in CONFIDENCE_COEFFICIENTS order (after the intercept). */
 export function features(e: Evidence): number[] {
-  return [e.mismatch, Math.log(Math.max(1, e.standout)), e.margin, e.legs > 1 ? 1 : 0, Math.log(e.movers), Math.log(e.sizePct)];
+  const logStandout = Math.log(Math.max(1, e.standout));
+  return [e.mismatch, logStandout, e.margin, e.legs > 1 ? 1 : 0, Math.log(e.movers), Math.log(e.sizePct), (1 - e.margin) * logStandout];
 }
-export const FEATURE_NAMES = ["mismatch", "logStandout", "margin", "split", "logMovers", "logSizePct"] as const;
+export const FEATURE_NAMES = ["mismatch", "logStandout", "margin", "split", "logMovers", "logSizePct", "ambiguity"] as const;
 
 /**
  * Isotonic regression (pool adjacent violators) of y on the score, compressed to at most `knots`

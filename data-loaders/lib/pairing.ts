@@ -88,11 +88,11 @@ const SPLITS_PER_MOVER = 3;
  * and the default replica (seed 3, 600 stocks × 120 days); measured on seed 1 by
  * bench/transfers.bench.ts.
  */
-export const CONFIDENCE_COEFFICIENTS = { intercept: -0.374, mismatch: -4.277, logStandout: 2.78, margin: 1.478, split: 3.464, logMovers: -0.53, logSizePct: 5.082 };
+export const CONFIDENCE_COEFFICIENTS = { intercept: 21.359, mismatch: -5.231, logStandout: 3.887, margin: -16.459, split: 3.45, logMovers: -0.053, logSizePct: 10.073, ambiguity: -10.81 };
 /** Knots of the score → probability map: scores ascending, and the probability at each. */
 export const CONFIDENCE_MAP: { score: readonly number[]; p: readonly number[] } = {
-  score: [0.001321, 0.013186, 0.024863, 0.027812, 0.030464, 0.039385, 0.048246, 0.059155, 0.070844, 0.088565, 0.109203, 0.120799, 0.154068, 0.186907, 0.221013, 0.298929, 0.359497, 0.440964, 0.534536, 0.618093, 0.713741, 0.795341, 0.917538, 1],
-  p: [0, 0, 0.002, 0.006, 0.013, 0.017, 0.038, 0.045, 0.104, 0.136, 0.162, 0.169, 0.263, 0.333, 0.573, 0.63, 0.649, 0.685, 0.851, 0.915, 0.957, 0.964, 0.983, 1],
+  score: [0.000136, 0.000472, 0.001919, 0.011342, 0.023154, 0.028246, 0.032406, 0.039352, 0.057465, 0.076805, 0.098386, 0.130847, 0.174814, 0.277315, 0.497651, 0.674777, 0.783773, 0.922074, 0.995496, 0.996852, 0.998566, 0.999571, 0.999999, 1],
+  p: [0, 0, 0.001, 0.001, 0.009, 0.011, 0.015, 0.02, 0.033, 0.063, 0.167, 0.368, 0.387, 0.577, 0.691, 0.805, 0.883, 0.948, 0.974, 0.981, 0.993, 0.996, 0.997, 1],
 };
 
 interface Side {
@@ -413,7 +413,9 @@ export function confidenceOf(e: Evidence): number {
     k.margin * e.margin +
     k.split * (e.legs > 1 ? 1 : 0) +
     k.logMovers * Math.log(e.movers) +
-    k.logSizePct * Math.log(e.sizePct);
+    k.logSizePct * Math.log(e.sizePct) +
+    // a large set that another pairing explains almost as well (a busy day's similar blocks)
+    k.ambiguity * (1 - e.margin) * Math.log(Math.max(1, e.standout));
   return round3(mapScore(1 / (1 + Math.exp(-z))));
 }
 
