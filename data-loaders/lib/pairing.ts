@@ -416,7 +416,8 @@ export function confidenceOf(e: Evidence): number {
     k.logSizePct * Math.log(e.sizePct) +
     // a large set that another pairing explains almost as well (a busy day's similar blocks)
     k.ambiguity * (1 - e.margin) * Math.log(Math.max(1, e.standout));
-  return round3(mapScore(1 / (1 + Math.exp(-z))));
+  // never 0: every reported pair has some chance of being real (and the published range stays (0, 1])
+  return Math.max(0.001, round3(mapScore(1 / (1 + Math.exp(-z)))));
 }
 
 /** Linear interpolation in CONFIDENCE_MAP (flat beyond its ends). */
