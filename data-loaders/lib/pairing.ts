@@ -76,8 +76,14 @@ export const DEFAULT_PAIRING: PairingOptions = { relTolerance: 0.02, noiseTolera
 
 /** Value lost per extra counterpart of a split: a split must fit clearly better than a one-to-one. */
 const SPLIT_COST = 0.2;
-/** Competing sets above this count are chosen greedily instead of by exact search. */
-const EXACT_LIMIT = 22;
+/**
+ * Competing sets above this count are chosen greedily instead of by exact search, and an exact
+ * search stops after NODE_BUDGET steps with the best found. Large groups are made of movers close
+ * to the noise (many similar small amounts), whose pairs carry little confidence anyway; searching
+ * them exhaustively made the pairing 5× slower on the default replica.
+ */
+const EXACT_LIMIT = 14;
+const NODE_BUDGET = 4000;
 /** Most candidate splits kept per mover on the big side (closest sums first). */
 const SPLITS_PER_MOVER = 3;
 
@@ -154,7 +160,10 @@ export function pairDay(movers: readonly Mover[], day: DayNoise, options: Pairin
     splitCandidates(ctx, false);
   }
   if (ctx.cands.length === 0) return [];
-  const chosen = choose(ctx.cands, sellers.length + buyers.length);
+  const only = ctx.cands[0]!;
+  if (ctx.cands.length === 1 && only.value <= 0) return [];
+  if (ctx.cands.length === 1) only.margin = 1; // one candidate (most days): nothing competes with it
+  const chosen = ctx.cands.length === 1 ? ctx.cands : choose(ctx.cands, sellers.length + buyers.length);
   return emit(ctx, chosen, movers.length);
 }
 
@@ -248,12 +257,19 @@ function searchSplits(s: SplitSearch, start: number, chosen: number[], sum: numb
   if (chosen.length >= 2 && sum >= s.low && sum <= s.high) s.found.push({ idx: [...chosen], sum, diff: Math.abs(sum - s.target) });
   const slots = s.maxSplit - chosen.length;
   if (slots === 0 || s.found.length > 50) return;
-  for (let j = start; j < s.small.length; j++) {
+  // the side is sorted largest first: skip (by bisection) the ones that would overshoot
+  let j = start;
+  let hi = s.small.length;
+  while (j < hi) {
+    const mid = (j + hi) >>> 1;
+    if (sum + s.small[mid]!.amount > s.high) j = mid + 1;
+    else hi = mid;
+  }
+  for (; j < s.small.length; j++) {
     const amount = s.small[j]!.amount;
-    // the side is sorted largest first: if even `slots` copies of this one fall short, stop
+    // if even `slots` copies of this one fall short, so do all smaller ones: stop
     if (sum + slots * amount < s.low) break;
     const next = sum + amount;
-    if (next > s.high) continue;
     chosen.push(j);
     searchSplits(s, j + 1, chosen, next);
     chosen.pop();
@@ -279,6 +295,15 @@ function choose(cands: Cand[], moverCount: number): Cand[] {
   const out: Cand[] = [];
   const used = new Uint8Array(moverCount);
   for (const group of groups.values()) {
+    if (group.length === 1) {
+      // no competitor (most stock-days): taken when worth anything, and nothing else explains it
+      const c = group[0]!;
+      if (c.value > 0) {
+        c.margin = 1;
+        out.push(c);
+      }
+      continue;
+    }
     group.sort(byValue);
     const best = solve(group, used, -1);
     for (const i of best.picked) {
@@ -315,6 +340,8 @@ interface Search {
   total: number;
   bestPicked: number[];
   bestTotal: number;
+  /** Steps left before the search settles for the best found. */
+  budget: number;
 }
 
 /** Best disjoint subset of `group` (sorted by value), never using index `banned`. */
@@ -322,7 +349,7 @@ function solve(group: Cand[], used: Uint8Array, banned: number): { picked: numbe
   if (group.length > EXACT_LIMIT) return greedy(group, used, banned);
   const suffix = new Float64Array(group.length + 1);
   for (let i = group.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + Math.max(0, group[i]!.value);
-  const s: Search = { group, used, banned, suffix, picked: [], total: 0, bestPicked: [], bestTotal: 0 };
+  const s: Search = { group, used, banned, suffix, picked: [], total: 0, bestPicked: [], bestTotal: 0, budget: NODE_BUDGET };
   dfs(s, 0);
   return { picked: s.bestPicked, total: s.bestTotal };
 }
@@ -332,7 +359,7 @@ function dfs(s: Search, i: number): void {
     s.bestTotal = s.total;
     s.bestPicked = [...s.picked];
   }
-  if (i >= s.group.length || s.total + s.suffix[i]! <= s.bestTotal + 1e-12) return;
+  if (i >= s.group.length || s.total + s.suffix[i]! <= s.bestTotal + 1e-12 || --s.budget < 0) return;
   const c = s.group[i]!;
   if (i !== s.banned && c.value > 0 && fits(s.used, c)) {
     mark(s.used, c, 1);
