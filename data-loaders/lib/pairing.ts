@@ -153,7 +153,12 @@ export function pairDay(movers: readonly Mover[], day: DayNoise, options: Pairin
   buyers.sort(byAmountThenKey);
   const ctx: DayCtx = { sellers, buyers, noise, issued: day.issued, options, cands: [] };
   for (let si = 0; si < sellers.length; si++) {
-    for (let bi = 0; bi < buyers.length; bi++) addCandidate(ctx, true, si, [bi], buyers[bi]!.amount);
+    const sa = sellers[si]!.amount;
+    for (let bi = 0; bi < buyers.length; bi++) {
+      const ba = buyers[bi]!.amount;
+      // most pairs are far apart: check before making the candidate
+      if (Math.abs(sa - ba) <= tolerance(ctx, Math.max(sa, ba))) addCandidate(ctx, true, si, [bi], ba);
+    }
   }
   if (options.maxSplit >= 2) {
     splitCandidates(ctx, true);
