@@ -12,10 +12,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { openDb, rows } from "../data-loaders/lib/duck.ts";
+import { openDb } from "../data-loaders/lib/duck.ts";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
-import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
 import { diskUsage } from "./disk-usage.ts";
+import { accuracy, readPairs, readTruth } from "./transfer-score.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));
@@ -54,32 +54,11 @@ function run(script: string, args: string[], env: Record<string, string>) {
  * tests/analytics-accuracy.test.ts, on 2,800 stocks instead of 100.
  */
 async function finderAccuracy(threshold = 0.5) {
-  const truthDir = path.join(data, "_truth");
-  if (!existsSync(path.join(truthDir, "transfers.json"))) return null;
-  const truth = JSON.parse(await readFile(path.join(truthDir, "transfers.json"), "utf8")) as PlantedTransfer[];
-  const actions = JSON.parse(await readFile(path.join(truthDir, "corporate-actions.json"), "utf8")) as CorporateAction[];
+  const truth = await readTruth(data);
+  if (!truth) return null;
   const a = await openAnalytics(data, { cache });
   try {
-    const pairs = await rows<{ k: string; day: string; pct: number }>(
-      a.db.conn,
-      `SELECT concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code, seller, buyer) AS k,
-         concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code) AS day, pct_of_issued AS pct FROM pairs`,
-    );
-    const key = (t: PlantedTransfer) => `${t.date}|${t.stock_code}|${t.seller_id}|${t.buyer_id}`;
-    const found = pairs.filter((p) => p.pct >= threshold);
-    const foundKeys = new Set(found.map((p) => p.k));
-    const truthKeys = new Set(truth.map(key));
-    const planted = truth.filter((t) => t.pct_of_issued >= threshold);
-    const pairDays = new Set(pairs.map((p) => p.day));
-    return {
-      threshold_pct: threshold,
-      planted: planted.length,
-      reported: found.length,
-      recall: planted.filter((t) => foundKeys.has(key(t))).length / Math.max(1, planted.length),
-      precision: found.filter((p) => truthKeys.has(p.k)).length / Math.max(1, found.length),
-      corporate_actions: actions.length,
-      corporate_action_days_with_pairs: actions.filter((c) => pairDays.has(`${c.date}|${c.stock_code}`)).length,
-    };
+    return accuracy(await readPairs(a), truth, threshold);
   } finally {
     a.db.close();
   }

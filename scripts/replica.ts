@@ -30,6 +30,7 @@ const program = new Command()
   .addOption(new Option("--latency <ms>", "delay added to every /sdw/ response").default(0).argParser(number("latency", 0, 600_000)))
   .addOption(new Option("--maintenance <from..to>", "serve the maintenance page in this window: ISO date-times or offsets from start (+0s..+30s)").argParser(maintenance))
   .addOption(new Option("--hostile-names", "give some stock and participant names HTML/script and spreadsheet-formula payloads").default(false))
+  .addOption(new Option("--noise", "the noisy market: parties' own trading on transfer days, busy days, sell-outs, newcomers (docs/REPLICA.md)").default(false))
   .addOption(new Option("--no-warmup", "do not simulate every stock in the background after start (pages then simulate their stock on first request)"))
   .addOption(new Option("--token-ttl <seconds>", "form tokens expire after this many seconds (0: never)").default(0).argParser(number("token TTL", 0, 1e9)))
   .showHelpAfterError();
@@ -47,6 +48,7 @@ const o = program.opts<{
   latency: number;
   maintenance?: string;
   hostileNames: boolean;
+  noise: boolean;
   tokenTtl: number;
   warmup: boolean;
 }>();
@@ -57,6 +59,7 @@ const replica = await startReplica({
   days: o.days,
   end: o.end,
   hostileNames: o.hostileNames,
+  ...(o.noise ? { noise: true } : {}),
   port: o.port,
   host: o.host,
   faultRate: o.faultRate,

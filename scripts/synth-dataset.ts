@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 // Write a synthetic dataset straight from the replica's market (no HTTP), with its ground truth:
-//   npx tsx scripts/synth-dataset.ts --out DIR --seed N --stocks N --days N --end YYYY-MM-DD [--hostile-names]
+//   npx tsx scripts/synth-dataset.ts --out DIR --seed N --stocks N --days N --end YYYY-MM-DD [--hostile-names] [--noise]
 import { Command } from "commander";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
 import { integerOption, isoDateOption } from "../src/lib/cli-options.ts";
@@ -14,8 +14,9 @@ const program = new Command()
   .option("--days <n>", "settlement days", integerOption("days", 1), 250)
   .requiredOption("--end <date>", "last settlement day (YYYY-MM-DD)", isoDateOption)
   .option("--hostile-names", "names carrying HTML/script and spreadsheet-formula payloads", false)
+  .option("--noise", "the noisy market: parties' own trading on transfer days, busy days, sell-outs, newcomers (docs/REPLICA.md)", false)
   .option("--quiet", "no per-date progress lines", false)
-  .action(async (o: { out: string; seed: number; stocks: number; days: number; end: string; hostileNames: boolean; quiet: boolean }) => {
+  .action(async (o: { out: string; seed: number; stocks: number; days: number; end: string; hostileNames: boolean; noise: boolean; quiet: boolean }) => {
     const summary = await writeSyntheticDataset({
       out: o.out,
       seed: o.seed,
@@ -23,6 +24,7 @@ const program = new Command()
       days: o.days,
       end: o.end,
       hostileNames: o.hostileNames,
+      noise: o.noise,
       onDate: o.quiet
         ? undefined
         : ({ date, index, total, holdingsRows }) => process.stderr.write(`${index + 1}/${total} ${date} ${holdingsRows} holdings rows\n`),

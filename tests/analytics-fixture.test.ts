@@ -1,11 +1,10 @@
 // Trends, concentration and transfers on a small hand-made dataset (tests/analytics-fixture.ts),
 // checked against an independent computation in plain TypeScript from the same hand-made truth.
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
+import { cacheStatements, openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
 import { concentration } from "../data-loaders/lib/datasets/concentration.ts";
 import { southbound } from "../data-loaders/lib/datasets/southbound.ts";
 import { openDb, rows } from "../data-loaders/lib/duck.ts";
@@ -110,9 +109,7 @@ describe("trends", () => {
   });
 
   it("series keys: the top 10 now, then former top-10 holders by days in the top 10, then the next largest now", async () => {
-    const stmt = readFileSync(path.join(import.meta.dirname, "..", "data-loaders", "sql", "cache.sql"), "utf8")
-      .split(/^-- ;$/m)
-      .find((x) => x.includes("CREATE TABLE series_keys"))!;
+    const stmt = cacheStatements().find((x) => x.includes("CREATE TABLE series_keys"))!;
     const db = await openDb(":memory:");
     try {
       const key = (r: number) => (r === 12 ? "F3" : r === 15 ? "F1" : `L${String(r).padStart(2, "0")}`);

@@ -2,6 +2,7 @@
 // code allocation, the ground truth against the pages themselves, and Stock Connect consistency.
 import { describe, expect, it } from "vitest";
 import type { HoldingsPage } from "../src/hkex/types.ts";
+import { participantKeys } from "../src/ingest/participant-key.ts";
 import { addDays, isHolidayHK, isSettlementDay } from "../src/lib/calendar.ts";
 import { createMarket, MarketDateError, MarketOptionsError, type ReplicaMarket } from "../src/replica/market.ts";
 import { CODE_RANGES, REIT_CODES } from "../src/replica/universe.ts";
@@ -269,6 +270,57 @@ describe("replica market: ground truth", () => {
         const top = before.participants[0]!;
         if (top.id) expect(Math.abs(held(after, top.id) - top.shares * ratio) / after.issuedShares).toBeLessThan(0.003);
       }
+    }
+  });
+});
+
+describe("replica market: the noisy market (--noise)", () => {
+  const noisy = createMarket({ seed: 2, stocks: 80, days: 60, end: "2026-11-20", noise: true });
+  const transfers = noisy.truthTransfers();
+  /** The page's holdings by dataset key (CCASS ID, or an investor's `ip:` key). */
+  const byKey = (page: HoldingsPage | null) => {
+    const rows = page?.participants ?? [];
+    const keys = participantKeys(rows);
+    return new Map(rows.map((r, i) => [keys[i]!, r.shares]));
+  };
+
+  it("plants every noisy kind of transfer day: busy days, both-way splits, sell-outs, newcomers, investors", () => {
+    const perDay = new Map<string, typeof transfers>();
+    for (const t of transfers) perDay.set(`${t.date}|${t.stock_code}`, [...(perDay.get(`${t.date}|${t.stock_code}`) ?? []), t]);
+    const days = [...perDay.values()];
+    const busy = days.filter((d) => d.length >= 2 && d.every((t) => !t.group) && new Set(d.map((t) => t.seller_id)).size === d.length);
+    expect(busy.length).toBeGreaterThan(5);
+    const groups = days.filter((d) => d.some((t) => t.group));
+    expect(groups.some((d) => new Set(d.map((t) => t.seller_id)).size === 1 && d.length > 1)).toBe(true); // one-to-many
+    expect(groups.some((d) => new Set(d.map((t) => t.buyer_id)).size === 1 && d.length > 1)).toBe(true); // many-to-one
+    let sellOuts = 0;
+    let newcomers = 0;
+    for (const t of transfers) {
+      const before = byKey(noisy.holdings(prevDay(noisy, t.date), t.stock_code));
+      const after = byKey(noisy.holdings(t.date, t.stock_code));
+      if (before.has(t.seller_id) && !after.has(t.seller_id)) sellOuts++;
+      if (!before.has(t.buyer_id) && after.has(t.buyer_id)) newcomers++;
+    }
+    expect(sellOuts).toBeGreaterThan(3);
+    expect(newcomers).toBeGreaterThan(3);
+    expect(transfers.some((t) => t.seller_id.startsWith("ip:") || t.buyer_id.startsWith("ip:"))).toBe(true);
+  });
+
+  it("the truth covers every planted transfer: each party moves by its legs within its own trading (buyers ±3 %, sellers ±0.5 %)", () => {
+    const moved = new Map<string, { planted: number; gross: number }>();
+    for (const t of transfers) {
+      for (const [key, sign] of [[t.seller_id, -1], [t.buyer_id, 1]] as const) {
+        const k = `${t.date}|${t.stock_code}|${key}`;
+        const m = moved.get(k) ?? { planted: 0, gross: 0 };
+        m.planted += sign * t.shares;
+        m.gross += t.shares;
+        moved.set(k, m);
+      }
+    }
+    for (const [k, m] of moved) {
+      const [date, code, key] = k.split("|") as [string, string, string];
+      const change = (byKey(noisy.holdings(date, code)).get(key) ?? 0) - (byKey(noisy.holdings(prevDay(noisy, date), code)).get(key) ?? 0);
+      expect(Math.abs(change - m.planted), k).toBeLessThanOrEqual(0.03 * m.gross + 1);
     }
   });
 });

@@ -1,9 +1,9 @@
 // The shared analytics cache. Framework runs every loader as its own process; rescanning 50+
 // million holdings in each would multiply the cost, so the first loader to run materialises the
-// intermediate tables (data-loaders/sql/cache.sql, plus the transfer pairs) into one DuckDB file
+// intermediate tables (data-loaders/sql/cache/*.sql, plus the transfer pairs) into one DuckDB file
 // keyed by a fingerprint of the Parquet files, under a lock; the others wait for it and open it
 // read-only. Any change to the dataset (a file added, rewritten or touched) changes the key.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { sqlString } from "../../src/ingest/sql.ts";
@@ -15,8 +15,8 @@ import { cacheDir, dataDir } from "./env.ts";
 import { pairDay, type Mover } from "./pairing.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
 
-/** Bump when cache.sql or the pairing changes, so old caches are not reused. */
-export const CACHE_VERSION = "analytics-18";
+/** Bump when the cache SQL or the pairing changes, so old caches are not reused. */
+export const CACHE_VERSION = "analytics-19";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
 
@@ -33,7 +33,27 @@ export interface Analytics {
   buildSeconds: number;
 }
 
-const SQL_FILE = path.join(import.meta.dirname, "..", "sql", "cache.sql");
+/**
+ * The cache's SQL: data-loaders/sql/cache/NN-name.sql, one group of tables per file, run in file-name
+ * order. Input views (created here over the Parquet files): src_holdings, src_summary, src_stocks,
+ * src_participants, src_southbound, src_dim. Statements are separated by lines holding only "-- ;"
+ * so the builder can time each one. A statement that starts with "-- @holdings-on-dates NAME" is a
+ * query for dates: the builder runs it and creates the view NAME over the holdings of those dates
+ * only (reading a few days' files instead of scanning the year). A statement that starts with
+ * "-- @position-key" asks whether every (sid, pid) fits in one INTEGER; the builder then defines
+ * position_key(sid, pid), position_sid(k) and position_pid(k) on an INTEGER (16 bits for pid) or,
+ * when not, a BIGINT.
+ */
+const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "cache");
+
+/** Every statement of the cache SQL, in order (comments kept: the directives live in them). */
+export function cacheStatements(): string[] {
+  return readdirSync(SQL_DIR)
+    .filter((f) => /^\d+-[\w-]+\.sql$/.test(f))
+    .sort()
+    .flatMap((f) => readFileSync(path.join(SQL_DIR, f), "utf8").split(/^-- ;$/m))
+    .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
+}
 
 /** Open the cache for `data` (default: CCASS_DATA), building it first when needed. */
 export async function openAnalytics(data = dataDir(), options: { cache?: string; log?: (s: string) => void } = {}): Promise<Analytics> {
@@ -74,9 +94,7 @@ async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: stri
   try {
     for (const t of SOURCE_TABLES) await db.conn.run(`CREATE TEMP VIEW src_${t} AS ${tableSql(ds.tables[t], t)}`);
     await db.conn.run(`CREATE TEMP VIEW src_dim AS ${dimSql(ds)}`);
-    const statements = readFileSync(SQL_FILE, "utf8")
-      .split(/^-- ;$/m)
-      .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
+    const statements = cacheStatements();
     const run = async (stmt: string) => {
       const t0 = performance.now();
       const what = await runStatement(db, ds, stmt);
@@ -123,7 +141,7 @@ async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: stri
 }
 
 /**
- * Run one statement of cache.sql and say what it made. The two directives of its header run their
+ * Run one statement of the cache SQL and say what it made. The two directives of its header run their
  * query and act on the answer: `@holdings-on-dates NAME` creates the view NAME over the holdings of
  * the dates returned, `@position-key` defines the position-key macros for the ids' range.
  */
@@ -200,9 +218,9 @@ async function fetchMovers(conn: DuckDBConnection): Promise<string[]> {
     `WITH both_sides AS (
        SELECT stock_code, seq FROM movers WHERE ca_kind IS NULL GROUP BY ALL HAVING min(change) < 0 AND max(change) > 0
      )
-     SELECT string_agg(concat_ws(',', stock_code, strftime(date, '%Y-%m-%d'), seq, issued_adj, pkey, change), chr(10)
+     SELECT string_agg(concat_ws(',', stock_code, strftime(date, '%Y-%m-%d'), seq, issued_adj, coalesce(n.noise_pct, 0), pkey, change), chr(10)
        ORDER BY stock_code, seq, pkey)
-     FROM movers SEMI JOIN both_sides USING (stock_code, seq) WHERE ca_kind IS NULL`,
+     FROM movers SEMI JOIN both_sides USING (stock_code, seq) LEFT JOIN stock_noise n USING (stock_code) WHERE ca_kind IS NULL`,
   );
   return text ? text.split("\n") : [];
 }
@@ -217,22 +235,23 @@ async function pairMovers(lines: string[]): Promise<string[]> {
   let group = 0;
   let sinceYield = 0;
   for (let i = 0; i < lines.length; ) {
-    // a line: code,date,seq,issued,key,change; one day's lines share "code,date,seq,issued,"
+    // a line: code,date,seq,issued,noise,key,change; one day's lines share "code,date,seq,issued,noise,"
     const first = lines[i]!;
     const afterIssued = nthComma(first, 4);
-    const head = first.slice(0, afterIssued + 1);
+    const afterNoise = first.indexOf(",", afterIssued + 1);
+    const head = first.slice(0, afterNoise + 1);
     const day: Mover[] = [];
     let j = i;
     for (; j < lines.length && lines[j]!.startsWith(head); j++) {
       const line = lines[j]!;
       const lastComma = line.lastIndexOf(",");
-      day.push({ key: line.slice(afterIssued + 1, lastComma), change: Number(line.slice(lastComma + 1)) });
+      day.push({ key: line.slice(afterNoise + 1, lastComma), change: Number(line.slice(lastComma + 1)) });
     }
-    const pairs = pairDay(day);
+    const afterSeq = first.lastIndexOf(",", afterIssued - 1);
+    const issued = Number(first.slice(afterSeq + 1, afterIssued));
+    const pairs = pairDay(day, { issued, noisePct: Number(first.slice(afterIssued + 1, afterNoise)) });
     if (pairs.length > 0) {
-      const afterSeq = first.lastIndexOf(",", afterIssued - 1);
       const prefix = first.slice(0, afterSeq + 1); // code,date,seq,
-      const issued = Number(first.slice(afterSeq + 1, afterIssued));
       let used = 0;
       for (const p of pairs) {
         out.push(`${prefix}${group + p.set},${p.seller},${p.buyer},${p.shares},${(p.shares * 100) / issued},${p.match},${p.confidence}\n`);

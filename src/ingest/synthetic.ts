@@ -16,6 +16,8 @@ export interface SyntheticOptions {
   days: number;
   end: string;
   hostileNames?: boolean;
+  /** The noisy market (src/replica/noise.ts); default off. */
+  noise?: boolean;
   /** called after each date is written */
   onDate?: (info: { date: string; index: number; total: number; holdingsRows: number }) => void;
 }
@@ -73,6 +75,7 @@ export async function writeSyntheticDataset(opts: SyntheticOptions): Promise<Syn
     days: opts.days,
     end: opts.end,
     hostileNames: opts.hostileNames ?? false,
+    ...(opts.noise ? { noise: true } : {}),
   };
   const market = createMarket(marketOptions);
   await mkdir(opts.out, { recursive: true });

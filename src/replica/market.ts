@@ -6,10 +6,14 @@
 // CCASS and the non-consenting investors. Day 0 is a power-law (Zipf) allocation; every following
 // settlement day applies small noise flows between holders, then at most one event: a planted large
 // transfer (one seller, one to three buyers) or a corporate action (split, consolidation, placing).
-// The events are the ground truth the analytics are scored against.
+// The events are the ground truth the analytics are scored against. With `noise`, transfer days
+// are messier (the parties' own trading, several blocks at once, sell-outs, newcomers, investors):
+// src/replica/noise.ts.
 import type { HoldingsPage, ParticipantHolding, ParticipantListPage, SouthboundPage, StockListPage } from "../hkex/types.ts";
 import { addDays, isSettlementDay, lastSettlementDays, settlementDayOnOrBefore } from "../lib/calendar.ts";
 import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
+import { participantKeys } from "../ingest/participant-key.ts";
+import { applyNoisyDay, NOISY_FLOW_SCALE, planNoisyDay, type NoisyDayContext, type NoisyDayPlan } from "./noise.ts";
 import { Rng } from "./random.ts";
 import {
   buildParticipants,
@@ -29,6 +33,8 @@ export interface MarketOptions {
   days: number;
   end: string;
   hostileNames?: boolean;
+  /** The noisy market of src/replica/noise.ts (default off: the clean replica). */
+  noise?: boolean;
 }
 export interface StockInfo {
   code: string;
@@ -44,7 +50,7 @@ export interface PlantedTransfer {
   shares: number;
   /** Percent of issued shares on that date: 0.5 means 0.5%. */
   pct_of_issued: number;
-  /** Shared by the pieces of one seller's sale to two or three buyers on one day. */
+  /** Shared by the pieces of one seller's sale to two or three buyers on one day (with `noise`, also of several sellers' sale to one buyer). */
   group?: string;
 }
 export interface CorporateAction {
@@ -488,12 +494,14 @@ class MarketModel implements ReplicaMarket {
     const eventRng = Rng.of(seed, "events", stock.code);
     const noiseRng = Rng.of(seed, "noise", stock.code);
     const flowsPerDay = 1 + Math.floor(shape.listed / 6);
+    const noisy = this.options.noise === true ? this.noisyContext(pool, state, width) : null;
 
     for (let t = 0; t < days; t++) {
       const date = this.dates[t] as string;
       if (t > 0) {
         // Decide the day's event first, so its parties can be kept out of the noise.
         let transferPlan: { seller: number; buyers: number[]; shares: number[] } | null = null;
+        let noisyPlan: NoisyDayPlan | null = null;
         let placingTo = -1;
         if (t === caDay) {
           if (caKind === "placing") {
@@ -501,7 +509,11 @@ class MarketModel implements ReplicaMarket {
             excluded[placingTo] = t;
           }
         } else if (eventRng.chance(TRANSFER_PROBABILITY)) {
-          transferPlan = this.planTransfer(eventRng, state, pool, issuedNow);
+          if (noisy) {
+            noisy.issued = issuedNow;
+            noisyPlan = planNoisyDay(eventRng, noisy);
+            for (const leg of noisyPlan?.legs ?? []) excluded[leg.seller] = excluded[leg.buyer] = t;
+          } else transferPlan = this.planTransfer(eventRng, state, pool, issuedNow);
           if (transferPlan) {
             excluded[transferPlan.seller] = t;
             for (const b of transferPlan.buyers) excluded[b] = t;
@@ -509,7 +521,7 @@ class MarketModel implements ReplicaMarket {
         }
 
         // Noise: small flows between holders, deposits from and withdrawals to outside CCASS.
-        const cap = NOISE_CAP * issuedNow;
+        const cap = NOISE_CAP * issuedNow * (noisy ? NOISY_FLOW_SCALE : 1);
         const flows = flowsPerDay + noiseRng.int(flowsPerDay + 1);
         for (let f = 0; f < flows; f++) {
           const src = this.pickSource(noiseRng, state, width);
@@ -528,7 +540,21 @@ class MarketModel implements ReplicaMarket {
           if (src === NON_CONSENTING) ncHolders = Math.max(1, ncHolders - noiseRng.int(3));
         }
 
-        if (transferPlan) {
+        if (noisyPlan) {
+          applyNoisyDay(noisyPlan, state, OUTSIDE);
+          for (const leg of noisyPlan.legs) {
+            const rec: PlantedTransfer = {
+              date,
+              stock_code: stock.code,
+              seller_id: this.idOf(pool, leg.seller),
+              buyer_id: this.idOf(pool, leg.buyer),
+              shares: leg.shares,
+              pct_of_issued: (leg.shares / issuedNow) * 100,
+            };
+            if (leg.group !== undefined) rec.group = `${stock.code}-${date}`;
+            transfers.push(rec);
+          }
+        } else if (transferPlan) {
           const group = transferPlan.buyers.length > 1 ? `${stock.code}-${date}` : undefined;
           const seller = transferPlan.seller;
           for (let k = 0; k < transferPlan.buyers.length; k++) {
@@ -562,8 +588,27 @@ class MarketModel implements ReplicaMarket {
     return { sim: { pool, width, holdings, nonConsentingCount: ncCount, issued }, events: { transfers, actions, southbound, issued } };
   }
 
+  /** The participant's key in the dataset: its CCASS ID, or for an investor its name key. */
   private idOf(pool: Int32Array, slot: number): string {
-    return (this.participants.all[pool[slot - FIRST_SLOT] as number] as UniverseParticipant).id as string;
+    const p = this.participants.all[pool[slot - FIRST_SLOT] as number] as UniverseParticipant;
+    return p.id ?? (participantKeys([{ id: null, name: p.name, address: p.address, shares: 0 }])[0] as string);
+  }
+
+  /** The noisy planner's view of a stock: its intermediaries, and its investors with a name of their own. */
+  private noisyContext(pool: Int32Array, state: Float64Array, width: number): NoisyDayContext {
+    const intermediaries: number[] = [];
+    const investors: number[] = [];
+    const names = new Map<string, number>();
+    for (let s = FIRST_SLOT; s < width; s++) {
+      const p = this.participants.all[pool[s - FIRST_SLOT] as number] as UniverseParticipant;
+      if (p.id === null) names.set(p.name, (names.get(p.name) ?? 0) + 1);
+    }
+    for (let s = FIRST_SLOT; s < width; s++) {
+      const p = this.participants.all[pool[s - FIRST_SLOT] as number] as UniverseParticipant;
+      if (this.isIntermediary(pool, s)) intermediaries.push(s);
+      else if (p.id === null && names.get(p.name) === 1) investors.push(s);
+    }
+    return { state, issued: 0, intermediaries, investors };
   }
 
   /** Brokers and custodians: the parties of planted transfers (clearing agencies and investors never are). */

@@ -1,0 +1,83 @@
+// The transfer finder scored against a synthetic market's ground truth (`_truth/` beside the
+// dataset): recall and precision at a threshold, corporate-action days with pairs, and the
+// calibration of the pairs' confidence. Shared by bench/loaders.bench.ts and bench/transfers.bench.ts.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Analytics } from "../data-loaders/lib/cache.ts";
+import { rows } from "../data-loaders/lib/duck.ts";
+import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
+
+export interface ScoredPair {
+  /** date|stock|seller|buyer */
+  k: string;
+  /** date|stock */
+  day: string;
+  pct: number;
+  confidence: number;
+}
+
+export interface Truth {
+  transfers: PlantedTransfer[];
+  actions: CorporateAction[];
+}
+
+export async function readTruth(data: string): Promise<Truth | null> {
+  const dir = path.join(data, "_truth");
+  if (!existsSync(path.join(dir, "transfers.json"))) return null;
+  return {
+    transfers: JSON.parse(await readFile(path.join(dir, "transfers.json"), "utf8")) as PlantedTransfer[],
+    actions: JSON.parse(await readFile(path.join(dir, "corporate-actions.json"), "utf8")) as CorporateAction[],
+  };
+}
+
+export async function readPairs(a: Analytics): Promise<ScoredPair[]> {
+  return rows<ScoredPair>(
+    a.db.conn,
+    `SELECT concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code, seller, buyer) AS k,
+       concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code) AS day, pct_of_issued AS pct, confidence FROM pairs`,
+  );
+}
+
+export const truthKey = (t: PlantedTransfer) => `${t.date}|${t.stock_code}|${t.seller_id}|${t.buyer_id}`;
+
+/** Recall (right seller and buyer) and precision of the pairs at or above `threshold` % of issued. */
+export function accuracy(pairs: readonly ScoredPair[], truth: Truth, threshold: number) {
+  const found = pairs.filter((p) => p.pct >= threshold);
+  const foundKeys = new Set(found.map((p) => p.k));
+  const truthKeys = new Set(truth.transfers.map(truthKey));
+  const planted = truth.transfers.filter((t) => t.pct_of_issued >= threshold);
+  const pairDays = new Set(pairs.map((p) => p.day));
+  return {
+    threshold_pct: threshold,
+    planted: planted.length,
+    reported: found.length,
+    recall: planted.filter((t) => foundKeys.has(truthKey(t))).length / Math.max(1, planted.length),
+    precision: found.filter((p) => truthKeys.has(p.k)).length / Math.max(1, found.length),
+    corporate_actions: truth.actions.length,
+    corporate_action_days_with_pairs: truth.actions.filter((c) => pairDays.has(`${c.date}|${c.stock_code}`)).length,
+  };
+}
+
+/**
+ * Confidence bands (0.1 wide) against the share of their pairs that are planted transfers, over
+ * the pairs at or above `threshold`. A calibrated confidence has each band's precision inside it.
+ */
+export function calibration(pairs: readonly ScoredPair[], truth: Truth, threshold: number) {
+  const truthKeys = new Set(truth.transfers.map(truthKey));
+  const bands: { band: string; pairs: number; real: number; mean_confidence: number; precision: number }[] = [];
+  for (let lo = 0; lo < 1; lo = Math.round((lo + 0.1) * 10) / 10) {
+    const hi = Math.round((lo + 0.1) * 10) / 10;
+    const inBand = pairs.filter((p) => p.pct >= threshold && p.confidence >= lo && (hi === 1 ? p.confidence <= 1 : p.confidence < hi));
+    if (inBand.length === 0) continue;
+    const real = inBand.filter((p) => truthKeys.has(p.k)).length;
+    bands.push({
+      band: `${lo.toFixed(1)}–${hi.toFixed(1)}`,
+      pairs: inBand.length,
+      real,
+      mean_confidence: Math.round((inBand.reduce((s, p) => s + p.confidence, 0) / inBand.length) * 1000) / 1000,
+      precision: Math.round((real / inBand.length) * 1000) / 1000,
+    });
+  }
+  return bands;
+}

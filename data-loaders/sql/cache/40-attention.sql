@@ -1,0 +1,29 @@
+-- Attention per stock-day, each stock's bands, and concentration.
+-- Attention: Σ |change| ÷ issued per stock-day (NULL on a stock's first day).
+CREATE TABLE attn AS
+SELECT s.stock_code, s.seq, s.date,
+  CASE WHEN s.seq > 0 THEN coalesce(a.moved, 0) * 100.0 / s.issued_adj END AS attention_pct,
+  coalesce(a.positions_changed, 0) AS positions_changed
+FROM summ s LEFT JOIN day_moves a USING (sid, seq)
+ORDER BY s.stock_code, s.seq;
+-- ;
+-- Each stock's own bands over its trailing 250 stored days.
+CREATE TABLE bands AS
+SELECT a.stock_code,
+  quantile_cont(a.attention_pct, 0.25) AS p25, quantile_cont(a.attention_pct, 0.75) AS p75,
+  quantile_cont(a.attention_pct, 0.95) AS p95, count(a.attention_pct) AS days
+FROM attn a JOIN stock_last l USING (stock_code)
+WHERE a.seq > l.last_seq - 250 AND a.attention_pct IS NOT NULL
+GROUP BY a.stock_code;
+-- ;
+CREATE TABLE conc AS
+SELECT s.stock_code, s.seq, s.date,
+  coalesce(c.top[1], 0) * 100.0 / s.issued_shares AS top1_pct,
+  coalesce(list_sum(c.top[1:5]), 0) * 100.0 / s.issued_shares AS top5_pct,
+  coalesce(list_sum(c.top), 0) * 100.0 / s.issued_shares AS top10_pct,
+  s.total_shares * 100.0 / s.issued_shares AS ccass_pct,
+  s.total_count AS participants,
+  coalesce(c.clearing_shares, 0) AS clearing_shares,
+  coalesce(c.clearing_shares, 0) * 100.0 / s.issued_shares AS clearing_pct
+FROM summ s LEFT JOIN conc_raw c USING (stock_code, seq)
+ORDER BY s.stock_code, s.seq;
