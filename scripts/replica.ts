@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { integerOption as integer, isoDateOption as isoDate, numberOption as number } from "../src/lib/cli-options.ts";
 import { latestPublishedDate } from "../src/ops/plan.ts";
-import { parseMaintenanceWindow } from "../src/replica/faults.ts";
+import { DEFAULT_OVERSIZED_BYTES, oversizedFault, parseMaintenanceWindow } from "../src/replica/faults.ts";
 import { startReplica } from "../src/replica/server.ts";
 
 function maintenance(v: string): string {
@@ -14,6 +14,16 @@ function maintenance(v: string): string {
     throw new InvalidArgumentError((err as Error).message);
   }
   return v;
+}
+
+function oversizedCodes(v: string): string[] {
+  const codes = v.split(",").map((c) => c.trim());
+  try {
+    oversizedFault(codes);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return codes;
 }
 
 const program = new Command()
@@ -29,6 +39,8 @@ const program = new Command()
   .addOption(new Option("--rate-limit <r>", "answer 429 with Retry-After above R requests/s (default: no limit)").argParser(number("rate limit", 0.001, 1e6)))
   .addOption(new Option("--latency <ms>", "delay added to every /sdw/ response").default(0).argParser(number("latency", 0, 600_000)))
   .addOption(new Option("--maintenance <from..to>", "serve the maintenance page in this window: ISO date-times or offsets from start (+0s..+30s)").argParser(maintenance))
+  .addOption(new Option("--oversized <codes>", "holdings searches for these stock codes (comma-separated) answer an oversized body, streamed").argParser(oversizedCodes))
+  .addOption(new Option("--oversized-bytes <n>", "length of an --oversized body").default(DEFAULT_OVERSIZED_BYTES).argParser(integer("oversized bytes", 1)))
   .addOption(new Option("--hostile-names", "give some stock and participant names HTML/script and spreadsheet-formula payloads").default(false))
   .addOption(new Option("--no-warmup", "do not simulate every stock in the background after start (pages then simulate their stock on first request)"))
   .addOption(new Option("--token-ttl <seconds>", "form tokens expire after this many seconds (0: never)").default(0).argParser(number("token TTL", 0, 1e9)))
@@ -46,6 +58,8 @@ const o = program.opts<{
   rateLimit?: number;
   latency: number;
   maintenance?: string;
+  oversized?: string[];
+  oversizedBytes: number;
   hostileNames: boolean;
   tokenTtl: number;
   warmup: boolean;
@@ -63,6 +77,7 @@ const replica = await startReplica({
   ...(o.rateLimit !== undefined ? { rateLimit: o.rateLimit } : {}),
   latencyMs: o.latency,
   ...(o.maintenance !== undefined ? { maintenance: o.maintenance } : {}),
+  ...(o.oversized !== undefined ? { oversized: { stocks: o.oversized, bytes: o.oversizedBytes } } : {}),
   tokenTtlSeconds: o.tokenTtl,
   warmUp: o.warmup,
 });
