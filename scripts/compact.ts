@@ -1,23 +1,21 @@
 #!/usr/bin/env -S npx tsx
 // `npx tsx scripts/compact.ts --out DIR [--before YYYY-MM] [--table NAME…] [--json]`
 // Folds the daily partitions of complete past months into one file per month (src/ingest/compact.ts).
-import { Command } from "commander";
-import { compact, CompactionError, isMonth } from "../src/ingest/compact.ts";
+import { compact, isMonth } from "../src/ingest/compact.ts";
+import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
-const program = new Command()
-  .name("compact")
+const program = cliProgram("compact")
   .description("Compact daily Parquet partitions of complete past months into <table>/month=YYYY-MM/part-0.parquet")
   .requiredOption("--out <dir>", "dataset folder (e.g. data/parquet)")
   .option("--before <YYYY-MM>", "compact months strictly before this one (default: the current month in Hong Kong)")
   .option("--table <name...>", "only these tables (default: every partitioned table in the folder)")
-  .option("--json", "print the report as JSON on stdout")
-  .showHelpAfterError();
+  .option("--json", "print the report as JSON on stdout");
 
 program.parse(process.argv);
 const opts = program.opts<{ out: string; before?: string; table?: string[]; json?: boolean }>();
 if (opts.before !== undefined && !isMonth(opts.before)) program.error(`--before must be YYYY-MM, got ${JSON.stringify(opts.before)}`);
 
-try {
+await runCli("compact", async () => {
   const report = await compact(opts.out, {
     before: opts.before,
     tables: opts.table,
@@ -30,10 +28,4 @@ try {
     const after = report.months.reduce((s, m) => s + m.bytesAfter, 0);
     console.log(`compacted ${report.months.length} table-months before ${report.before}: ${before} → ${after} bytes`);
   }
-} catch (err) {
-  if (err instanceof CompactionError) {
-    console.error(`compact: ${err.message}`);
-    process.exit(1);
-  }
-  throw err;
-}
+});
