@@ -172,7 +172,8 @@ SELECT s.stock_code, s.date, c.seq, k.pkey, c.change, c.shares, s.issued_adj, s.
 FROM big c JOIN summ s ON s.sid = c.sid AND s.seq = c.seq JOIN pk k ON k.pid = c.pid
 WHERE abs(c.change) * 10000 >= 5 * s.issued_adj;
 -- ;
--- Attention: Σ |change| ÷ issued per stock-day (NULL on a stock's first day).
+-- Attention: Σ |change| ÷ issued per stock-day, and how many positions changed. Both NULL on a
+-- stock's first stored day: with no day before it, nothing can be compared (0 would read as "no change").
 CREATE TABLE attn AS
 WITH a AS (
   SELECT sid, seq, sum(abs(change)) AS moved, count(*) AS positions_changed
@@ -180,7 +181,7 @@ WITH a AS (
 )
 SELECT s.stock_code, s.seq, s.date,
   CASE WHEN s.seq > 0 THEN coalesce(a.moved, 0) * 100.0 / s.issued_adj END AS attention_pct,
-  coalesce(a.positions_changed, 0) AS positions_changed
+  CASE WHEN s.seq > 0 THEN coalesce(a.positions_changed, 0) END AS positions_changed
 FROM summ s LEFT JOIN a USING (sid, seq)
 ORDER BY s.stock_code, s.seq;
 -- ;
