@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { extractFormFields, parseHoldingsPage } from "../src/hkex/parse.ts";
 
 const repoRoot = path.resolve(import.meta.dirname, "..");
-const fixture = path.resolve(repoRoot, "..", "shared", "hkex", "fixtures", "holdings-en-00700-large.html");
+const fixture = path.join(repoRoot, "tests", "fixtures", "hkex", "pages", "holdings-en-00700-large.html");
 const html = readFileSync(fixture, "utf8");
 const megabytes = Buffer.byteLength(html, "utf8") / 1e6;
 const rounds = Number(process.env.PARSE_BENCH_ROUNDS ?? 40);

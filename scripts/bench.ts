@@ -4,9 +4,14 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
+import { cliProgram } from "../src/lib/cli-options.ts";
 
 const benchDir = path.resolve(import.meta.dirname, "..", "bench");
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+// An unknown option is a usage error (it used to be ignored, and every benchmark ran).
+const wanted = cliProgram("bench")
+  .description("Run benchmarks one after another (bench/NAME.bench.ts), figures in bench-out/NAME.json")
+  .argument("[names...]", "benchmarks to run (default: all)")
+  .parse().args;
 const benches = readdirSync(benchDir)
   .filter((f) => f.endsWith(".bench.ts"))
   .map((f) => f.replace(/\.bench\.ts$/, ""))
@@ -14,7 +19,7 @@ const benches = readdirSync(benchDir)
   .sort();
 
 if (benches.length === 0) {
-  console.error(`no benchmark matches ${wanted.join(", ")}; have: ${readdirSync(benchDir).join(", ")}`);
+  console.error(`bench: no benchmark matches ${wanted.join(", ")}; have: ${readdirSync(benchDir).join(", ")}`);
   process.exit(2);
 }
 

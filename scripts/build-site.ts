@@ -14,7 +14,7 @@ import { cp, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Command } from "commander";
+import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 import { build as esbuild } from "esbuild";
 import { replaceDirectory } from "../src/lib/atomic.ts";
 import { fixSiteTemplate } from "./site-template.ts";
@@ -232,17 +232,16 @@ async function preview(dataDir: string, port: number, exportApi: boolean): Promi
 }
 
 async function main(): Promise<void> {
-  const program = new Command()
-    .name("build-site")
+  const program = cliProgram("build-site")
     .description("Export the static API and build the Observable Framework site")
     .option("--data <dir>", "Parquet dataset folder", process.env.CCASS_DATA ?? "data/parquet")
     .option("--out <dir>", "output folder (replaced only on success)", "dist")
     .option("--no-export", "skip scripts/export-api.ts and reuse src/pages/api/v1")
     .option("--preview", "instead of building, export and run Framework's live preview (npm run dev)")
-    .option("--port <port>", "preview port", "3000")
+    .option("--port <port>", "preview port", integerOption("port", 0, 65535), 3000)
     .parse();
-  const opts = program.opts<{ data: string; out: string; export: boolean; preview?: boolean; port: string }>();
-  if (opts.preview) return preview(opts.data, Number(opts.port), opts.export);
+  const opts = program.opts<{ data: string; out: string; export: boolean; preview?: boolean; port: number }>();
+  if (opts.preview) return preview(opts.data, opts.port, opts.export);
   const result = await buildSite({ data: opts.data, out: opts.out, exportApi: opts.export });
   const s = result.seconds;
   console.log(
@@ -251,8 +250,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+  await runCli("build-site", main);
 }

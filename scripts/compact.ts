@@ -1,29 +1,27 @@
 #!/usr/bin/env -S npx tsx
 // `npx tsx scripts/compact.ts --out DIR [--before YYYY-MM] [--table NAME…] [--json]`
-// Replaces the daily files of complete past months by one file per month (src/ingest/compact.ts).
+// Folds the daily files of complete past months into one file per month (src/ingest/compact.ts).
 // `--migrate` instead converts a dataset of the old date=/part-0.parquet layout (idempotent).
-import { Command } from "commander";
-import { compact, CompactionError, isMonth, migrateLayout } from "../src/ingest/compact.ts";
+import { compact, isMonth, migrateLayout } from "../src/ingest/compact.ts";
+import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
-const program = new Command()
-  .name("compact")
+const program = cliProgram("compact")
   .description("Compact the daily files of complete past months into <table>/month=YYYY-MM/YYYY-MM.parquet")
   .requiredOption("--out <dir>", "dataset folder (e.g. data/parquet)")
   .option("--before <YYYY-MM>", "compact months strictly before this one (default: the current month in Hong Kong)")
   .option("--table <name...>", "only these tables (default: every partitioned table in the folder)")
   .option("--migrate", "convert the old date=YYYY-MM-DD/part-0.parquet layout to month=YYYY-MM/ folders, then stop (safe to repeat)")
-  .option("--json", "print the report as JSON on stdout")
-  .showHelpAfterError();
+  .option("--json", "print the report as JSON on stdout");
 
 program.parse(process.argv);
 const opts = program.opts<{ out: string; before?: string; table?: string[]; json?: boolean; migrate?: boolean }>();
 if (opts.before !== undefined && !isMonth(opts.before)) program.error(`--before must be YYYY-MM, got ${JSON.stringify(opts.before)}`);
 
-try {
+await runCli("compact", async () => {
   if (opts.migrate) {
     const report = await migrateLayout(opts.out);
     console.log(opts.json ? JSON.stringify(report, null, 2) : `migrated ${report.out}: ${report.movedDates} daily files moved, ${report.renamedMonths} month files renamed, ${report.foldedDates} late dates folded`);
-    process.exit(0);
+    return;
   }
   const report = await compact(opts.out, {
     before: opts.before,
@@ -37,10 +35,4 @@ try {
     const after = report.months.reduce((s, m) => s + m.bytesAfter, 0);
     console.log(`compacted ${report.months.length} table-months before ${report.before}: ${before} → ${after} bytes`);
   }
-} catch (err) {
-  if (err instanceof CompactionError) {
-    console.error(`compact: ${err.message}`);
-    process.exit(1);
-  }
-  throw err;
-}
+});

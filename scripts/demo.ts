@@ -11,17 +11,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { Command } from "commander";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { lastSettlementDays } from "../src/lib/calendar.ts";
-import { integerOption, isoDateOption } from "../src/lib/cli-options.ts";
+import { cliProgram, integerOption, isoDateOption } from "../src/lib/cli-options.ts";
 import { latestPublishedDate } from "../src/ops/plan.ts";
 import { serveDist } from "./serve-dist.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
 
-const program = new Command()
-  .name("demo")
+const program = cliProgram("demo")
   .description("Replica → scraper → Parquet → loaders → site, served locally. All data synthetic.")
   .option("--stocks <n>", "securities in the synthetic market", integerOption("stocks", 1, 6000), 120)
   .option("--days <n>", "settlement days to scrape", integerOption("days", 1, 250), 60)
@@ -31,8 +29,7 @@ const program = new Command()
   .option("--concurrency <n>", "scraper connections", integerOption("concurrency", 1, 32), 6)
   .option("--rate <rps>", "scraper requests per second (the replica is local)", integerOption("rate", 1, 100000), 1000)
   .option("--port <n>", "port for the local site (0: any free port)", integerOption("port", 0, 65535), 3000)
-  .option("--no-serve", "stop after the build (CI)")
-  .showHelpAfterError();
+  .option("--no-serve", "stop after the build (CI)");
 
 interface Options {
   stocks: number;

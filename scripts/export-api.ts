@@ -1,13 +1,12 @@
 // Writes the static API and the downloads (docs/DATASETS.md "Static API"):
 //   npx tsx scripts/export-api.ts [--out DIR] [--data DIR]
 import path from "node:path";
-import { Command } from "commander";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { dataDir, REPO_ROOT } from "../data-loaders/lib/env.ts";
 import { exportApi } from "../data-loaders/lib/export.ts";
+import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
-const program = new Command()
-  .name("export-api")
+const program = cliProgram("export-api")
   .description("Write the static JSON API and the Parquet/CSV downloads from the dataset")
   .option("--out <dir>", "folder of the API tree (replaced atomically)", path.join(REPO_ROOT, "src", "pages", "api", "v1"))
   .option("--data <dir>", "Parquet dataset (default: $CCASS_DATA or data/parquet)")
@@ -18,7 +17,7 @@ const opts = program.opts<{ out: string; data?: string; quiet?: boolean }>();
 const log = (s: string) => {
   if (!opts.quiet) console.error(s);
 };
-try {
+await runCli("export-api", async () => {
   const a = await openAnalytics(opts.data ? path.resolve(opts.data) : dataDir(), { log: (s) => log(`cache ${s}`) });
   try {
     const stats = await exportApi(a, opts.out, log);
@@ -30,7 +29,4 @@ try {
   } finally {
     a.db.close();
   }
-} catch (err) {
-  console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
-  process.exitCode = 1;
-}
+});

@@ -7,10 +7,9 @@
 //   scrape-missing scrape the dates the committed dataset lacks, within a time budget
 //   drift-verdict  exit 1, loudly, when pages were rejected (always on markup drift)
 // Outputs meant for $GITHUB_OUTPUT are printed as key=value lines.
-import { Command } from "commander";
 import { DatasetWriter } from "../src/ingest/writer.ts";
 import { CompactionError } from "../src/ingest/compact.ts";
-import { integerOption, numberOption } from "../src/lib/cli-options.ts";
+import { cliProgram, integerOption, numberOption, runCli } from "../src/lib/cli-options.ts";
 import { terminalText } from "../src/lib/terminal.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
 import { MergeError, mergeShards } from "../src/ops/merge.ts";
@@ -18,7 +17,7 @@ import { missingDates, nightlyRanges, scrapeRunArgs, scrapeWithinBudget } from "
 import { backfillPlan, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, runSummaryMarkdown } from "../src/ops/report.ts";
 
-const program = new Command().name("ops").description("Steps of the nightly, backfill and drift-check workflows").showHelpAfterError();
+const program = cliProgram("ops").description("Steps of the nightly, backfill and drift-check workflows");
 
 program
   .command("nightly-plan")
@@ -112,13 +111,15 @@ program
     if (level === "error") process.exitCode = 1;
   });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  // Bad input (dates, shard counts, a clash between shards): one clear line, as a GitHub annotation.
-  if (err instanceof PlanError || err instanceof MergeError || err instanceof InvalidValueError || err instanceof CompactionError) {
-    console.error(`::error::ops: ${err.message}`);
-    process.exit(2);
+await runCli("ops", async () => {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    // Bad input (dates, shard counts, a clash between shards): one clear line, as a GitHub annotation.
+    if (err instanceof PlanError || err instanceof MergeError || err instanceof InvalidValueError || err instanceof CompactionError) {
+      console.error(`::error::ops: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
   }
-  throw err;
-}
+});

@@ -3,7 +3,7 @@
 // Serves the built folder with scripts/serve-dist.ts and drives Debian's Chromium (playwright-core).
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { Command } from "commander";
+import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { assertStockCode } from "../src/lib/validate.ts";
 import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
@@ -31,8 +31,7 @@ async function richestStock(site: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const opts = new Command()
-    .name("screenshots")
+  const opts = cliProgram("screenshots")
     .description("Screenshot the main pages of a built site")
     .option("--site <dir>", "built site folder", "dist")
     .option("--out <dir>", "where the PNG files go", "docs/screenshots")
@@ -76,7 +75,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+await runCli("screenshots", main);

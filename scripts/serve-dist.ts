@@ -6,9 +6,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Command } from "commander";
 import sirv from "sirv";
-import { integerOption } from "../src/lib/cli-options.ts";
+import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 
 export interface ServeOptions {
   dir: string;
@@ -56,8 +55,7 @@ export async function serveDist({ dir, port = 0, host = "127.0.0.1" }: ServeOpti
 }
 
 async function main(): Promise<void> {
-  const program = new Command()
-    .name("serve-dist")
+  const program = cliProgram("serve-dist")
     .description("Serve the built site (dist/) on localhost")
     .option("--dir <dir>", "folder to serve", "dist")
     .option("--port <port>", "port (0 picks a free one)", integerOption("port", 0, 65535), 3000)
@@ -69,8 +67,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+  await runCli("serve-dist", main);
 }

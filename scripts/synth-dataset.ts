@@ -1,17 +1,16 @@
 #!/usr/bin/env -S npx tsx
 // Write a synthetic dataset straight from the replica's market (no HTTP), with its ground truth:
 //   npx tsx scripts/synth-dataset.ts --out DIR --seed N --stocks N --days N --end YYYY-MM-DD [--hostile-names] [--noise]
-import { Command } from "commander";
 import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
-import { integerOption, isoDateOption } from "../src/lib/cli-options.ts";
+import { cliProgram, integerOption, isoDateOption, runCli } from "../src/lib/cli-options.ts";
+import { MAX_MARKET_DAYS } from "../src/replica/market.ts";
 
-const program = new Command()
-  .name("synth-dataset")
+const program = cliProgram("synth-dataset")
   .description("Write the whole Parquet dataset from the replica's synthetic market, plus _truth/")
   .requiredOption("--out <dir>", "dataset folder")
   .option("--seed <n>", "market seed", integerOption("seed", 1), 1)
   .option("--stocks <n>", "securities in the market", integerOption("stocks", 1), 2800)
-  .option("--days <n>", "settlement days", integerOption("days", 1), 250)
+  .option("--days <n>", "settlement days", integerOption("days", 1, MAX_MARKET_DAYS), 250)
   .requiredOption("--end <date>", "last settlement day (YYYY-MM-DD)", isoDateOption)
   .option("--hostile-names", "names carrying HTML/script and spreadsheet-formula payloads", false)
   .option("--noise", "the noisy market: parties' own trading on transfer days, busy days, sell-outs, newcomers (docs/REPLICA.md)", false)
@@ -32,4 +31,4 @@ const program = new Command()
     console.log(JSON.stringify({ out: o.out, ...summary }));
   });
 
-await program.parseAsync(process.argv);
+await runCli("synth-dataset", () => program.parseAsync(process.argv));

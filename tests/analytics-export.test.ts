@@ -8,6 +8,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { exportApi, ExportTargetError } from "../data-loaders/lib/export.ts";
+import { attention } from "../data-loaders/lib/datasets/attention.ts";
+import { SCHEMA_VERSION } from "../data-loaders/lib/datasets/common.ts";
 import { readRuns } from "../data-loaders/lib/datasets/health.ts";
 import { openDb, rows } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
@@ -62,7 +64,7 @@ describe("loaders with no data", () => {
       results.forEach((r, k) => {
         expect(r.code, `${batch[k]}: ${r.stderr}`).toBe(0);
         const j = JSON.parse(r.stdout) as { schema_version: number; has_data: boolean };
-        expect(j.schema_version).toBe(2);
+        expect(j.schema_version).toBe(SCHEMA_VERSION);
         expect(j.has_data).toBe(false);
       });
     }
@@ -111,7 +113,7 @@ describe("static API export", () => {
 
   it("index.json lists every other file of the tree with its size", async () => {
     const index = JSON.parse(await readFile(path.join(out, "index.json"), "utf8")) as { schema_version: number; files: { path: string; bytes: number }[] };
-    expect(index.schema_version).toBe(2);
+    expect(index.schema_version).toBe(SCHEMA_VERSION);
     const files = (await walk(out)).filter((f) => f !== "index.json");
     expect(index.files.map((f) => f.path)).toEqual(files);
     for (const f of index.files) expect(f.bytes).toBe((await stat(path.join(out, f.path))).size);
@@ -155,6 +157,35 @@ describe("static API export", () => {
     expect(j.corporate_actions).toEqual([{ date: j.dates[6], kind: "placing", ratio: 1.1, issued_before: 100_000_000, issued_after: 110_000_000 }]);
     expect(j.holdings.key[0]).toBe("C00001");
     expect(j.names.C00001).toBe("ALPHA CUSTODY");
+  });
+
+  it("the first stored date, with no day before it, is left out of the attention chart and null in attention.parquet", async () => {
+    const a = await openAnalytics(root, { cache: path.join(scratch, "cache-fx") });
+    let daily: Record<string, unknown[]>;
+    try {
+      daily = (await attention(a)).daily as Record<string, unknown[]>;
+    } finally {
+      a.db.close();
+    }
+    expect(daily.date).toEqual(DAYS.slice(1));
+    for (const k of ["positions_changed", "stocks_moved", "attention_sum"]) for (const v of daily[k]!) expect(typeof v, k).toBe("number");
+    // day 1 already has changes: 00001's B00002 drifts by 1,000 shares a day
+    expect(daily.positions_changed![0]).toBeGreaterThan(0);
+    const db = await openDb(":memory:");
+    try {
+      const got = await rows(
+        db.conn,
+        `SELECT strftime(date, '%Y-%m-%d') AS date, count(*)::INTEGER AS stocks, count(positions_changed)::INTEGER AS with_changes,
+           count(attention_pct)::INTEGER AS with_attention
+         FROM read_parquet(${sqlString(path.join(out, "downloads", "attention.parquet"))}) WHERE date <= ${sqlString(DAYS[1]!)}::DATE GROUP BY ALL ORDER BY 1`,
+      );
+      expect(got).toEqual([
+        { date: DAYS[0], stocks: 4, with_changes: 0, with_attention: 0 },
+        { date: DAYS[1], stocks: 4, with_changes: 4, with_attention: 4 },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 
   it("trends-top10.parquet holds each top holder's change points, split-adjusted", async () => {

@@ -1,12 +1,12 @@
 // Lock files (src/lib/lock-file.ts) and the run lock on top of them: created whole, taken over only
 // from a process that is gone, never deleted from under a live owner.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { acquireRunLock, RunLockedError } from "../src/ingest/lock.ts";
-import { breakStaleLock, isStale, parseOwner, readLock, releaseLock, tryLock } from "../src/lib/lock-file.ts";
+import { breakStaleLock, isStale, parseOwner, procStat, readLock, releaseLock, tryLock } from "../src/lib/lock-file.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -20,7 +20,16 @@ function deadPid(): number {
   return Number(r.stdout);
 }
 
-const owner = (pid: number, host = hostname()) => JSON.stringify({ pid, host, at: "2026-11-23T00:00:00.000Z" });
+const owner = (pid: number, host = hostname(), start?: string) => JSON.stringify({ pid, host, at: "2026-11-23T00:00:00.000Z", start });
+const hasProc = existsSync(`/proc/${process.pid}/stat`);
+
+/** A child of a parent that never reaps it (`exec sleep`): killed, it stays a zombie. */
+async function zombie(): Promise<{ pid: number; parent: ReturnType<typeof spawn> }> {
+  const parent = spawn("sh", ["-c", "sleep 0.05 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
+  const pid = await new Promise<number>((resolve) => parent.stdout!.once("data", (b: Buffer) => resolve(Number(b.toString().trim()))));
+  for (let i = 0; i < 200 && procStat(pid)?.state !== "Z"; i++) await new Promise((r) => setTimeout(r, 10));
+  return { pid, parent };
+}
 
 describe("lock files", () => {
   it("are created whole, once: a second try fails and no temp file is left", () => {
@@ -36,6 +45,28 @@ describe("lock files", () => {
     expect(isStale(parseOwner(owner(deadPid())))).toBe(true);
     expect(isStale(parseOwner(owner(deadPid(), "another-host")))).toBe(false); // its processes are not ours to see
     expect(isStale(parseOwner(""))).toBe(true);
+  });
+
+  it.runIf(hasProc)("record the owner's start time from /proc, and a pid now held by another process is stale", () => {
+    const file = path.join(dir, "x.lock");
+    expect(tryLock(file)).toBe(true);
+    const mine = parseOwner(readLock(file)!);
+    expect(mine.start).toMatch(/^\d+$/);
+    expect(mine.start).toBe(procStat(process.pid)?.start);
+    expect(isStale(mine)).toBe(false);
+    // the same pid with another start time: the owner died and its pid was given to this process
+    expect(isStale(parseOwner(owner(process.pid, hostname(), String(Number(mine.start) + 1))))).toBe(true);
+  });
+
+  it.runIf(hasProc)("a zombie (killed, never reaped by its parent) holds no lock", async () => {
+    const { pid, parent } = await zombie();
+    try {
+      expect(procStat(pid)?.state).toBe("Z");
+      expect(() => process.kill(pid, 0)).not.toThrow(); // still visible to kill(): why kill() alone is not enough
+      expect(isStale(parseOwner(owner(pid)))).toBe(true);
+    } finally {
+      parent.kill("SIGKILL");
+    }
   });
 
   it("a stale lock replaced by a fresh one meanwhile is not broken", () => {

@@ -14,6 +14,7 @@ import { driftVerdict, latestRunReport, mdCell, readRejects, runSummaryMarkdown 
 import { PageCache, saveReject } from "../src/ingest/evidence.ts";
 import { readRejects as healthRejects } from "../data-loaders/lib/datasets/health.ts";
 import { reparse } from "../src/ingest/reparse.ts";
+import { fixture } from "./scrape-helpers.ts";
 
 let work: string;
 beforeAll(async () => {
@@ -193,7 +194,7 @@ describe("job summary and drift verdict", () => {
   });
   it("counts a drifted page as drift in the format the scraper really stores (\"no-result: markup drift: …\")", async () => {
     // A real page with a renamed summary category, rejected by the real reparse path.
-    const page = (await readFile("/work/shared/hkex/fixtures/holdings-en-08123-small.html", "utf8")).replace(">Market Intermediaries<", ">Custodian Banks<");
+    const page = (fixture("holdings-en-08123-small.html")).replace(">Market Intermediaries<", ">Custodian Banks<");
     expect(page).toContain(">Custodian Banks<");
     const cache = path.join(work, "drift-cache");
     await new PageCache(cache).put("2026-11-20", "08123", page);

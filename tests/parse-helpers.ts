@@ -1,12 +1,12 @@
-// Shared by the parse tests: where the shared HKEX fixtures live, and how to read them.
-// The tests run from the repo root; the shared folder sits beside the repo (../shared), in CI too.
+// Shared by the parse tests: where the HKEX sample pages and their expected parses live in the
+// repository (tests/fixtures/hkex, described in docs/HKEX.md), and how to read them.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 export const repoRoot = path.resolve(import.meta.dirname, "..");
-export const sharedHkex = path.resolve(repoRoot, "..", "shared", "hkex");
-export const fixturesDir = path.join(sharedHkex, "fixtures");
-export const expectedDir = path.join(sharedHkex, "expected");
+export const hkexFixtures = path.join(repoRoot, "tests", "fixtures", "hkex");
+export const fixturesDir = path.join(hkexFixtures, "pages");
+export const expectedDir = path.join(hkexFixtures, "expected");
 
 /** Every fixture file name (with extension), sorted. */
 export function fixtureNames(): string[] {
@@ -23,7 +23,7 @@ export function readExpected(fixtureName: string): unknown {
   return JSON.parse(readFileSync(path.join(expectedDir, `${base}.json`), "utf8"));
 }
 
-/** A page error without its free-text `reason`, the shape the shared expected files hold. */
+/** A page error without its free-text `reason`, the shape the expected files hold. */
 export function withoutReason(x: object): object {
   const { reason: _reason, ...rest } = x as { reason?: unknown };
   return rest;

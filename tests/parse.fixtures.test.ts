@@ -1,4 +1,4 @@
-// Every shared fixture parses to exactly its expected JSON (../shared/hkex/expected), through the
+// Every sample page parses to exactly its expected JSON (tests/fixtures/hkex/expected), through the
 // library entry points the HTTP client and ingest use.
 import { describe, expect, it } from "vitest";
 import { extractFormFields, parseHoldingsPage, parsePage } from "../src/hkex/parse.ts";
@@ -6,7 +6,7 @@ import { fixtureNames, readExpected, readFixture, withoutReason } from "./parse-
 
 const names = fixtureNames();
 
-describe("shared fixtures", () => {
+describe("HKEX sample pages", () => {
   it("finds the fixtures and an expected file for each", () => {
     expect(names.length).toBeGreaterThanOrEqual(11);
     for (const name of names) expect(readExpected(name)).toBeTypeOf("object");

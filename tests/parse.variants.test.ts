@@ -1,7 +1,7 @@
-// Pages derived from the shared fixtures by transformation: markup HKEX varies (class order,
+// Pages derived from the sample pages (tests/fixtures/hkex) by transformation: markup HKEX varies (class order,
 // entities, white space, quoting, case), renamed or reordered categories, Chinese labels, pages
 // cut short, summaries that do not add up, markup drift, and bodies that are not pages at all.
-// The expected record is always the shared expected JSON (or a stated edit of it), never a
+// The expected record is always the expected JSON (or a stated edit of it), never a
 // value computed by the parser.
 import { describe, expect, it } from "vitest";
 import { categoryOf, DRIFT, parseHoldingsPage, parsePage, parsePartList, parseSouthboundPage, parseStockList } from "../src/hkex/parse.ts";

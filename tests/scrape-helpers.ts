@@ -1,4 +1,4 @@
-// A tiny stand-in for HKEX serving the shared fixtures (../shared/hkex/fixtures), page by page as
+// A tiny stand-in for HKEX serving the sample pages (tests/fixtures/hkex/pages), page by page as
 // a test asks, and counting what it was asked. For the page shapes the replica does not produce
 // on purpose (truncated, inconsistent, empty, not HTML).
 import { readFileSync } from "node:fs";
@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 
-export const FIXTURES = path.resolve(import.meta.dirname, "..", "..", "shared", "hkex", "fixtures");
+export const FIXTURES = path.resolve(import.meta.dirname, "fixtures", "hkex", "pages");
 export const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), "utf8");
 
 export interface FakeReply {

@@ -7,7 +7,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { journalFile, LIST_PAGES, PLAN, readJournal } from "../src/ingest/journal.ts";
 import { dayFile } from "../src/ingest/layout.ts";
+import { acquireRunLock, RunLockedError } from "../src/ingest/lock.ts";
 import { runScrape } from "../src/ingest/run.ts";
+import { parseOwner, procStat, readLock } from "../src/lib/lock-file.ts";
 import { createMarket } from "../src/replica/market.ts";
 import { startReplica } from "../src/replica/server.ts";
 import { diffDatasets, rowCounts, ZERO_DIFF } from "./scrape-helpers.ts";
@@ -36,17 +38,24 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+const scrapeArgs = (out: string) => ["--import", "tsx", SCRAPE, "run", "--base-url", replica.url, "--from", FROM, "--to", TO, "--out", out, "--rate", "1000", "--backoff-min", "5", "--json"];
+
 /** The CLI as a child; its output is drained (an unread pipe would block it) and kept in `output`. */
 function scrapeChild(out: string): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", SCRAPE, "run", "--base-url", replica.url, "--from", FROM, "--to", TO, "--out", out, "--rate", "1000", "--backoff-min", "5", "--json"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, scrapeArgs(out), { stdio: ["ignore", "pipe", "pipe"] });
   const output = { stdout: "", stderr: "" };
   child.stdout!.on("data", (b: Buffer) => (output.stdout += b.toString()));
   child.stderr!.on("data", (b: Buffer) => (output.stderr += b.toString()));
   return Object.assign(child, { output });
+}
+
+/** Wait until `test` holds, polling; false if it never did within about 30 s. */
+async function until(test: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 1200; i++) {
+    if (test()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
 }
 
 /** Journal lines written so far (all dates). */
@@ -122,6 +131,32 @@ describe("kill -9 and resume", () => {
 
     expect(await diffDatasets(reference, out)).toEqual(ZERO_DIFF);
     expect((await rowCounts(out)).holdings).toBeGreaterThan(1000);
+  });
+
+  it("a scrape killed under a parent that never reaps it (a zombie) does not hold the lock: the resume takes over at once", async () => {
+    const out = path.join(root, "zombie");
+    const lock = path.join(out, "_state", "run.lock");
+    // The scrape is the direct child of `sleep`, which never waits for children, as under a
+    // container without an init process. (Through `npx tsx` the lock's pid is tsx's child, reaped by tsx.)
+    const parent = spawn("sh", ["-c", '"$@" >/dev/null 2>&1 & echo $!; exec sleep 60', "sh", process.execPath, ...scrapeArgs(out)], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const pid = await new Promise<number>((resolve) => parent.stdout!.once("data", (b: Buffer) => resolve(Number(b.toString().trim()))));
+      expect(await until(() => journaled(out) > 100)).toBe(true);
+      expect(parseOwner(readLock(lock)!).pid).toBe(pid);
+      process.kill(pid, "SIGKILL");
+      expect(await until(() => procStat(pid)?.state === "Z")).toBe(true);
+      expect(() => process.kill(pid, 0)).not.toThrow(); // still "there" for kill(pid, 0)
+
+      const resumed = scrapeChild(out);
+      const second = exited(resumed);
+      // while the resume runs, its lock is live: another scrape is refused
+      expect(await until(() => parseOwner(readLock(lock) ?? "{}").pid === resumed.pid || resumed.exitCode !== null)).toBe(true);
+      await expect(acquireRunLock(out)).rejects.toThrow(RunLockedError);
+      expect((await second).code, resumed.output.stderr).toBe(0);
+      expect(await diffDatasets(reference(), out)).toEqual(ZERO_DIFF);
+    } finally {
+      parent.kill("SIGKILL");
+    }
   });
 
   it("stops cleanly on SIGINT: complete dates written, report saved, exit 3, then resumes", async () => {

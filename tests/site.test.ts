@@ -206,8 +206,10 @@ describe("pages", () => {
 
   it("the data page lists Parquet downloads with a DuckDB snippet reading this site's URL", async () => {
     const { page, context } = await visit("data");
-    const links = await page.getByTestId("downloads").locator("a").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
-    expect(links.some((h) => h.endsWith(".parquet"))).toBe(true);
+    // the table fills in after the index is fetched: wait for it (it raced under a loaded machine)
+    const hrefs = () => page.getByTestId("downloads").locator("a").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    await expect.poll(async () => (await hrefs()).some((h) => h.endsWith(".parquet")), { timeout: 15_000 }).toBe(true);
+    const links = await hrefs();
     for (const href of links.slice(0, 3)) expect((await fetch(href)).status).toBe(200);
     expect(await page.getByTestId("duckdb-snippet").innerText()).toContain(`read_parquet('${site.url}_file/api/v1/downloads/`);
     await context.close();

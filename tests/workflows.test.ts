@@ -411,14 +411,27 @@ describe("backfill", () => {
 
 describe("ci", () => {
   const wf = byName("ci");
-  it("installs chromium from apt, runs npm ci, the tests and the demo build", () => {
-    const all = scriptsOf(wf).join("\n");
+  it("runs .ci/run, which installs chromium from apt, runs npm ci, the tests and the demo build", () => {
+    expect(scriptsOf(wf).some((s) => /^\s*\.ci\/run\s*$/m.test(s))).toBe(true);
+    const all = readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
     expect(all).toMatch(/apt-get install[^\n]*chromium/);
     expect(all).toMatch(/npm ci/);
     expect(all).toMatch(/npm test/);
     expect(all).toMatch(/npm run demo -- --no-serve/);
     const on = wf.doc.on as Record<string, unknown>;
     expect(Object.keys(on)).toEqual(expect.arrayContaining(["push", "pull_request"]));
+  });
+  it(".ci/run works in a fresh clone in an empty temporary folder, so nothing beside the repository is reachable", () => {
+    const run = readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
+    const lines = run.split("\n").filter((l) => !l.trim().startsWith("#"));
+    const mktemp = lines.findIndex((l) => /\$\(mktemp -d\)/.test(l));
+    const clone = lines.findIndex((l) => /\bgit\b.*\bclone\b/.test(l));
+    const cd = lines.findIndex((l, i) => i > clone && /^cd\s/.test(l.trim()));
+    const firstNpm = lines.findIndex((l) => /\bnpm (ci|test|run)\b/.test(l));
+    expect(mktemp).toBeGreaterThanOrEqual(0);
+    expect(clone).toBeGreaterThan(mktemp);
+    expect(cd).toBeGreaterThan(clone);
+    expect(firstNpm).toBeGreaterThan(cd);
   });
 });
 

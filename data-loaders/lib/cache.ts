@@ -16,7 +16,7 @@ import { pairDay, type Mover } from "./pairing.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
 
 /** Bump when the cache SQL or the pairing changes, so old caches are not reused. */
-export const CACHE_VERSION = "analytics-19";
+export const CACHE_VERSION = "analytics-20";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
 

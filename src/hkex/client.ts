@@ -7,7 +7,7 @@
 // against the polite request rate), and a page also needs retrying for reasons HTTP cannot see
 // (a body cut short, a maintenance notice, stale form tokens). One retry loop covers them all,
 // and counts every retry for the run report.
-import { Pool, errors as undiciErrors } from "undici";
+import { Pool, errors as undiciErrors, type Dispatcher } from "undici";
 import { assertIsoDate, assertStockCode } from "../lib/validate.ts";
 import { backoffDelay, parseRetryAfter, RateLimiter, sleep, type BackoffOptions } from "./http-policy.ts";
 import { extractFormFields, parseHoldingsPage, parsePartList, parseSouthboundPage, parseStockList } from "./parse.ts";
@@ -34,6 +34,15 @@ export function defaultUserAgent(env: NodeJS.ProcessEnv = process.env): string {
   }
   return USER_AGENT;
 }
+
+/**
+ * The largest response read, bytes: far above any real page (the largest holdings page, about
+ * 650 participants, is under 1 MB), far below what would exhaust memory when a misbehaving server,
+ * proxy or captive portal streams without end. `--max-response-bytes` changes it.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** How much of an oversized response is kept as evidence (in `_rejects/`). */
+export const OVERSIZED_EVIDENCE_BYTES = 64 * 1024;
 
 export const PATHS = {
   search: "/sdw/search/searchsdw.aspx",
@@ -66,6 +75,8 @@ export interface ClientOptions {
   userAgent?: string;
   /** headers and body timeouts, ms */
   timeoutMs?: number;
+  /** responses longer than this (bytes) are not read further: the page is rejected as `oversized` */
+  maxResponseBytes?: number;
   /** retries of one page for network errors, 5xx/429 and broken pages */
   maxRetries?: number;
   backoff?: BackoffOptions;
@@ -85,7 +96,10 @@ export type ClientEvent =
   | { type: "token-refresh"; form: string }
   | { type: "maintenance"; what: string; pauseMs: number };
 
-/** The final word on one page. `unavailable` pages stay pending: a later run tries them again. */
+/**
+ * The final word on one page. `unavailable` pages stay pending: a later run tries them again.
+ * `rejected` reasons start with their kind: `HTTP 404`, `incomplete: …`, `oversized: …`, ….
+ */
 export type Fetched<T> =
   | { status: "ok"; page: T; raw: string; attempts: number }
   | { status: "alert"; message: string; raw: string; attempts: number }
@@ -121,6 +135,15 @@ class Transient {
 /** The run is stopping: no new request goes out. */
 class Stopped extends Error {}
 
+/** A response past the size ceiling: not retried (it would cost as much again), rejected with its first bytes. */
+class Oversized {
+  constructor(
+    readonly reason: string,
+    readonly firstBytes: string,
+    readonly bytesRead: number,
+  ) {}
+}
+
 interface FormTokens {
   fields: Record<string, string>;
   generation: number;
@@ -149,6 +172,7 @@ export class HkexClient {
       rate: options.rate ?? CLIENT_DEFAULTS.rate,
       userAgent: options.userAgent ?? defaultUserAgent(),
       timeoutMs: options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       maxRetries: options.maxRetries ?? CLIENT_DEFAULTS.maxRetries,
       backoff: options.backoff ?? { minMs: 500, maxMs: 30_000 },
       maintenanceRetries: options.maintenanceRetries ?? 3,
@@ -260,6 +284,7 @@ export class HkexClient {
         throw new Transient(outcome.error + (outcome.reason ? `: ${outcome.reason}` : ""), raw);
       } catch (err) {
         if (err instanceof Stopped) return { status: "unavailable", reason: "stopped", attempts: attempt - 1 };
+        if (err instanceof Oversized) return { status: "rejected", reason: err.reason, raw: err.firstBytes, attempts: attempt };
         const t = err instanceof Transient ? err : networkTransient(err);
         failures++;
         const brokenPage = t.raw !== null;
@@ -331,10 +356,39 @@ export class HkexClient {
       headers["content-type"] = "application/x-www-form-urlencoded";
     }
     const res = await this.pool.request({ method, path: this.basePath + path, headers, body });
-    const text = await res.body.text();
-    this.stats.bytes += Buffer.byteLength(text);
-    return { status: res.statusCode, body: text, retryAfterMs: parseRetryAfter(res.headers["retry-after"]) };
+    let bytes: Buffer;
+    try {
+      bytes = await readCapped(res, this.opts.maxResponseBytes);
+    } catch (err) {
+      if (err instanceof Oversized) this.stats.bytes += err.bytesRead;
+      throw err;
+    }
+    this.stats.bytes += bytes.length;
+    return { status: res.statusCode, body: bytes.toString("utf8"), retryAfterMs: parseRetryAfter(res.headers["retry-after"]) };
   }
+}
+
+/**
+ * A response body, whole, unless it is longer than `max` bytes: then reading stops (the connection
+ * is dropped) and Oversized carries the first bytes. A Content-Length above `max` stops it as soon
+ * as the evidence is read; without one, it stops at the first chunk past `max`.
+ */
+async function readCapped(res: Dispatcher.ResponseData, max: number): Promise<Buffer> {
+  const declared = Number(res.headers["content-length"]);
+  const stopAt = Number.isFinite(declared) && declared > max ? Math.min(max, OVERSIZED_EVIDENCE_BYTES) : max;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of res.body) {
+    chunks.push(chunk as Buffer);
+    length += (chunk as Buffer).length;
+    if (length > stopAt) break;
+  }
+  const all = Buffer.concat(chunks);
+  if (length <= max && stopAt === max) return all;
+  res.body.destroy();
+  const kept = all.subarray(0, OVERSIZED_EVIDENCE_BYTES);
+  const size = stopAt === max ? `more than ${max}` : `${declared} (Content-Length), more than ${max}`;
+  throw new Oversized(`oversized: response of ${size} bytes, not read further; its first ${kept.length} bytes are kept`, kept.toString("utf8"), length);
 }
 
 function isError<T>(x: T | PageError): x is PageError {

@@ -154,7 +154,7 @@ function interpretHoldings(page: HoldingsRecord, result: HoldingsResult): Holdin
     return { id: id === "" ? null : id, name: r.name, address: r.address ? r.address : null, shares: toInteger(r.shares, `${where} shareholding`) };
   });
 
-  // The invariants of a complete page (../shared/hkex/README.md).
+  // The invariants of a complete page (docs/HKEX.md).
   const { intermediaries: mi, consenting: ci, nonConsenting: nc, total } = summary;
   check(rows.length === listed, () => `${rows.length} participant rows listed, summary says ${mi.participants} intermediaries + ${ci.participants} consenting = ${listed}`);
   const rowShares = participants.reduce((s, p) => s + p.shares, 0);

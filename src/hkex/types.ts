@@ -1,6 +1,6 @@
 // The typed records that cross module boundaries. `parse` produces them from HKEX pages,
 // the replica produces them from its synthetic market, and ingest stores them.
-// The JSON contract of `scrape.ts parse` (../shared/hkex/README.md) is exactly these shapes.
+// The JSON contract of `scrape.ts parse` (docs/HKEX.md) is exactly these shapes.
 
 /** ISO date, YYYY-MM-DD. */
 export type IsoDate = string;

@@ -1,7 +1,7 @@
 // The `run`, `status` and `reparse` subcommands of scripts/scrape.ts: argument parsing and
 // validation only; the work is in run.ts, status.ts and reparse.ts.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { CLIENT_DEFAULTS, DEFAULT_BASE_URL } from "../hkex/client.ts";
+import { CLIENT_DEFAULTS, DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES } from "../hkex/client.ts";
 import { integerOption, isoDateOption, numberOption } from "../lib/cli-options.ts";
 import { terminalJson } from "../lib/terminal.ts";
 import { InvalidValueError } from "../lib/validate.ts";
@@ -45,6 +45,7 @@ interface RunFlags {
   rate: number;
   cache?: string;
   timeout: number;
+  maxResponseBytes: number;
   retries: number;
   backoffMin: number;
   maintenancePause: number;
@@ -66,6 +67,7 @@ export function registerIngestCommands(program: Command): void {
     .option("--rate <r>", "requests per second, all connections together", numberOption("rate", 0, Infinity, true), CLIENT_DEFAULTS.rate)
     .option("--cache <dir>", "keep every raw page (gzip) here, and reuse pages found here")
     .option("--timeout <ms>", "HTTP headers/body timeout", integerOption("timeout", 1), CLIENT_DEFAULTS.timeoutMs)
+    .option("--max-response-bytes <n>", "read no response past this many bytes: the page is rejected as oversized, its first 64 KiB kept", integerOption("max response bytes", 1), DEFAULT_MAX_RESPONSE_BYTES)
     .option("--retries <n>", "retries per page (network, 5xx/429, broken page)", integerOption("retries", 1), CLIENT_DEFAULTS.maxRetries)
     .option("--backoff-min <ms>", "first retry delay (doubles, with jitter, up to 30 s)", numberOption("backoff", 0, Infinity, true), 500)
     .option("--maintenance-pause <ms>", "pause after a maintenance notice (doubles; 3 at most per page)", numberOption("maintenance pause", 0), 60_000)
@@ -97,6 +99,7 @@ export function registerIngestCommands(program: Command): void {
           cache: flags.cache,
           client: {
             timeoutMs: flags.timeout,
+            maxResponseBytes: flags.maxResponseBytes,
             maxRetries: flags.retries,
             backoff: { minMs: flags.backoffMin, maxMs: 30_000 },
             maintenancePauseMs: flags.maintenancePause,

@@ -1,6 +1,7 @@
 // One scrape (or reparse, or compaction) at a time per dataset folder: `<out>/_state/run.lock`
-// holds the owner's pid and host. A lock left by a killed run (its pid gone on this host) is taken
-// over; a live one is an error. The lock file mechanics are src/lib/lock-file.ts.
+// holds the owner's pid, host and (on Linux) start time. A lock left by a killed run (its pid gone
+// on this host, a zombie, or reused by another process) is taken over; a live one is an error.
+// The lock file mechanics and the liveness test are src/lib/lock-file.ts.
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { breakStaleLock, isStale, parseOwner, readLock, releaseLock, tryLock } from "../lib/lock-file.ts";

@@ -1,5 +1,6 @@
 // Faults the replica injects on request, so the client's retries, backoff and page checks can be
-// tested: a share of failed responses, a request-rate limit, a maintenance window.
+// tested: a share of failed responses, a request-rate limit, a maintenance window, oversized bodies.
+import { assertStockCode, InvalidValueError } from "../lib/validate.ts";
 import { Rng } from "./random.ts";
 
 export class FaultOptionError extends RangeError {
@@ -92,4 +93,26 @@ export function parseMaintenanceWindow(spec: string, startMs: number): TimeWindo
 
 export function inWindow(w: TimeWindow | null, nowMs: number): boolean {
   return w !== null && nowMs >= w.from && nowMs < w.to;
+}
+
+/**
+ * The "oversized" fault: a holdings search for one of `stocks` answers its page followed by
+ * filler, `bytes` in all, streamed without a Content-Length, as a misbehaving server, proxy or
+ * captive portal might; the client must stop reading at its ceiling (16 MiB by default).
+ */
+export interface OversizedFault {
+  stocks: ReadonlySet<string>;
+  bytes: number;
+}
+
+export const DEFAULT_OVERSIZED_BYTES = 20 * 1024 * 1024;
+
+export function oversizedFault(stocks: readonly string[], bytes: number = DEFAULT_OVERSIZED_BYTES): OversizedFault {
+  if (!(Number.isInteger(bytes) && bytes > 0)) throw new FaultOptionError(`oversized body must be a whole number of bytes above 0, got ${bytes}`);
+  try {
+    return { stocks: new Set(stocks.map(assertStockCode)), bytes };
+  } catch (err) {
+    if (err instanceof InvalidValueError) throw new FaultOptionError(`oversized: ${err.message}`);
+    throw err;
+  }
 }

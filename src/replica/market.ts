@@ -150,11 +150,14 @@ interface StockEvents {
   issued: Float64Array;
 }
 
+/** The longest market the replica simulates, settlement days (HKEX shows 12 months, about 245). */
+export const MAX_MARKET_DAYS = 400;
+
 function validateOptions(opts: MarketOptions): void {
   if (!Number.isInteger(opts.seed)) throw new MarketOptionsError(`seed must be an integer, got ${opts.seed}`);
   if (!Number.isInteger(opts.stocks) || opts.stocks < 1) throw new MarketOptionsError(`stocks must be a positive integer, got ${opts.stocks}`);
-  if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 400) {
-    throw new MarketOptionsError(`days must be an integer from 1 to 400, got ${opts.days}`);
+  if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > MAX_MARKET_DAYS) {
+    throw new MarketOptionsError(`days must be an integer from 1 to ${MAX_MARKET_DAYS}, got ${opts.days}`);
   }
   if (!isIsoDate(opts.end)) throw new MarketOptionsError(`end must be a date YYYY-MM-DD, got ${JSON.stringify(opts.end)}`);
 }

@@ -1,4 +1,4 @@
-// HKEX-like HTML for the replica, in the shapes of ../shared/hkex/README.md and its fixtures.
+// HKEX-like HTML for the replica, in the shapes of docs/HKEX.md and tests/fixtures/hkex/pages.
 // Every value from the market is entity-escaped, so a correct parser recovers hostile names verbatim.
 // Rows vary the way HKEX markup does (class order, line breaks, &nbsp;) without changing the values
 // a parser that folds white space reads; the footer says the data is synthetic.

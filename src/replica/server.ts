@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { FaultPicker, inWindow, parseMaintenanceWindow, RateLimiter, type TimeWindow } from "./faults.ts";
+import { FaultPicker, inWindow, oversizedFault, parseMaintenanceWindow, RateLimiter, type OversizedFault, type TimeWindow } from "./faults.ts";
 import { createMarket, type MarketOptions, type ReplicaMarket } from "./market.ts";
 import {
   ALERT_DATE_RANGE,
@@ -28,6 +28,8 @@ export interface ReplicaOptions extends MarketOptions {
   latencyMs?: number;
   /** "FROM..TO" (ISO date-times, or offsets from start like "+0s..+3s"): the maintenance page in that window. */
   maintenance?: string;
+  /** Holdings searches for these stocks answer a body of `bytes` (default 20 MiB), streamed (faults.ts). */
+  oversized?: { stocks: readonly string[]; bytes?: number };
   /** Form tokens older than this are stale (a POST gets the plain form back). 0: never. */
   tokenTtlSeconds?: number;
   /** Use this market instead of building one from the options (tests reuse one). */
@@ -114,6 +116,7 @@ export class ReplicaHandler {
   private readonly limiter: RateLimiter | null;
   private readonly maintenance: TimeWindow | null;
   private readonly latencyMs: number;
+  private readonly oversized: OversizedFault | null;
 
   constructor(
     readonly market: ReplicaMarket,
@@ -124,6 +127,7 @@ export class ReplicaHandler {
     this.faults = new FaultPicker(opts.faultRate ?? 0, opts.seed);
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, startMs) : null;
     this.maintenance = opts.maintenance ? parseMaintenanceWindow(opts.maintenance, startMs) : null;
+    this.oversized = opts.oversized ? oversizedFault(opts.oversized.stocks, opts.oversized.bytes) : null;
     this.latencyMs = opts.latencyMs ?? 0;
     if (!(this.latencyMs >= 0)) throw new RangeError(`latency must be 0 ms or more, got ${this.latencyMs}`);
   }
@@ -170,7 +174,12 @@ export class ReplicaHandler {
       return this.send(res, html(`<html><body><h1>${fault === "500" ? "Server Error" : "Service Unavailable"}</h1></body></html>`, Number(fault)));
     }
 
-    const reply = this.route(page, method, url.searchParams, new URLSearchParams(body));
+    const form = new URLSearchParams(body);
+    const reply = this.route(page, method, url.searchParams, form);
+    if (this.oversized?.stocks.has(form.get("txtStockCode") ?? "") && method === "POST" && page.startsWith("searchsdw") && reply.status === 200) {
+      this.count("oversized");
+      return this.sendOversized(res, reply, this.oversized.bytes);
+    }
     if (fault === "cut" && reply.status === 200) {
       this.count(fault);
       const bytes = Buffer.from(reply.body);
@@ -273,10 +282,35 @@ export class ReplicaHandler {
     this.sendBytes(res, reply, Buffer.from(reply.body));
   }
 
+  /** The page, then spaces up to `bytes`, chunked: no Content-Length warns the client. Stops when it hangs up. */
+  private async sendOversized(res: ServerResponse, reply: Reply, bytes: number): Promise<void> {
+    res.writeHead(200, { "content-type": reply.type, ...reply.headers });
+    const page = Buffer.from(reply.body);
+    const filler = Buffer.alloc(64 * 1024, 0x20);
+    let sent = 0;
+    for (let next = page; sent < bytes && !res.destroyed; next = filler) {
+      const chunk = next.subarray(0, bytes - sent);
+      sent += chunk.length;
+      if (!res.write(chunk)) await drainedOrClosed(res);
+    }
+    res.end();
+  }
+
   private sendBytes(res: ServerResponse, reply: Reply, bytes: Buffer): void {
     res.writeHead(reply.status, { "content-type": reply.type, "content-length": String(bytes.length), ...reply.headers });
     res.end(bytes);
   }
+}
+
+/** Resolves when `res` can take more, or the client has gone; leaves no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.on("drain", done).on("close", done);
+  });
 }
 
 /** Build the market (unless given) and serve it on 127.0.0.1. */

@@ -3,11 +3,13 @@ import type { Analytics } from "../cache.ts";
 import { columns, rows } from "../duck.ts";
 import { hasData, latestDate, pct, SCHEMA_VERSION } from "./common.ts";
 
+// Market-wide totals per date, over the stocks that have a day before it (seq > 0): the first
+// stored date has none and is left out, rather than plotted as a day on which nothing changed.
 const DAILY_SQL = `
 WITH a AS (
   SELECT date, ${pct("coalesce(sum(attention_pct), 0)")} AS attention_sum,
     count(*) FILTER (WHERE positions_changed > 0) AS stocks_moved, sum(positions_changed) AS positions_changed
-  FROM attn GROUP BY date
+  FROM attn WHERE seq > 0 GROUP BY date
 ), p AS (SELECT date, count(*) AS transfer_pairs FROM pairs GROUP BY date)
 SELECT strftime(a.date, '%Y-%m-%d') AS date, a.attention_sum, a.stocks_moved, a.positions_changed,
   coalesce(p.transfer_pairs, 0) AS transfer_pairs

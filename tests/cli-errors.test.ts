@@ -1,0 +1,73 @@
+// Every script in scripts/ answers a bad option, or bad input found once it runs, with one line on
+// stderr naming the problem and a non-zero exit status: no help dump, no stack trace, nothing
+// written (src/lib/cli-options.ts: cliProgram, runCli).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { procStat } from "../src/lib/lock-file.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), "cli-errors-"));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const out = () => path.join(work, "out");
+// [script, arguments (OUT: a folder that must stay absent), what the one line must say]
+const CASES: [string, string[], RegExp][] = [
+  ["bench.ts", ["--nope"], /^bench: error: unknown option '--nope'/],
+  ["build-site.ts", ["--port", "web"], /^build-site: error: .*port must be an integer from 0 to 65535/],
+  ["compact.ts", ["--out", "OUT", "--before", "2026-13"], /^compact: --before must be YYYY-MM, got "2026-13"/],
+  ["demo.ts", ["--days", "999", "--dir", "OUT"], /^demo: error: .*days must be an integer from 1 to 250/],
+  ["export-api.ts", ["--quiet", "--bogus"], /^export-api: error: unknown option '--bogus'/],
+  ["ops.ts", ["backfill-plan", "--from", "2026-11-02"], /^ops: error: required option '--to <date>' not specified/],
+  ["replica.ts", ["--days", "750"], /^replica: error: .*days must be an integer from 1 to 400/],
+  ["replica.ts", ["--oversized", "7OO"], /^replica: error: .*invalid stock code/],
+  ["scrape.ts", ["run", "--max-response-bytes", "0", "--out", "OUT"], /^scrape: error: .*max response bytes must be an integer of at least 1/],
+  ["screenshots.ts", ["--stock", "../x", "--out", "OUT"], /^screenshots: InvalidValueError: invalid stock code/],
+  ["serve-dist.ts", ["--port", "99999"], /^serve-dist: error: .*port must be an integer from 0 to 65535/],
+  ["synth-dataset.ts", ["--out", "OUT", "--end", "2026-11-20", "--days", "750"], /^synth-dataset: error: .*days must be an integer from 1 to 400/],
+];
+
+describe("command-line errors", () => {
+  it("cover every script", () => {
+    const scripts = readdirSync(path.join(ROOT, "scripts")).filter((f) => f.endsWith(".ts"));
+    expect([...new Set(CASES.map((c) => c[0]))].sort()).toEqual(scripts.sort());
+  });
+
+  it.each(CASES)("%s %s: one line on stderr, non-zero exit, nothing written", async (script, args, message) => {
+    const r = await runScript(script, args.map((a) => (a === "OUT" ? out() : a)));
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(r.code).not.toBeNull();
+    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(r.stdout).toBe("");
+    expect(existsSync(out())).toBe(false);
+  });
+
+  it("bad input found at run time is one line too: a scrape refused by a live lock", async () => {
+    const dataset = path.join(work, "locked");
+    mkdirSync(path.join(dataset, "_state"), { recursive: true });
+    // held by this (live) test process
+    writeFileSync(path.join(dataset, "_state", "run.lock"), JSON.stringify({ pid: process.pid, host: hostname(), at: new Date().toISOString(), start: procStat(process.pid)?.start }));
+    const r = await runScript("scrape.ts", ["run", "--base-url", "http://127.0.0.1:9", "--out", dataset, "--stocks", "00700", "--to", "2026-11-20"]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
+    expect(lines, r.stderr).toEqual([expect.stringMatching(new RegExp(`^scrape: RunLockedError: another scrape \\(pid ${process.pid} on .*\\) holds .*run\\.lock$`))]);
+  });
+});
