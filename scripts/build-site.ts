@@ -5,7 +5,7 @@
 //      components/vendor/ (writeVendorBundle);
 //   2. run scripts/export-api.ts (the static JSON API and downloads, into .cache/site-api-<id>/v1)
 //      and, at the same time, `observable build` (pages and loaders) into a temporary folder beside --out;
-//   3. apply the accessibility fixes to Framework's page template (scripts/site-template.ts), move the
+//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts), move the
 //      API tree to <tmp>/_file/api/v1, then swap the temporary folder in place of --out.
 // A failed step leaves the previous site untouched and the staging folder for inspection.
 import { spawn } from "node:child_process";
@@ -17,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 import { build as esbuild } from "esbuild";
 import { replaceDirectory } from "../src/lib/atomic.ts";
-import { fixSiteTemplate } from "./site-template.ts";
+import { fixSiteTemplate } from "./lib/site-template.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
 const PAGES = path.join(PROJECT, "src", "pages");
@@ -174,7 +174,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       orAbort(timed(() => run(process.execPath, [OBSERVABLE_BIN, "build"], env, verbose, abort.signal))),
     ]);
     await saveNodeBundles(stagedBundles, id);
-    // Accessibility fixes to Framework's page template that no option covers (scripts/site-template.ts).
+    // Accessibility fixes to Framework's page template that no option covers (scripts/lib/site-template.ts).
     await fixSiteTemplate(tmpOut);
 
     if (await exists(apiTree)) {

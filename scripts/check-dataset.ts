@@ -2,17 +2,15 @@
 // `npm run check-dataset -- DIR [--json]`: every table of the dataset read with each tool's default
 // call (DuckDB, pandas, pyarrow, pyarrow.dataset, Polars read and scan) must give DuckDB's row count
 // and checksum (src/ingest/dataset-check.ts). Exit 1 naming each table and tool that failed.
-import { Command } from "commander";
-import { checkDataset, DatasetCheckError, failures } from "../src/ingest/dataset-check.ts";
+import { checkDataset, failures } from "../src/ingest/dataset-check.ts";
+import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
-const program = new Command()
-  .name("check-dataset")
+const program = cliProgram("check-dataset")
   .description("Check that pandas, pyarrow, Polars and DuckDB read every table of a dataset with their default call, with identical rows")
   .argument("<dir>", "dataset folder (e.g. data/parquet)")
   .option("--json", "print the whole report as JSON")
-  .showHelpAfterError()
   .action(async (dir: string, o: { json?: boolean }) => {
-    try {
+    await runCli("check-dataset", async () => {
       const report = await checkDataset(dir);
       if (o.json) console.log(JSON.stringify(report, null, 2));
       else
@@ -24,13 +22,7 @@ const program = new Command()
         process.exit(1);
       }
       if (!o.json) console.log(`check-dataset: every tool reads ${report.results.filter((r) => r.tool === "duckdb (reference)").length} tables of ${report.root} identically`);
-    } catch (err) {
-      if (err instanceof DatasetCheckError) {
-        console.error(`check-dataset: ${err.message}`);
-        process.exit(1);
-      }
-      throw err;
-    }
+    });
   });
 
 await program.parseAsync(process.argv);

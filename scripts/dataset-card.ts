@@ -4,34 +4,35 @@
 // whether the committed copies are current (exit 1 if not).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Command } from "commander";
 import { dataPackageJson, datasetCardMarkdown } from "../src/ingest/dataset-card.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
+import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 export const CARD_FILES = (root: string) => ({
   [path.join(root, "data", "README.md")]: datasetCardMarkdown(),
   [path.join(root, "data", "datapackage.json")]: dataPackageJson(),
 });
 
-const program = new Command()
-  .name("dataset-card")
+const program = cliProgram("dataset-card")
   .description("Generate data/README.md and data/datapackage.json from src/ingest/schema.ts")
   .option("--check", "write nothing; exit 1 when a file is missing or out of date")
-  .action(async (o: { check?: boolean }) => {
-    const root = path.resolve(import.meta.dirname, "..");
-    let stale = 0;
-    for (const [file, text] of Object.entries(CARD_FILES(root))) {
-      const current = existsSync(file) ? readFileSync(file, "utf8") : null;
-      if (current === text) continue;
-      if (o.check) {
-        console.error(`dataset-card: ${path.relative(root, file)} is out of date; run npm run dataset-card`);
-        stale++;
-      } else {
-        await writeFileAtomic(file, text);
-        console.log(`wrote ${path.relative(root, file)}`);
+  .action((o: { check?: boolean }) =>
+    runCli("dataset-card", async () => {
+      const root = path.resolve(import.meta.dirname, "..");
+      let stale = 0;
+      for (const [file, text] of Object.entries(CARD_FILES(root))) {
+        const current = existsSync(file) ? readFileSync(file, "utf8") : null;
+        if (current === text) continue;
+        if (o.check) {
+          console.error(`dataset-card: ${path.relative(root, file)} is out of date; run npm run dataset-card`);
+          stale++;
+        } else {
+          await writeFileAtomic(file, text);
+          console.log(`wrote ${path.relative(root, file)}`);
+        }
       }
-    }
-    if (stale > 0) process.exit(1);
-  });
+      if (stale > 0) process.exit(1);
+    }),
+  );
 
 await program.parseAsync(process.argv);

@@ -100,13 +100,14 @@ describe("attention as values", () => {
 
   it("the daily totals: attention summed over stocks, stocks moved, positions changed (days 1..7)", () => {
     const daily = result.daily as Record<string, unknown[]>;
-    expect(daily.date).toEqual(DAYS);
+    // The first stored date has no day before it, so it is left out of the series (issue #9).
+    expect(daily.date).toEqual(DAYS.slice(1));
     for (let d = 1; d < DAYS.length; d++) {
       const moves = Object.values(PLANTED).map((p) => p.attention[d - 1]!);
       const moved = moves.filter((v) => v > 0).length;
-      expect(daily.attention_sum![d] as number, DAYS[d]).toBeCloseTo(moves.reduce((s, v) => s + v, 0), 4);
-      expect(Number(daily.stocks_moved![d]), DAYS[d]).toBe(moved);
-      expect(Number(daily.positions_changed![d]), DAYS[d]).toBe(2 * moved); // seller and buyer
+      expect(daily.attention_sum![d - 1] as number, DAYS[d]).toBeCloseTo(moves.reduce((s, v) => s + v, 0), 4);
+      expect(Number(daily.stocks_moved![d - 1]), DAYS[d]).toBe(moved);
+      expect(Number(daily.positions_changed![d - 1]), DAYS[d]).toBe(2 * moved); // seller and buyer
     }
   });
 

@@ -31,7 +31,9 @@ const out = () => path.join(work, "out");
 const CASES: [string, string[], RegExp][] = [
   ["bench.ts", ["--nope"], /^bench: error: unknown option '--nope'/],
   ["build-site.ts", ["--port", "web"], /^build-site: error: .*port must be an integer from 0 to 65535/],
+  ["check-dataset.ts", ["OUT", "--bogus"], /^check-dataset: error: unknown option '--bogus'/],
   ["compact.ts", ["--out", "OUT", "--before", "2026-13"], /^compact: --before must be YYYY-MM, got "2026-13"/],
+  ["dataset-card.ts", ["--bogus"], /^dataset-card: error: unknown option '--bogus'/],
   ["demo.ts", ["--days", "999", "--dir", "OUT"], /^demo: error: .*days must be an integer from 1 to 250/],
   ["export-api.ts", ["--quiet", "--bogus"], /^export-api: error: unknown option '--bogus'/],
   ["ops.ts", ["backfill-plan", "--from", "2026-11-02"], /^ops: error: required option '--to <date>' not specified/],

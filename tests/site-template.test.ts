@@ -1,11 +1,11 @@
-// The build-time fixes to Framework's page template (scripts/site-template.ts), on the markup
+// The build-time fixes to Framework's page template (scripts/lib/site-template.ts), on the markup
 // Framework 1.13 writes (the lines below are copied from a built page): each fix applies, applying
 // twice changes nothing, and a template that no longer matches fails with TemplateFixError.
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fixPageTemplate, fixSiteTemplate, SKIP_LINK, TemplateFixError } from "../scripts/site-template.ts";
+import { fixPageTemplate, fixSiteTemplate, SKIP_LINK, TemplateFixError } from "../scripts/lib/site-template.ts";
 
 const PAGE = `<!DOCTYPE html>
 <html>

@@ -9,7 +9,7 @@
 // instead of shipping pages without the fix. Applying the fixes twice changes nothing.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic } from "../src/lib/atomic.ts";
+import { writeFileAtomic } from "../../src/lib/atomic.ts";
 
 export class TemplateFixError extends Error {
   override readonly name = "TemplateFixError";
@@ -17,7 +17,7 @@ export class TemplateFixError extends Error {
     readonly fix: string,
     readonly file: string,
   ) {
-    super(`Framework's page template changed: the "${fix}" fix found nothing to change in ${file} (see scripts/site-template.ts)`);
+    super(`Framework's page template changed: the "${fix}" fix found nothing to change in ${file} (see scripts/lib/site-template.ts)`);
   }
 }
 
