@@ -25,8 +25,8 @@ const OBSERVABLE_BIN = path.join(PROJECT, "node_modules", "@observablehq", "fram
 const NODE_BUNDLE_CACHE = path.join(PROJECT, ".cache", "site-node-bundles");
 
 /**
- * Plot, Inputs and htl bundled from node_modules into `components/vendor/` under the Framework
- * root: `plot.js`, `inputs.js` and `htl.js`, each a minified ES module, sharing code (d3's parts)
+ * Plot, Inputs, htl and hyparquet bundled from node_modules into `components/vendor/` under the
+ * Framework root: `plot.js`, `inputs.js`, `htl.js` and `hyparquet.js`, each a minified ES module, sharing code (d3's parts)
  * through chunks. Pages import them as `import * as Plot from "./components/vendor/plot.js"`.
  * Imported from node_modules package by package, Framework serves them as ~40 modules (each d3
  * part on its own), and a stock page then spent ~300 ms more before its first chart.
@@ -41,6 +41,8 @@ export async function writeVendorBundle(root: string): Promise<void> {
       plot: 'export * from "@observablehq/plot";',
       inputs: 'export * from "@observablehq/inputs";',
       htl: 'export {html, svg} from "htl";',
+      // history files (Parquet, zstd): the stock page's date views
+      hyparquet: 'export {parquetReadObjects} from "hyparquet"; export {compressors} from "hyparquet-compressors";',
     };
     for (const [name, code] of Object.entries(sources)) await writeFile(path.join(entries, `${name}.js`), code);
     await rm(staged, { recursive: true, force: true });
