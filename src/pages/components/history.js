@@ -5,7 +5,8 @@ import {API_BASE, ApiError} from "./api.js";
 import {buildHistory} from "./trail.js";
 import {isStockCode} from "./validate.js";
 
-async function fetchParquet(path) {
+/** A Parquet file of the API tree as row objects. */
+export async function fetchParquet(path) {
   const url = API_BASE + path;
   const response = await fetch(url);
   if (!response.ok) throw new ApiError(url, response.status);
