@@ -50,8 +50,16 @@ SELECT s.stock_code, k.pkey AS participant_key, s.date, p.shares
 FROM pts p JOIN summ s ON s.sid = p.sid AND s.seq = p.seq JOIN pk k ON k.pid = p.pid`;
 }
 
+/**
+ * Parquet 2 pages: shares (and the days' figures) are written DELTA_BINARY_PACKED, each change point
+ * against the participant's previous one; zstd level 19 on top. Against version 1 at the default
+ * level: 7 % smaller on a sample of 70 full-market stocks (docs/ARCHITECTURE.md "History files").
+ * hyparquet reads both.
+ */
+const PARQUET_OPTIONS = "FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 19, PARQUET_VERSION v2";
+
 /** The columns of a stock's days file, in the order written. */
-export const DAY_COLUMNS_SQL = `date, issued_shares, total_shares AS ccass_shares, total_count AS participants, listed_count,
+export const DAY_COLUMNS_SQL = `date, issued_shares, total_shares AS ccass_shares, total_count AS participants,
   intermediaries_shares, consenting_shares, nonconsenting_shares, ca_kind, round(ca_ratio, 6) AS ca_ratio, factor`;
 
 /**
@@ -71,11 +79,11 @@ export async function writeHistoryFiles(conn: DuckDBConnection, data: string, di
     const c = sqlString(code);
     await conn.run(
       `COPY (SELECT participant_key, date, shares FROM ${CHANGE_POINTS}_s WHERE stock_code = ${c} ORDER BY participant_key, date)
-       TO ${sqlString(path.join(dir, `${code}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+       TO ${sqlString(path.join(dir, `${code}.parquet`))} (${PARQUET_OPTIONS})`,
     );
     await conn.run(
       `COPY (SELECT ${DAY_COLUMNS_SQL} FROM summ WHERE stock_code = ${c} ORDER BY date)
-       TO ${sqlString(path.join(dir, `${code}.days.parquet`))} (FORMAT parquet, COMPRESSION zstd)`,
+       TO ${sqlString(path.join(dir, `${code}.days.parquet`))} (${PARQUET_OPTIONS})`,
     );
   }
   await conn.run(`DROP TABLE ${CHANGE_POINTS}_s`);
