@@ -31,6 +31,8 @@ interface Trail {
   holdingsOn(h: History, d: number): { participant_key: string; shares: number; pct: number | null }[];
   compareDays(h: History, d0: number, d1: number): { participant_key: string; shares_before: number; shares_after: number; change: number; status: string }[];
   participantHistory(h: History, key: string): { date: string; shares: number }[];
+  portfolioOn(hs: Map<string, History>, key: string, date: string): { stock_code: string; shares: number }[];
+  portfolioChange(hs: Map<string, History>, key: string, d0: string, d1: string): { stock_code: string; shares_before: number; shares_after: number; status: string }[];
 }
 const trail = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "trail.js")).href)) as Trail;
 
@@ -166,6 +168,36 @@ describe("history files", () => {
     expect(series.map((x) => x.date)).toEqual(h.dates);
     for (const point of series) expect(point.shares, point.date).toBe((await parquetHoldings(code, point.date)).get(key) ?? 0);
     expect(series.some((x) => x.shares === 0)).toBe(true);
+  });
+
+  it("participant portfolios on 20 random (participant, date) pairs and their change between two dates equal the Parquet holdings", async () => {
+    const glob = sqlString(path.join(data, "holdings", "*", "*.parquet"));
+    const keys = (await rows<{ k: string }>(db.conn, `SELECT DISTINCT participant_key AS k FROM read_parquet(${glob}) ORDER BY 1`)).map((x) => x.k);
+    const dates = (await history("00634")).dates;
+    const rand = rng(99);
+    // the split stock's biggest holder too, so one change crosses the split
+    const splitHolder = (await rows<{ k: string }>(db.conn, `SELECT participant_key AS k FROM read_parquet(${glob}) WHERE stock_code = '00634' ORDER BY shares DESC, 1 LIMIT 1`))[0]!.k;
+    for (let i = 0; i < 20; i++) {
+      const key = i === 0 ? splitHolder : keys[Math.floor(rand() * keys.length)]!;
+      const held = JSON.parse(await readFile(path.join(api, "history", "held", `${key.replace(":", "-").replace("#", "-")}.json`), "utf8")) as { stocks: string[] };
+      const hs = new Map<string, History>();
+      for (const code of held.stocks) hs.set(code, await history(code));
+      const [d0, d1] = i === 0 ? ["2026-09-21", "2026-10-05"] : [dates[Math.floor(rand() * 30)]!, dates[30 + Math.floor(rand() * 30)]!];
+      const on = async (d: string) =>
+        new Map(
+          (await rows<{ c: string; s: number }>(db.conn, `SELECT stock_code AS c, shares AS s FROM read_parquet(${glob}) WHERE participant_key = ${sqlString(key)} AND date = DATE ${sqlString(d)} AND shares > 0`)).map((x) => [x.c, x.s]),
+        );
+      const [b, a] = [await on(d0), await on(d1)];
+      const shown = trail.portfolioOn(hs, key, d1);
+      expect(new Map(shown.map((r) => [r.stock_code, r.shares])), `${key} ${d1}`).toEqual(a);
+      const change = trail.portfolioChange(hs, key, d0, d1);
+      expect(change.length, `${key} ${d0}→${d1}`).toBe(new Set([...b.keys(), ...a.keys()]).size);
+      for (const r of change) {
+        const ratio = splits.filter((c) => c.stock_code === r.stock_code && c.date > d0 && c.date <= d1).reduce((x, c) => x * c.ratio, 1);
+        expect([r.shares_before, r.shares_after], `${key} ${r.stock_code}`).toEqual([Math.round((b.get(r.stock_code) ?? 0) * ratio), a.get(r.stock_code) ?? 0]);
+      }
+      if (i === 0) expect(change.find((r) => r.stock_code === "00634")!.shares_before).toBe(Math.round(b.get("00634")! * 10));
+    }
   });
 
   it("files are deterministic: a second export writes the same bytes", async () => {

@@ -205,7 +205,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     const total = files.reduce((s, f) => s + f.bytes, 0);
     const historyFiles = files.filter((f) => f.path.startsWith("history/"));
     const largestHistory = historyFiles
-      .filter((f) => !f.path.endsWith(".days.parquet"))
+      .filter((f) => /^history\/\d{5}\.parquet$/.test(f.path))
       .reduce<ExportStats["largestStock"]>((m, f) => (!m || f.bytes > m.bytes ? { code: path.basename(f.path, ".parquet"), bytes: f.bytes } : m), null);
     return {
       out: target,

@@ -11,11 +11,14 @@
 //                                the corporate action of that day and `factor` (multiply a day's
 //                                shares by factor(day) / factor(later day) to put it in the later
 //                                day's basis).
-import { mkdir } from "node:fs/promises";
+//   history/held/<file>.json      per participant (the file name of participants/<file>.json): the
+//                                stocks it held on any stored date, so its page can fetch just those.
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { sqlString } from "../../src/ingest/sql.ts";
 import { isStockCode } from "../../src/lib/validate.ts";
+import { participantFile } from "./ids.ts";
 import { listDataset, tableSql } from "./source.ts";
 
 /** Temp table of every stock's change points (stock_code, participant_key, date, shares). */
@@ -85,6 +88,13 @@ export async function writeHistoryFiles(conn: DuckDBConnection, data: string, di
       `COPY (SELECT ${DAY_COLUMNS_SQL} FROM summ WHERE stock_code = ${c} ORDER BY date)
        TO ${sqlString(path.join(dir, `${code}.days.parquet`))} (${PARQUET_OPTIONS})`,
     );
+  }
+  const held = await conn.runAndReadAll(
+    `SELECT participant_key, list(DISTINCT stock_code ORDER BY stock_code) FROM ${CHANGE_POINTS}_s GROUP BY 1 ORDER BY 1`,
+  );
+  await mkdir(path.join(dir, "held"), { recursive: true });
+  for (const [key, stocks] of held.getRowsJS() as [string, string[]][]) {
+    await writeFile(path.join(dir, "held", participantFile(key)), JSON.stringify({ participant_key: key, stocks }));
   }
   await conn.run(`DROP TABLE ${CHANGE_POINTS}_s`);
   return { codes };

@@ -24,3 +24,31 @@ export async function fetchHistory(code) {
     throw err;
   }
 }
+
+/** The stocks a participant held on any stored date (history/held/<file>.json), or null. */
+export async function fetchHeld(file) {
+  try {
+    const response = await fetch(`${API_BASE}history/held/${file}.json`);
+    if (!response.ok) throw new ApiError(response.url, response.status);
+    return (await response.json()).stocks;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** Every stock's history of `codes` (Map code → history), `parallel` requests at a time. */
+export async function fetchHistories(codes, parallel = 6) {
+  const out = new Map();
+  let next = 0;
+  async function worker() {
+    while (next < codes.length) {
+      const code = codes[next++];
+      const h = await fetchHistory(code);
+      if (h) out.set(code, h);
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(parallel, codes.length)}, worker));
+  // insertion order is arrival order: sort so every view lists stocks the same way
+  return new Map([...out].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+}

@@ -113,7 +113,7 @@ export function compareDays(h, d0, d1) {
 
 /** One participant through every stored date: [{date, shares, pct}] (shares 0 on days it held none). */
 export function participantHistory(h, key) {
-  const k = h.keys.indexOf(key);
+  const k = runOf(h, key);
   const out = [];
   let i = k < 0 ? 0 : h.runStart[k];
   const end = k < 0 ? 0 : h.runStart[k + 1];
@@ -128,5 +128,62 @@ export function participantHistory(h, key) {
 
 /** Has this participant ever held the stock (on any stored date)? */
 export function everHeld(h, key) {
-  return h.keys.includes(key);
+  return runOf(h, key) >= 0;
+}
+
+/** Run index of a participant key, or -1 (keys are sorted: binary search). */
+function runOf(h, key) {
+  let lo = 0;
+  let hi = h.keys.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = h.keys[mid];
+    if (k === key) return mid;
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * One participant across stocks on an ISO date: [{stock_code, shares, pct}] for every stock of
+ * `histories` (Map code → history) it held that day (a stock without that stored date is skipped).
+ */
+export function portfolioOn(histories, key, date) {
+  const out = [];
+  for (const [code, h] of histories) {
+    const d = h.dates.indexOf(date);
+    const k = runOf(h, key);
+    if (d < 0 || k < 0) continue;
+    const shares = sharesOn(h, k, d);
+    const issued = h.days[d].issued_shares;
+    if (shares > 0) out.push({stock_code: code, shares, pct: issued ? (shares / issued) * 100 : null});
+  }
+  return out.sort((a, b) => (b.pct ?? 0) - (a.pct ?? 0) || (a.stock_code < b.stock_code ? -1 : 1));
+}
+
+/**
+ * One participant's change across stocks from date0 to date1 (ISO, date0 earlier): each stock in
+ * date1's basis (a stock not listed on date0 starts from 0; one gone by date1 ends at 0),
+ * largest absolute change in % of issued first.
+ */
+export function portfolioChange(histories, key, date0, date1) {
+  const out = [];
+  for (const [code, h] of histories) {
+    const k = runOf(h, key);
+    if (k < 0) continue;
+    const d0 = h.dates.indexOf(date0);
+    const d1 = h.dates.indexOf(date1);
+    const raw0 = d0 >= 0 ? sharesOn(h, k, d0) : 0;
+    const after = d1 >= 0 ? sharesOn(h, k, d1) : 0;
+    if (raw0 === 0 && after === 0) continue;
+    const before = d0 >= 0 && d1 >= 0 ? Math.round(raw0 * basisRatio(h, d0, d1)) : raw0;
+    const pctBefore = d0 >= 0 && h.days[d0].issued_shares ? (raw0 / h.days[d0].issued_shares) * 100 : 0;
+    const pctAfter = d1 >= 0 && h.days[d1].issued_shares ? (after / h.days[d1].issued_shares) * 100 : 0;
+    out.push({stock_code: code, shares_before: before, shares_after: after, change: after - before,
+      pct_before: pctBefore, pct_after: pctAfter, change_pp: pctAfter - pctBefore,
+      status: raw0 === 0 ? "entered" : after === 0 ? "left" : "",
+      basis_changed: d0 >= 0 && d1 >= 0 && basisRatio(h, d0, d1) !== 1});
+  }
+  return out.sort((a, b) => Math.abs(b.change_pp) - Math.abs(a.change_pp) || (a.stock_code < b.stock_code ? -1 : 1));
 }
