@@ -165,6 +165,50 @@ describe("stock page: holdings on any date", () => {
   });
 });
 
+describe("participant page: any date and two dates", () => {
+  it("participant?id=…&date=…&compare=… shows the portfolio and the change; both CSVs equal the Parquet holdings", async () => {
+    const [before, after] = ["2026-09-21", "2026-10-05"];
+    // the split stock's largest holder: its change crosses the split
+    const [{ k: key }] = (await rows<{ k: string }>(
+      db.conn,
+      `SELECT participant_key AS k FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND date = DATE ${sqlString(after)} ORDER BY shares DESC LIMIT 1`,
+    )) as [{ k: string }];
+    const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(key)}&date=${after}&compare=${before}`);
+    await page.getByTestId("compare-table").waitFor({ timeout: 60_000 });
+    const on = async (d: string) =>
+      new Map(
+        (await rows<{ c: string; s: number }>(
+          db.conn,
+          `SELECT stock_code AS c, shares AS s FROM read_parquet(${holdingsGlob()}) WHERE participant_key = ${sqlString(key)} AND date = DATE ${sqlString(d)} AND shares > 0`,
+        )).map((x) => [x.c, x.s]),
+      );
+    const [b, a] = [await on(before), await on(after)];
+    const day = await download(page, "download-holdings-csv");
+    expect(new Map(day.map((r) => [r.stock_code!, Number(r.shares)]))).toEqual(a);
+    const change = await download(page, "download-compare-csv");
+    expect(change.length).toBe(new Set([...a.keys(), ...b.keys()]).size);
+    const split = change.find((r) => r.stock_code === SPLIT.code)!;
+    expect(Number(split.shares_before)).toBe(Math.round(b.get(SPLIT.code)! * SPLIT.ratio));
+    expect(await page.getByTestId("basis-note").count()).toBe(1);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the portfolio date control changes the table; a bad date gets a clear message", async () => {
+    const dates = await storedDates(SPLIT.code);
+    const { page, watch, context } = await visit(`participant?id=C00929&date=2026-02-30`);
+    await expect.poll(() => page.getByTestId("trail-error").count()).toBe(1);
+    expect(await page.getByTestId("trail-error").innerText()).toContain("“2026-02-30” in date= is not a date");
+    const caption = page.getByTestId("portfolio-day-table").locator("caption");
+    await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
+    await page.getByLabel("Portfolio on").selectOption(dates[2]!);
+    await expect.poll(() => caption.innerText()).toContain(dates[2]!);
+    expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
+    expectClean(watch);
+    await context.close();
+  });
+});
+
 describe("SQL console", () => {
   it("sql?q= runs on load: stock_history(code) equals the Parquet holdings (count and checksum)", async () => {
     const q = `SELECT count(*) AS n, sum(shares) AS total, count(DISTINCT date) AS days FROM stock_history('${SPLIT.code}')`;
