@@ -13,7 +13,8 @@ export interface FormatFigures {
   arrow: { bytes: number; gzipBytes: number; decodeMs: number };
 }
 
-function best(n: number, f: () => unknown): number {
+/** Best of n runs, in ms. */
+export function best(n: number, f: () => unknown): number {
   let min = Infinity;
   for (let i = 0; i < n; i++) {
     const t = performance.now();

@@ -12,7 +12,8 @@
 //     participant's history ms; SQL console ready ms (DuckDB loaded) and
 //     `SELECT date, count(*) FROM stock_history('<largest>') GROUP BY 1` ms, first run (fetching the
 //     files) and a second run.
-// Environment: CCASS_BENCH_DATA (default .cache/bench-full, shared with the site and loaders
+// Environment: HISTORY_BENCH_DIST (a site already built from that data: skips the build, whose
+// figures are then null), CCASS_BENCH_DATA (default .cache/bench-full, shared with the site and loaders
 // benches; written with the synthetic market when missing), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS (245).
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
@@ -29,7 +30,7 @@ import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { launchBrowser, openPage } from "../tests/helpers/browser.ts";
 import { diskUsage } from "./disk-usage.ts";
-import { compareFormats } from "./history-format.ts";
+import { best, compareFormats } from "./history-format.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));
@@ -52,16 +53,6 @@ async function readParquet(file: string): Promise<Record<string, unknown>[]> {
   return parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), compressors });
 }
 
-function bestOf(n: number, f: () => unknown): number {
-  let min = Infinity;
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    f();
-    min = Math.min(min, performance.now() - t);
-  }
-  return min;
-}
-
 /** Time from an action to a condition in the page (polled in the page, 10 ms steps). */
 async function timed(page: Page, act: () => Promise<unknown>, until: string, arg: string): Promise<number> {
   const t0 = performance.now();
@@ -72,11 +63,12 @@ async function timed(page: Page, act: () => Promise<unknown>, until: string, arg
 
 const tmp = await mkdtemp(path.join(tmpdir(), "ccass-history-bench-"));
 process.env.CCASS_CACHE = path.join(tmp, "analytics-cache");
-const dist = path.join(tmp, "dist");
+const prebuilt = process.env.HISTORY_BENCH_DIST ? path.resolve(process.env.HISTORY_BENCH_DIST) : null;
+const dist = prebuilt ?? path.join(tmp, "dist");
 const loadAtStart = loadavg()[0]!;
 try {
-  console.log(`building the site from ${data} …`);
-  const build = await buildSite({ data, out: dist, verbose: false });
+  if (!prebuilt) console.log(`building the site from ${data} …`);
+  const build = prebuilt ? null : await buildSite({ data, out: dist, verbose: false });
   const api = path.join(dist, "_file", "api", "v1");
   const histDir = path.join(api, "history");
   const size = await diskUsage(dist);
@@ -88,7 +80,7 @@ try {
   pointFiles.sort((a, b) => b.bytes - a.bytes);
   const largest = pointFiles[0]!;
   console.log(
-    `build ${build.seconds.total.toFixed(1)} s; dist ${(size.bytes / 1e6).toFixed(1)} MB (history ${(history.bytes / 1e6).toFixed(1)} MB in ${history.files} files, ` +
+    `build ${build ? `${build.seconds.total.toFixed(1)} s` : "skipped"}; dist ${(size.bytes / 1e6).toFixed(1)} MB (history ${(history.bytes / 1e6).toFixed(1)} MB in ${history.files} files, ` +
       `DuckDB-WASM ${(duckdb.bytes / 1e6).toFixed(1)} MB); largest history ${largest.code} ${(largest.bytes / 1024).toFixed(0)} KiB`,
   );
 
@@ -99,16 +91,17 @@ try {
   const h = trail.buildHistory(await readParquet(path.join(histDir, `${largest.code}.parquet`)), await readParquet(path.join(histDir, `${largest.code}.days.parquet`)));
   const d1 = h.dates.length - 1;
   const d0 = Math.max(0, d1 - 60);
-  const onePassMs = bestOf(7, () => trail.compareDays(h, d0, d1));
+  const onePassMs = best(7, () => trail.compareDays(h, d0, d1));
   const ratio = trail.basisRatio(h, d0, d1);
-  const arqueroMs = bestOf(7, () => {
+  const arqueroMs = best(7, () => {
     const a = aq.from(trail.holdingsOn(h, d0)).select("participant_key", "shares").rename({ shares: "raw_before" });
     const b = aq.from(trail.holdingsOn(h, d1)).select("participant_key", "shares").rename({ shares: "shares_after" });
     a.join_full(b, "participant_key")
       .params({ ratio })
       .derive({ shares_before: (d: { raw_before: number }, $: { ratio: number }) => aq.op.round((d.raw_before || 0) * $.ratio) })
       .derive({ change: (d: { shares_after: number; shares_before: number }) => (d.shares_after || 0) - d.shares_before })
-      .orderby(aq.desc((d: { change: number }) => aq.op.abs(d.change)))
+      .derive({ size: (d: { change: number }) => (d.change < 0 ? -d.change : d.change) })
+      .orderby(aq.desc("size"))
       .objects();
   });
   console.log(`two-date view in Node: trail.js one pass ${onePassMs.toFixed(1)} ms, arquero join ${arqueroMs.toFixed(1)} ms`);
@@ -163,7 +156,7 @@ try {
 
   const figures = {
     dataset: { folder: data, stocks: pointFiles.length },
-    build_seconds: { total: +build.seconds.total.toFixed(1), export: +build.seconds.export.toFixed(1), framework: +build.seconds.framework.toFixed(1) },
+    build_seconds: build && { total: +build.seconds.total.toFixed(1), export: +build.seconds.export.toFixed(1), framework: +build.seconds.framework.toFixed(1) },
     dist: { bytes: size.bytes, files: size.files, history_bytes: history.bytes, history_files: history.files, duckdb_wasm_bytes: duckdb.bytes },
     largest_history: largest,
     format,
