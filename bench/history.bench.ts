@@ -11,7 +11,8 @@
 //   - browser (fresh context each): date view ms (choice → table redrawn), two-date ms, one
 //     participant's history ms; SQL console ready ms (DuckDB loaded) and
 //     `SELECT date, count(*) FROM stock_history('<largest>') GROUP BY 1` ms, first run (fetching the
-//     files) and a second run.
+//     files) and a second run; the participant page on a date for the participant that held the
+//     most stocks (time to its table, history bytes fetched).
 // Environment: HISTORY_BENCH_DIST (a site already built from that data: skips the build, whose
 // figures are then null), CCASS_BENCH_DATA (default .cache/bench-full, shared with the site and loaders
 // benches; written with the synthetic market when missing), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS (245).
@@ -122,12 +123,12 @@ try {
       "return document.querySelector('[data-testid=compare-table] caption')?.textContent.includes(arg)",
       h.dates[d1],
     );
-    const key = h.keys[Math.floor(h.keys.length / 2)];
+    // Inputs.select's option values are indexes: pick one in the middle of the list (0 is "choose")
     views.participant_history_ms = await timed(
       page,
-      () => page.getByLabel("Participant", { exact: true }).selectOption(key),
+      () => page.getByLabel("Participant", { exact: true }).selectOption({ index: Math.floor(h.keys.length / 2) }),
       "return !!document.querySelector('[data-testid=participant-history-table] caption')",
-      key,
+      "",
     );
     await context.close();
 
@@ -147,6 +148,26 @@ try {
     await sql.page.getByTestId("sql-status").waitFor({ timeout: 60_000 });
     views.group_by_again_ms = Number(/in ([\d,]+) ms/.exec(await sql.page.getByTestId("sql-status").innerText())?.[1]?.replace(/,/g, ""));
     await sql.context.close();
+
+    // the participant page on a date: the widest holder fetches every stock it ever held
+    const held = await Promise.all(
+      (await readdir(path.join(histDir, "held"))).map(async (f) => ({ f, n: (JSON.parse(await readFile(path.join(histDir, "held", f), "utf8")) as { stocks: string[] }).stocks.length })),
+    );
+    const widest = held.sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1))[0]!;
+    const part = await openPage(browser, server.url);
+    let historyBytes = 0;
+    part.page.on("response", (r) => {
+      if (r.url().includes("/history/")) void r.body().then((b) => (historyBytes += b.length), () => {});
+    });
+    const key = widest.f.replace(/\.json$/, "").replace(/^ip-([0-9a-f]{12})(?:-(\d+))?$/, (_, h: string, n?: string) => `ip:${h}${n ? `#${n}` : ""}`);
+    const tp = performance.now();
+    await part.page.goto(`${server.url}participant?id=${encodeURIComponent(key)}&date=${h.dates[d0]}`);
+    await part.page.getByTestId("portfolio-day-table").waitFor({ timeout: 120_000 });
+    views.participant_page_widest_ms = performance.now() - tp;
+    await part.page.waitForLoadState("networkidle");
+    views.participant_page_widest_stocks = widest.n;
+    views.participant_page_widest_history_kib = historyBytes / 1024;
+    await part.context.close();
   } finally {
     await browser.close();
     await server.close();
