@@ -155,13 +155,19 @@ describe("stock page: holdings on any date", () => {
     await bad.context.close();
   });
 
-  it("is usable at phone width: no sideways scrolling of the page", async () => {
+  it("the two-date view and the SQL console are usable at phone width: no sideways scrolling", async () => {
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=2026-10-05&compare=2026-09-21`, { width: 390, height: 844 });
     await expect.poll(() => page.getByTestId("compare-table").count()).toBe(1);
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
     expect(widths.doc).toBeLessThanOrEqual(widths.view);
     expectClean(watch);
     await context.close();
+    const sql = await visit(`sql?q=${encodeURIComponent("SELECT * FROM stocks")}`, { width: 390, height: 844 });
+    await sql.page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
+    const sqlWidths = await sql.page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
+    expect(sqlWidths.doc).toBeLessThanOrEqual(sqlWidths.view);
+    expectClean(sql.watch);
+    await sql.context.close();
   });
 });
 
