@@ -200,6 +200,30 @@ describe("history files", () => {
     }
   });
 
+  it("the SQL console's stock_history(code) equals the Parquet holdings of every stock (count and checksum)", async () => {
+    const views = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
+      HISTORY_TABLES_SQL: string[];
+      STOCK_HISTORY_MACRO: string;
+    };
+    for (const stmt of views.HISTORY_TABLES_SQL) await db.conn.run(stmt);
+    await db.conn.run(views.STOCK_HISTORY_MACRO);
+    const dir = path.join(api, "history");
+    // the same rows the page inserts from each file
+    await db.conn.run(`INSERT INTO history_points SELECT regexp_extract(filename, '(\\d{5})\\.parquet$', 1), participant_key, date, shares
+      FROM read_parquet(${sqlString(path.join(dir, "?????.parquet"))}, filename = true)`);
+    await db.conn.run(`INSERT INTO history_days SELECT regexp_extract(filename, '(\\d{5})\\.days\\.parquet$', 1), date
+      FROM read_parquet(${sqlString(path.join(dir, "*.days.parquet"))}, filename = true)`);
+    for (const code of await stockCodes()) {
+      const [got] = await rows<{ n: number; s: number; k: number }>(db.conn, `SELECT count(*) AS n, sum(shares) AS s, sum(hash(participant_key, date, shares) % 1000003) AS k FROM stock_history('${code}')`);
+      const [want] = await rows<{ n: number; s: number; k: number }>(
+        db.conn,
+        `SELECT count(*) AS n, sum(shares) AS s, sum(hash(participant_key, date, shares) % 1000003) AS k FROM read_parquet(${sqlString(path.join(data, "holdings", "*", "*.parquet"))})
+         WHERE stock_code = ${sqlString(code)} AND shares > 0`,
+      );
+      expect(got, code).toEqual(want);
+    }
+  });
+
   it("files are deterministic: a second export writes the same bytes", async () => {
     const again = path.join(tmp, "api2");
     const a = await openAnalytics(data, { cache: path.join(tmp, "cache") });

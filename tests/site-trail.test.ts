@@ -234,7 +234,7 @@ describe("SQL console", () => {
   it("a bad query shows DuckDB's message; a long result is capped with a note; the CSV has the rows shown", async () => {
     const bad = await visit(`sql?q=${encodeURIComponent("SELEC nonsense")}`);
     await bad.page.getByTestId("sql-error").waitFor({ timeout: 60_000 });
-    expect(await bad.page.getByTestId("sql-error").innerText()).toMatch(/Parser Error: syntax error at or near "SELEC"/);
+    expect(await bad.page.getByTestId("sql-error").innerText()).toMatch(/The query failed:\s+Parser Error: syntax error at or near "SELEC"/);
     expectClean(bad.watch);
     await bad.context.close();
 
