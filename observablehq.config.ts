@@ -52,6 +52,7 @@ export default {
     { name: "Transfers", path: "/transfers" },
     { name: "Participants", path: "/participants" },
     { name: "Data", path: "/data" },
+    { name: "SQL console", path: "/sql" },
     { name: "Health", path: "/health" },
     { name: "About and method", path: "/about" },
   ],

@@ -26,9 +26,13 @@ const OBSERVABLE_BIN = path.join(PROJECT, "node_modules", "@observablehq", "fram
 // only on package versions (the folder names carry them), and rebundling Plot alone takes ~15 s.
 const NODE_BUNDLE_CACHE = path.join(PROJECT, ".cache", "site-node-bundles");
 
+const DUCKDB_DIST = path.join(PROJECT, "node_modules", "@duckdb", "duckdb-wasm", "dist");
+const DUCKDB_FILES = ["duckdb-eh.wasm", "duckdb-browser-eh.worker.js"];
+
 /**
- * Plot, Inputs and htl bundled from node_modules into `components/vendor/` under the Framework
- * root: `plot.js`, `inputs.js` and `htl.js`, each a minified ES module, sharing code (d3's parts)
+ * Plot, Inputs, htl, hyparquet and DuckDB-WASM's API bundled from node_modules into `components/vendor/`
+ * under the Framework root: `plot.js`, `inputs.js`, `htl.js`, `hyparquet.js` and `duckdb.js` (with
+ * its engine and worker in `duckdb/`), each a minified ES module, sharing code (d3's parts)
  * through chunks. Pages import them as `import * as Plot from "./components/vendor/plot.js"`.
  * Imported from node_modules package by package, Framework serves them as ~40 modules (each d3
  * part on its own), and a stock page then spent ~300 ms more before its first chart.
@@ -43,6 +47,10 @@ export async function writeVendorBundle(root: string): Promise<void> {
       plot: 'export * from "@observablehq/plot";',
       inputs: 'export * from "@observablehq/inputs";',
       htl: 'export {html, svg} from "htl";',
+      // history files (Parquet, zstd): the stock page's date views
+      hyparquet: 'export {parquetReadObjects} from "hyparquet"; export {compressors} from "hyparquet-compressors";',
+      // the SQL console only (sql.md is the one page that imports it)
+      duckdb: 'export {AsyncDuckDB, VoidLogger} from "@duckdb/duckdb-wasm"; export {DateDay, Table, vectorFromArray} from "apache-arrow";',
     };
     for (const [name, code] of Object.entries(sources)) await writeFile(path.join(entries, `${name}.js`), code);
     await rm(staged, { recursive: true, force: true });
@@ -59,6 +67,10 @@ export async function writeVendorBundle(root: string): Promise<void> {
       entryNames: "[name]",
       chunkNames: "chunk-[hash]",
     });
+    // DuckDB-WASM's engine and worker, one variant only (eh: exceptions, no threads; 34 MB): sql.md
+    // names them as FileAttachments, so Framework publishes them under _file/ like any other file.
+    await mkdir(path.join(staged, "duckdb"), { recursive: true });
+    for (const f of DUCKDB_FILES) await cp(path.join(DUCKDB_DIST, f), path.join(staged, "duckdb", f));
     await replaceDirectory(staged, outdir); // a running preview never sees half a bundle
   } finally {
     await rm(entries, { recursive: true, force: true });

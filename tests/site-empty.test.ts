@@ -16,7 +16,7 @@ afterAll(async () => {
   await site?.close();
 });
 
-it.each(["", "stock?code=00700", "transfers", "participants", "participant?id=C00019", "data", "health"])(
+it.each(["", "stock?code=00700", "transfers", "participants", "participant?id=C00019", "data", "health", "sql"])(
   "page %s says how to get data, without errors",
   async (pathname) => {
     const { page, watch, context } = await openPage(browser, site.url);

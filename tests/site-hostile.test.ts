@@ -13,6 +13,7 @@ let browser: Browser;
 interface StockJson {
   stock_code: string;
   name: string;
+  dates: string[];
   holdings: { key: string[]; name: string[] };
 }
 
@@ -32,6 +33,7 @@ beforeAll(async () => {
   hostileHolders = [...stocks].sort(
     (a, b) => b.holdings.name.filter((n) => n.includes("<")).length - a.holdings.name.filter((n) => n.includes("<")).length,
   )[0];
+  hostileDates.push(hostileHolders!.dates[0]!, hostileHolders!.dates[hostileHolders!.dates.length - 1]!);
 });
 
 afterAll(async () => {
@@ -52,11 +54,16 @@ async function injected(page: Page): Promise<string[]> {
       if (img.getAttribute("src") === "x") found.push("img src=x");
     }
     for (const s of Array.from(document.querySelectorAll("script"))) {
-      if ((s.textContent ?? "").includes("alert")) found.push("script with alert");
+      // every payload calls alert(…); a page's own code may say role="alert"
+      if (/\balert\s*\(/.test(s.textContent ?? "")) found.push("script with alert");
     }
     return found;
   });
 }
+
+/** Two stored dates of the hostile holders' stock, and a holder whose name carries markup. */
+const hostileDates: string[] = [];
+const hostileKey = () => hostileHolders!.holdings.key[hostileHolders!.holdings.name.findIndex((n) => n.includes("<"))]!;
 
 describe("hostile names", () => {
   it("the dataset really carries payloads (else this file proves nothing)", () => {
@@ -75,6 +82,11 @@ describe("hostile names", () => {
     { path: `stock?code=${encodeURIComponent("<img src=x onerror=alert(1)>")}` },
     { path: `participant?id=${encodeURIComponent("<img src=x onerror=alert(1)>")}` },
     { path: "data" },
+    // the trail views (a date, a second date, one participant's history) and the SQL console
+    { path: `stock?code=${hostileHolders!.stock_code}&compare=${hostileDates[0]}&participant=${encodeURIComponent(hostileKey())}`, filter: "Filter this date's holders…" },
+    { path: `stock?code=${hostileHolders!.stock_code}&date=${hostileDates[1]}&compare=${hostileDates[0]}`, filter: "Filter the changes…" },
+    { path: `participant?id=${encodeURIComponent(hostileKey())}&compare=${hostileDates[0]}` },
+    { path: `sql?q=${encodeURIComponent("SELECT key, name FROM participants WHERE name LIKE '%<%' UNION ALL SELECT code, name FROM stocks WHERE name LIKE '%<%'")}` },
   ];
 
   it("no page runs an injected script or creates an injected element", async () => {
@@ -91,6 +103,19 @@ describe("hostile names", () => {
       expect(await injected(page), pathname).toEqual([]);
       await context.close();
     }
+  });
+
+  it("SQL console results show markup payloads as literal text", async () => {
+    const name = hostileHolders!.holdings.name.find((n) => n.includes("<"))!;
+    const q = "SELECT key, name FROM participants WHERE name LIKE '%<%' ORDER BY key";
+    const { page, watch, context } = await openPage(browser, site.url);
+    await page.goto(`${site.url}sql?q=${encodeURIComponent(q)}`, { waitUntil: "networkidle" });
+    await page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByTestId("sql-result").innerText()).toContain(name);
+    expect(await injected(page)).toEqual([]);
+    expect(watch.dialogs).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    await context.close();
   });
 
   it("shows a markup payload as literal text in the holdings table and on the participant page", async () => {

@@ -8,6 +8,7 @@ import { sqlString } from "../../src/ingest/sql.ts";
 import { replaceDirectory } from "../../src/lib/atomic.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
+import { writeHistoryFiles } from "./history.ts";
 import { columns } from "./duck.ts";
 import { hasData, isSynthetic, latestDate, pct, SCHEMA_VERSION } from "./datasets/common.ts";
 import { RANKING_SQL } from "./datasets/concentration.ts";
@@ -24,6 +25,8 @@ export interface ExportStats {
   stockFiles: number;
   participantFiles: number;
   largestStock: { code: string; bytes: number } | null;
+  /** history/: every file together and the largest stock's change-point file. */
+  history: { bytes: number; largest: { code: string; bytes: number } | null };
   seconds: number;
 }
 
@@ -165,19 +168,24 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     await mkdir(path.join(tmp, "stocks"), { recursive: true });
     await mkdir(path.join(tmp, "participants"), { recursive: true });
     await mkdir(path.join(tmp, "downloads"), { recursive: true });
+    await mkdir(path.join(tmp, "history"), { recursive: true });
     const synthetic = await isSynthetic(a);
 
-    // Stock pages, participant pages and downloads on three connections at once: while one waits
-    // on JavaScript (splicing, writing files) the others keep DuckDB's threads busy (the full-market
-    // year: 14.6–18.5 s one after another; figures in docs/DATASETS.md "Cost").
+    // Stock pages, participant pages, downloads and history files on their own connections at
+    // once: while one waits on JavaScript (splicing, writing files) the others keep DuckDB's
+    // threads busy (the full-market year: 14.6–18.5 s one after another; figures in
+    // docs/DATASETS.md "Cost").
     const forParticipants = await onOwnConnection(a);
     extra.push(forParticipants);
     const forDownloads = await onOwnConnection(a);
     extra.push(forDownloads);
-    const [stocks, participantFiles, rowsOf] = await allSettledOrThrow<[Awaited<ReturnType<typeof writeStockPages>>, number, Map<string, number>]>([
+    const forHistory = await onOwnConnection(a);
+    extra.push(forHistory);
+    const [stocks, participantFiles, rowsOf] = await allSettledOrThrow<[Awaited<ReturnType<typeof writeStockPages>>, number, Map<string, number>, unknown]>([
       writeStockPages(a, path.join(tmp, "stocks"), synthetic).then(logged("stocks")),
       writeParticipantPages(forParticipants.a, path.join(tmp, "participants")).then(logged("participants")),
       writeDownloads(forDownloads.a, path.join(tmp, "downloads"), log).then(logged("downloads")),
+      writeHistoryFiles(forHistory.a.db.conn, a.data, path.join(tmp, "history")).then(logged("history")),
     ]);
     const { small, badge } = await healthSmall(a);
     await writeFile(path.join(tmp, "health.json"), JSON.stringify(small));
@@ -195,6 +203,10 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     await replaceDirectory(tmp, target);
     log(`swapped in (${elapsed()})`);
     const total = files.reduce((s, f) => s + f.bytes, 0);
+    const historyFiles = files.filter((f) => f.path.startsWith("history/"));
+    const largestHistory = historyFiles
+      .filter((f) => /^history\/\d{5}\.parquet$/.test(f.path))
+      .reduce<ExportStats["largestStock"]>((m, f) => (!m || f.bytes > m.bytes ? { code: path.basename(f.path, ".parquet"), bytes: f.bytes } : m), null);
     return {
       out: target,
       files: files.length + 1,
@@ -202,6 +214,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       stockFiles: stocks.files,
       participantFiles,
       largestStock: stocks.largest,
+      history: { bytes: historyFiles.reduce((s, f) => s + f.bytes, 0), largest: largestHistory },
       seconds: (performance.now() - started) / 1000,
     };
   } catch (err) {

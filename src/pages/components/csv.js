@@ -23,8 +23,8 @@ export function toCsv(rows, columns) {
 }
 
 /** A button that saves `rows()` as CSV (rows is a function so it exports what is shown now). */
-export function csvButton(rows, columns, filename, label = "Download CSV") {
-  const button = html`<button type="button" class="cc-csv">${label}</button>`;
+export function csvButton(rows, columns, filename, label = "Download CSV", testid = null) {
+  const button = html`<button type="button" class="cc-csv" data-testid=${testid}>${label}</button>`;
   button.onclick = () => {
     const blob = new Blob([toCsv(rows(), columns)], {type: "text/csv;charset=utf-8"});
     const url = URL.createObjectURL(blob);

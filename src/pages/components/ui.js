@@ -40,3 +40,13 @@ export function participantLink(key, name) {
   // title: the full name when a table cell cuts it short
   return href ? html`<a href=${href} title=${label}>${label}</a>` : html`<span title=${label}>${label}</span>`;
 }
+
+/**
+ * An Inputs.table with a <caption> (what the table holds, for screen readers and readers alike),
+ * wrapped in a div with data-testid. The caption is set as text.
+ */
+export function captioned(table, caption, testid) {
+  const t = table.querySelector("table");
+  if (t) t.createCaption().textContent = caption;
+  return html`<div data-testid=${testid}>${table}</div>`;
+}

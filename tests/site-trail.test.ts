@@ -1,0 +1,267 @@
+// Browser tests of the trail views (stock page: any date, two dates, any participant's history) and
+// the SQL console, on one built site (seed 1, 40 stocks × 60 days: a 1:10 split of 00634 on
+// 2026-09-30). What is shown and downloaded is checked against the Parquet dataset itself.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
+import { sqlString } from "../src/ingest/sql.ts";
+import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
+
+let site: TestSite;
+let browser: Browser;
+let db: Db;
+
+const SPLIT = { code: "00634", date: "2026-09-30", ratio: 10 };
+
+beforeAll(async () => {
+  site = await buildTestSite({ stocks: 40, days: 60, seed: 1, end: "2026-11-20" });
+  browser = await launchBrowser();
+  db = await openDb(":memory:");
+  const truth = JSON.parse(await readFile(path.join(site.data, "_truth", "corporate-actions.json"), "utf8")) as { stock_code: string; date: string; ratio: number }[];
+  // the fixture this file relies on: fail loudly if the synthetic market ever changes
+  expect(truth).toContainEqual(expect.objectContaining({ stock_code: SPLIT.code, date: SPLIT.date, ratio: SPLIT.ratio }));
+});
+
+afterAll(async () => {
+  db?.close();
+  await browser?.close();
+  await site?.close();
+});
+
+const holdingsGlob = () => sqlString(path.join(site.data, "holdings", "*", "*.parquet"));
+
+async function parquetHoldings(code: string, date: string): Promise<Map<string, number>> {
+  const r = await rows<{ k: string; s: number }>(
+    db.conn,
+    `SELECT participant_key AS k, shares AS s FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(code)} AND date = DATE ${sqlString(date)} AND shares > 0`,
+  );
+  return new Map(r.map((x) => [x.k, x.s]));
+}
+
+async function storedDates(code: string): Promise<string[]> {
+  const r = await rows<{ d: string }>(
+    db.conn,
+    `SELECT DISTINCT date AS d FROM read_parquet(${sqlString(path.join(site.data, "summary", "*", "*.parquet"))}) WHERE stock_code = ${sqlString(code)} ORDER BY 1`,
+  );
+  return r.map((x) => x.d);
+}
+
+async function visit(pathname: string, viewport?: { width: number; height: number }) {
+  const opened = await openPage(browser, site.url, viewport ? { viewport } : {});
+  await opened.page.goto(site.url + pathname, { waitUntil: "networkidle" });
+  return opened;
+}
+
+/** Click a download button and parse the CSV (simple fields: the synthetic names hold no commas or quotes). */
+async function download(page: Page, testid: string): Promise<Record<string, string>[]> {
+  const [file] = await Promise.all([page.waitForEvent("download"), page.getByTestId(testid).click()]);
+  const text = await readFile((await file.path())!, "utf8");
+  const parse = (line: string) => (line.match(/("(?:[^"]|"")*"|[^,]*)(?:,|$)/g) ?? []).slice(0, -1).map((c) => c.replace(/,$/, "").replace(/^"(.*)"$/s, "$1").replaceAll('""', '"'));
+  const [head, ...body] = text.trimEnd().split("\r\n");
+  const cols = parse(head!);
+  return body.map((line) => Object.fromEntries(parse(line).map((v, i) => [cols[i]!, v])));
+}
+
+function expectClean(watch: { pageErrors: string[]; consoleErrors: string[]; foreignRequests: string[]; dialogs: string[] }) {
+  expect(watch.pageErrors).toEqual([]);
+  expect(watch.consoleErrors).toEqual([]);
+  expect(watch.foreignRequests).toEqual([]);
+  expect(watch.dialogs).toEqual([]);
+}
+
+describe("stock page: holdings on any date", () => {
+  it("stock?code=…&date=… shows that date's summary and table; its CSV equals the Parquet holdings row for row", async () => {
+    const dates = await storedDates(SPLIT.code);
+    for (const date of [dates[3]!, dates[dates.length - 10]!]) {
+      const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${date}`);
+      await expect.poll(() => page.getByTestId("day-table").locator("caption").innerText()).toContain(date);
+      expect(await page.getByTestId("day-summary").innerText()).toContain(date);
+      const csv = await download(page, "download-holdings-csv");
+      const expected = await parquetHoldings(SPLIT.code, date);
+      expect(csv.length).toBe(expected.size);
+      for (const row of csv) {
+        expect(row.date).toBe(date);
+        expect(Number(row.shares), row.participant_key).toBe(expected.get(row.participant_key!));
+      }
+      expectClean(watch);
+      await context.close();
+    }
+  });
+
+  it("the date control changes the table and the address", async () => {
+    const dates = await storedDates(SPLIT.code);
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}`);
+    const caption = page.getByTestId("day-table").locator("caption");
+    await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
+    await page.getByLabel("Holdings on").selectOption(dates[5]!);
+    await expect.poll(() => caption.innerText()).toContain(dates[5]!);
+    expect(new URL(page.url()).searchParams.get("date")).toBe(dates[5]);
+    const expected = await parquetHoldings(SPLIT.code, dates[5]!);
+    expect(await caption.innerText()).toContain(`(${expected.size} shown)`);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("&compare= across the split: both dates in the later basis, said so; the CSV equals the Parquet join", async () => {
+    const [before, after] = ["2026-09-21", "2026-10-05"];
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`);
+    await expect.poll(() => page.getByTestId("basis-note").count()).toBe(1);
+    expect(await page.getByTestId("basis-note").innerText()).toContain(`split on ${SPLIT.date}`);
+    const csv = await download(page, "download-compare-csv");
+    const b = await parquetHoldings(SPLIT.code, before);
+    const a = await parquetHoldings(SPLIT.code, after);
+    expect(csv.length).toBe(new Set([...b.keys(), ...a.keys()]).size);
+    for (const row of csv) {
+      const sb = Math.round((b.get(row.participant_key!) ?? 0) * SPLIT.ratio);
+      const sa = a.get(row.participant_key!) ?? 0;
+      expect([Number(row.shares_before), Number(row.shares_after), Number(row.change)], row.participant_key).toEqual([sb, sa, sa - sb]);
+    }
+    // largest absolute change first
+    const changes = csv.map((r) => Math.abs(Number(r.change)));
+    expect(changes).toEqual([...changes].sort((x, y) => y - x));
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("&participant= shows that participant's holding on every stored date", async () => {
+    const dates = await storedDates(SPLIT.code);
+    const key = [...(await parquetHoldings(SPLIT.code, dates[0]!)).keys()].sort()[0]!;
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&participant=${encodeURIComponent(key)}`);
+    await expect.poll(() => page.getByTestId("participant-history-table").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("participant-history-chart").locator("svg path").count()).toBeGreaterThan(0);
+    const csv = await download(page, "download-participant-csv");
+    expect(csv.map((r) => r.date).sort()).toEqual(dates);
+    for (const row of csv.filter((_, i) => i % 7 === 0)) expect(Number(row.shares), row.date).toBe((await parquetHoldings(SPLIT.code, row.date!)).get(key) ?? 0);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("a bad date, a date the stock does not have, or an unknown participant gets a clear message", async () => {
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=2026-13-05&compare=2001-01-02&participant=Z99999`);
+    await expect.poll(() => page.getByTestId("trail-error").count()).toBe(1);
+    const text = await page.getByTestId("trail-error").innerText();
+    expect(text).toContain("“2026-13-05” in date= is not a date");
+    expect(text).toContain("2001-01-02 (compare=) is not a stored date of this stock");
+    expect(text).toContain("“Z99999” (participant=) never held this stock");
+    // the views fall back to the latest date
+    const dates = await storedDates(SPLIT.code);
+    await expect.poll(() => page.getByTestId("day-table").locator("caption").innerText()).toContain(dates[dates.length - 1]!);
+    expectClean(watch);
+    await context.close();
+    const bad = await visit("stock?code=99999&date=2026-10-05");
+    await expect.poll(() => bad.page.locator("main h1").first().innerText()).toContain("No stock 99999");
+    await bad.context.close();
+  });
+
+  it("the two-date view and the SQL console are usable at phone width: no sideways scrolling", async () => {
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=2026-10-05&compare=2026-09-21`, { width: 390, height: 844 });
+    await expect.poll(() => page.getByTestId("compare-table").count()).toBe(1);
+    const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
+    expect(widths.doc).toBeLessThanOrEqual(widths.view);
+    expectClean(watch);
+    await context.close();
+    const sql = await visit(`sql?q=${encodeURIComponent("SELECT * FROM stocks")}`, { width: 390, height: 844 });
+    await sql.page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
+    const sqlWidths = await sql.page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
+    expect(sqlWidths.doc).toBeLessThanOrEqual(sqlWidths.view);
+    expectClean(sql.watch);
+    await sql.context.close();
+  });
+});
+
+describe("participant page: any date and two dates", () => {
+  it("participant?id=…&date=…&compare=… shows the portfolio and the change; both CSVs equal the Parquet holdings", async () => {
+    const [before, after] = ["2026-09-21", "2026-10-05"];
+    // the split stock's largest holder: its change crosses the split
+    const [{ k: key }] = (await rows<{ k: string }>(
+      db.conn,
+      `SELECT participant_key AS k FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND date = DATE ${sqlString(after)} ORDER BY shares DESC LIMIT 1`,
+    )) as [{ k: string }];
+    const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(key)}&date=${after}&compare=${before}`);
+    await page.getByTestId("compare-table").waitFor({ timeout: 60_000 });
+    const on = async (d: string) =>
+      new Map(
+        (await rows<{ c: string; s: number }>(
+          db.conn,
+          `SELECT stock_code AS c, shares AS s FROM read_parquet(${holdingsGlob()}) WHERE participant_key = ${sqlString(key)} AND date = DATE ${sqlString(d)} AND shares > 0`,
+        )).map((x) => [x.c, x.s]),
+      );
+    const [b, a] = [await on(before), await on(after)];
+    const day = await download(page, "download-holdings-csv");
+    expect(new Map(day.map((r) => [r.stock_code!, Number(r.shares)]))).toEqual(a);
+    const change = await download(page, "download-compare-csv");
+    expect(change.length).toBe(new Set([...a.keys(), ...b.keys()]).size);
+    const split = change.find((r) => r.stock_code === SPLIT.code)!;
+    expect(Number(split.shares_before)).toBe(Math.round(b.get(SPLIT.code)! * SPLIT.ratio));
+    expect(await page.getByTestId("basis-note").count()).toBe(1);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the portfolio date control changes the table; a bad date gets a clear message", async () => {
+    const dates = await storedDates(SPLIT.code);
+    const { page, watch, context } = await visit(`participant?id=C00929&date=2026-02-30`);
+    await expect.poll(() => page.getByTestId("trail-error").count()).toBe(1);
+    expect(await page.getByTestId("trail-error").innerText()).toContain("“2026-02-30” in date= is not a date");
+    const caption = page.getByTestId("portfolio-day-table").locator("caption");
+    await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
+    await page.getByLabel("Portfolio on").selectOption(dates[2]!);
+    await expect.poll(() => caption.innerText()).toContain(dates[2]!);
+    expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
+    expectClean(watch);
+    await context.close();
+  });
+});
+
+describe("SQL console", () => {
+  it("sql?q= runs on load: stock_history(code) equals the Parquet holdings (count and checksum)", async () => {
+    const q = `SELECT count(*) AS n, sum(shares) AS total, count(DISTINCT date) AS days FROM stock_history('${SPLIT.code}')`;
+    const { page, watch, context } = await visit(`sql?q=${encodeURIComponent(q)}`);
+    await page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
+    const cells = await page.getByTestId("sql-result").locator("tbody tr").first().locator("td").allInnerTexts();
+    const [expected] = await rows<{ n: number; total: number; days: number }>(
+      db.conn,
+      `SELECT count(*) AS n, sum(shares) AS total, count(DISTINCT date) AS days FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND shares > 0`,
+    );
+    const numbers = cells.map((c) => Number(c.replace(/[^\d.]/g, ""))).filter((x) => Number.isFinite(x) && x > 0);
+    expect(numbers.slice(-3)).toEqual([expected!.n, expected!.total, expected!.days]);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("a bad query shows DuckDB's message; a long result is capped with a note; the CSV has the rows shown", async () => {
+    const bad = await visit(`sql?q=${encodeURIComponent("SELEC nonsense")}`);
+    await bad.page.getByTestId("sql-error").waitFor({ timeout: 60_000 });
+    expect(await bad.page.getByTestId("sql-error").innerText()).toMatch(/The query failed:\s+Parser Error: syntax error at or near "SELEC"/);
+    expectClean(bad.watch);
+    await bad.context.close();
+
+    const { page, watch, context } = await visit(`sql?q=${encodeURIComponent(`SELECT * FROM stock_history('${SPLIT.code}') ORDER BY date, participant_key`)}`);
+    await page.getByTestId("sql-capped").waitFor({ timeout: 60_000 });
+    const csv = await download(page, "download-sql-csv");
+    expect(csv.length).toBe(1000);
+    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares"]);
+    const first = await rows<{ participant_key: string; shares: number; date: string }>(
+      db.conn,
+      `SELECT date, participant_key, shares FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND shares > 0 ORDER BY date, participant_key LIMIT 1`,
+    );
+    expect([csv[0]!.date, csv[0]!.participant_key, Number(csv[0]!.shares)]).toEqual([first[0]!.date, first[0]!.participant_key, first[0]!.shares]);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("download tables load on first use and join (no request leaves the origin)", async () => {
+    const q = "SELECT count(*) AS n FROM transfers t JOIN stocks s ON s.code = t.stock_code";
+    const { page, watch, context } = await visit(`sql?q=${encodeURIComponent(q)}`);
+    await page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
+    const [expected] = await rows<{ n: number }>(
+      db.conn,
+      `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(site.dist, "_file", "api", "v1", "downloads", "transfers.parquet"))})`,
+    );
+    expect(Number((await page.getByTestId("sql-result").locator("tbody td").last().innerText()).replace(/\D/g, ""))).toBe(expected!.n);
+    expectClean(watch);
+    await context.close();
+  });
+});
