@@ -203,7 +203,7 @@ async function tabUntil(page: Page, wanted: (f: Focused) => boolean, stops: Focu
 }
 
 describe("keyboard", () => {
-  it("walks a stock page: skip link, a date control changed with keys, the holdings table scrolled", async () => {
+  it("walks a stock page: skip link, the date control changed with keys, its table scrolled, the chart's dates typed", async () => {
     const { page, context } = await openPage(browser, site.url, { locale: "en-US" });
     try {
       await page.goto(`${site.url}stock?code=${walked.stock_code}`);
@@ -218,24 +218,34 @@ describe("keyboard", () => {
       await page.keyboard.press("Enter");
       expect(new URL(page.url()).hash).toBe("#observablehq-main");
 
-      // 2. the first date control in the page, set with the keyboard to a date inside the data
-      const date = await tabUntil(page, (f) => f.inMain && f.type === "date", stops);
-      expect(date.label.length).toBeGreaterThan(0);
+      // 2. the page's first control is the date of the holdings view: changed with the arrow keys
+      const select = await tabUntil(page, (f) => f.inMain && f.tag === "select", stops);
+      expect(select.label).toBe("Holdings on");
       expect(stops.slice(1).every((s) => s.inMain), "after the skip link the walk starts in the main content").toBe(true);
+      const caption = page.getByTestId("day-table").locator("caption");
+      const before = await caption.innerText();
+      await page.keyboard.press("ArrowDown"); // the next (earlier) stored date
+      await expect.poll(() => caption.innerText()).not.toBe(before);
+      const chosen = await page.evaluate(() => (document.activeElement as HTMLSelectElement).value);
+      expect(await caption.innerText()).toContain(chosen);
+      expect(new URL(page.url()).searchParams.get("date")).toBe(chosen);
+
+      // 3. on to that date's table: a named, focusable scroll box the arrow keys scroll
+      const table = await tabUntil(page, (f) => f.testid === "day-table" && f.role === "region", stops);
+      expect(table.label).toMatch(/^Table: Holdings/);
+      const box = page.getByTestId("day-table").getByRole("region");
+      expect(await box.evaluate((el) => el.scrollHeight > el.clientHeight), "the table scrolls (more holdings than rows shown)").toBe(true);
+      await page.keyboard.press("PageDown");
+      await expect.poll(() => box.evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
+
+      // 4. further down, the trend chart's first date control, typed with the keyboard: the chart follows
+      const date = await tabUntil(page, (f) => f.inMain && f.type === "date", stops, 1000);
+      expect(date.label.length).toBeGreaterThan(0);
       const target = walked.dates[Math.floor(walked.dates.length / 3)]!;
       const [y, m, d] = target.split("-");
       await page.keyboard.type(`${m}${d}${y}`); // en-US field order: month, day, year
       expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).value)).toBe(target);
-      // the chart follows: its text alternative now starts at the chosen date
       await expect.poll(() => page.locator("#trend-chart svg[role]").getAttribute("aria-label")).toContain(`${target} to `);
-
-      // 3. on to the holdings table: a named, focusable scroll box the arrow keys scroll
-      const table = await tabUntil(page, (f) => f.testid === "holdings-table" && f.role === "region", stops);
-      expect(table.label).toMatch(/^Table: Holdings/);
-      const box = page.getByTestId("holdings-table").getByRole("region");
-      expect(await box.evaluate((el) => el.scrollHeight > el.clientHeight), "the table scrolls (more holdings than rows shown)").toBe(true);
-      await page.keyboard.press("PageDown");
-      await expect.poll(() => box.evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
 
       // every stop showed a focus ring
       expect(stops.filter((s) => !s.ring)).toEqual([]);
@@ -268,7 +278,8 @@ describe("keyboard", () => {
       await page.goto(`${site.url}stock?code=${walked.stock_code}`);
       await settle(page);
       const stops: Focused[] = [];
-      await tabUntil(page, (f) => f.tag === "summary" && f.label.startsWith("Show the numbers"), stops);
+      // past the date view's table, whose every row links to its participant
+      await tabUntil(page, (f) => f.tag === "summary" && f.label.startsWith("Show the numbers"), stops, 1000);
       await page.keyboard.press("Enter");
       const numbers = page.locator("#trend-chart details[open] table");
       await expect.poll(() => numbers.locator("tbody tr").count()).toBeGreaterThan(0);

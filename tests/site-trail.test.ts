@@ -95,7 +95,7 @@ describe("stock page: holdings on any date", () => {
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}`);
     const caption = page.getByTestId("day-table").locator("caption");
     await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
-    await page.getByLabel("Holdings on").selectOption(dates[5]!);
+    await page.getByLabel("Holdings on", { exact: true }).selectOption(dates[5]!);
     await expect.poll(() => caption.innerText()).toContain(dates[5]!);
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[5]);
     const expected = await parquetHoldings(SPLIT.code, dates[5]!);
@@ -207,7 +207,7 @@ describe("participant page: any date and two dates", () => {
     expect(await page.getByTestId("trail-error").innerText()).toContain("“2026-02-30” in date= is not a date");
     const caption = page.getByTestId("portfolio-day-table").locator("caption");
     await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
-    await page.getByLabel("Portfolio on").selectOption(dates[2]!);
+    await page.getByLabel("Portfolio on", { exact: true }).selectOption(dates[2]!);
     await expect.poll(() => caption.innerText()).toContain(dates[2]!);
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
     expectClean(watch);
