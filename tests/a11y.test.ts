@@ -226,7 +226,7 @@ describe("keyboard", () => {
       const before = await caption.innerText();
       await page.keyboard.press("ArrowDown"); // the next (earlier) stored date
       await expect.poll(() => caption.innerText()).not.toBe(before);
-      const chosen = await page.evaluate(() => (document.activeElement as HTMLSelectElement).value);
+      const chosen = await page.evaluate(() => (document.activeElement as HTMLSelectElement).selectedOptions[0]!.textContent!.trim());
       expect(await caption.innerText()).toContain(chosen);
       expect(new URL(page.url()).searchParams.get("date")).toBe(chosen);
 
