@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { openDb, rows } from "../data-loaders/lib/duck.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
 import { diskUsage } from "./disk-usage.ts";
 

@@ -2,7 +2,7 @@
 // Write a synthetic dataset straight from the replica's market (no HTTP), with its ground truth:
 //   npx tsx scripts/synth-dataset.ts --out DIR --seed N --stocks N --days N --end YYYY-MM-DD [--hostile-names]
 import { Command } from "commander";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { integerOption, isoDateOption } from "../src/lib/cli-options.ts";
 
 const program = new Command()

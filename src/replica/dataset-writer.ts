@@ -1,13 +1,15 @@
 // A whole dataset straight from the replica's synthetic market, without HTTP: the same writer a
 // scrape uses, fed with the market's own HoldingsPage values. Analytics and site benchmarks run on
 // it, and the ground truth (planted transfers, corporate actions) goes to `_truth/` beside it.
+// It lives with the replica, not in src/ingest: production code never imports src/replica
+// (tests/module-boundaries.test.ts).
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { HoldingsPage } from "../hkex/types.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
-import { createMarket, type Market, type MarketOptions } from "../replica/market.ts";
-import { truthDir } from "./layout.ts";
-import { DatasetWriter, type DayInput } from "./writer.ts";
+import { truthDir } from "../ingest/layout.ts";
+import { DatasetWriter, type DayInput } from "../ingest/writer.ts";
+import { createMarket, type Market, type MarketOptions } from "./market.ts";
 
 export interface SyntheticOptions {
   out: string;
