@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { integerOption as integer, isoDateOption as isoDate, numberOption as number } from "../src/lib/cli-options.ts";
 import { latestPublishedDate } from "../src/ops/plan.ts";
 import { parseMaintenanceWindow } from "../src/replica/faults.ts";
+import { MAX_MARKET_DAYS } from "../src/replica/lifecycle.ts";
 import { startReplica } from "../src/replica/server.ts";
 
 function maintenance(v: string): string {
@@ -23,7 +24,7 @@ const program = new Command()
   .addOption(new Option("--host <addr>", "address to listen on").default("127.0.0.1"))
   .addOption(new Option("--seed <n>", "seed of the synthetic market").default(1).argParser(integer("seed", 0, 2 ** 31 - 1)))
   .addOption(new Option("--stocks <n>", "number of securities").default(200).argParser(integer("stocks", 1, 6000)))
-  .addOption(new Option("--days <n>", "number of settlement days served").default(60).argParser(integer("days", 1, 400)))
+  .addOption(new Option("--days <n>", "number of settlement days served").default(60).argParser(integer("days", 1, MAX_MARKET_DAYS)))
   .addOption(new Option("--end <date>", "last day of data (the last settlement day on or before it is served)").default(latestPublishedDate(), "the last settlement day before today in Hong Kong").argParser(isoDate))
   .addOption(new Option("--fault-rate <f>", "share of /sdw/ responses that fail: 500, 503, connection reset, or cut short with status 200").default(0).argParser(number("fault rate", 0, 1)))
   .addOption(new Option("--rate-limit <r>", "answer 429 with Retry-After above R requests/s (default: no limit)").argParser(number("rate limit", 0.001, 1e6)))

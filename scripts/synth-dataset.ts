@@ -3,6 +3,7 @@
 //   npx tsx scripts/synth-dataset.ts --out DIR --seed N --stocks N --days N --end YYYY-MM-DD [--hostile-names]
 import { Command } from "commander";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
+import { LONG_MARKET_DAYS, MAX_MARKET_DAYS } from "../src/replica/lifecycle.ts";
 import { integerOption, isoDateOption } from "../src/lib/cli-options.ts";
 
 const program = new Command()
@@ -11,7 +12,7 @@ const program = new Command()
   .requiredOption("--out <dir>", "dataset folder")
   .option("--seed <n>", "market seed", integerOption("seed", 1), 1)
   .option("--stocks <n>", "securities in the market", integerOption("stocks", 1), 2800)
-  .option("--days <n>", "settlement days", integerOption("days", 1), 250)
+  .option("--days <n>", `settlement days (1–${MAX_MARKET_DAYS}; above ${LONG_MARKET_DAYS}, listings, delistings and participants come and go)`, integerOption("days", 1, MAX_MARKET_DAYS), 250)
   .requiredOption("--end <date>", "last settlement day (YYYY-MM-DD)", isoDateOption)
   .option("--hostile-names", "names carrying HTML/script and spreadsheet-formula payloads", false)
   .option("--quiet", "no per-date progress lines", false)

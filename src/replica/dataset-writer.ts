@@ -83,5 +83,8 @@ export async function writeSyntheticDataset(opts: SyntheticOptions): Promise<Syn
   await writeFileAtomic(path.join(truth, "transfers.json"), JSON.stringify(market.truthTransfers(), null, 1) + "\n");
   await writeFileAtomic(path.join(truth, "corporate-actions.json"), JSON.stringify(market.truthCorporateActions(), null, 1) + "\n");
   await writeFileAtomic(path.join(truth, "options.json"), JSON.stringify({ ...marketOptions, dates: market.dates }, null, 1) + "\n");
+  // Long markets only (a short one has no lives, and its _truth/ stays as it was).
+  const lifecycle = market.truthLifecycle();
+  if (lifecycle) await writeFileAtomic(path.join(truth, "lifecycle.json"), JSON.stringify(lifecycle, null, 1) + "\n");
   return { ...summary, seconds: (performance.now() - started) / 1000 };
 }
