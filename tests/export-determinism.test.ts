@@ -42,14 +42,13 @@ function exportTree(data: string, out: string, cache: string): Promise<void> {
   });
 }
 
-async function files(dir: string, rel = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await files(dir, r)));
-    else out.push(r);
-  }
-  return out.sort();
+/** Every file below `dir`, as sorted relative paths. */
+async function files(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 describe("static export determinism", () => {
