@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HoldingsPage } from "../src/hkex/types.ts";
 import { LONG_MARKET_DAYS, MAX_MARKET_DAYS } from "../src/replica/lifecycle.ts";
 import { createMarket, MarketOptionsError, type LifecycleTruth, type ReplicaMarket } from "../src/replica/market.ts";
+import { startReplica } from "../src/replica/server.ts";
 
 const OPTS = { seed: 5, stocks: 60, days: MAX_MARKET_DAYS, end: "2026-11-20" } as const;
 
@@ -173,6 +174,21 @@ describe("market length", () => {
   it(`refuses more than ${MAX_MARKET_DAYS} days with one typed error`, () => {
     expect(() => createMarket({ ...OPTS, days: MAX_MARKET_DAYS + 1 })).toThrow(MarketOptionsError);
     expect(() => createMarket({ ...OPTS, days: MAX_MARKET_DAYS + 1 })).toThrow(`days must be an integer from 1 to ${MAX_MARKET_DAYS}, got ${MAX_MARKET_DAYS + 1}`);
+  });
+
+  it("the replica serves a long market's pages by date and its lives at /__truth/lifecycle.json", async () => {
+    const opts = { seed: 5, stocks: 8, days: 600, end: "2026-11-20" };
+    const replica = await startReplica({ ...opts, port: 0, warmUp: false });
+    try {
+      const lives = await (await fetch(`${replica.url}/__truth/lifecycle.json`)).json();
+      expect(lives).toEqual(createMarket(opts).truthLifecycle());
+      expect((lives as LifecycleTruth).participants.length).toBeGreaterThan(0);
+      const first = replica.market.dates[0]!.replaceAll("-", "");
+      const list = (await (await fetch(`${replica.url}/sdw/search/stocklist.aspx?sortby=stockcode&shareholdingdate=${first}`)).json()) as unknown[];
+      expect(list).toHaveLength(replica.market.stockList(replica.market.dates[0]!).stocks.length);
+    } finally {
+      await replica.close();
+    }
   });
 
   describe("command lines", () => {
