@@ -655,7 +655,7 @@ class MarketModel implements ReplicaMarket {
     const eventRng = Rng.of(seed, "events", stock.code);
     const noiseRng = Rng.of(seed, "noise", stock.code);
     const flowsPerDay = 1 + Math.floor(shape.listed / 6);
-    // Long market: pool slots whose participant joins after `from` or leaves before `to`, and where their shares go.
+    // Long market: pool slots whose participant joins after `from` or leaves before `to` (applyLives).
     const mortal = this.long ? this.mortalSlots(pool, from, to) : new Int32Array(0);
     const heirRng = Rng.of(seed, "heirs", stock.code);
     const day: WalkDay = { t: from, state, issued: issuedNow, ncHolders };
