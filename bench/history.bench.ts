@@ -27,7 +27,7 @@ import { compressors } from "hyparquet-compressors";
 import type { Page } from "playwright-core";
 import { buildSite } from "../scripts/build-site.ts";
 import { serveDist } from "../scripts/serve-dist.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { launchBrowser, openPage } from "../tests/helpers/browser.ts";
 import { diskUsage } from "./disk-usage.ts";

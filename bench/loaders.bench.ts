@@ -6,46 +6,25 @@
 // Environment: CCASS_BENCH_DATA (dataset folder, default .cache/bench-full; written with the
 // replica's synthetic market when missing), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS (245: the
 // replica's 12-month window ending 2026-11-20 holds 245 settlement days).
-import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { openDb } from "../data-loaders/lib/duck.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
+import { LOADERS, REPO, runMeasured as run } from "./child-run.ts";
 import { diskUsage } from "./disk-usage.ts";
 import { accuracy, readPairs, readTruth } from "./transfer-score.ts";
 
-const REPO = path.resolve(import.meta.dirname, "..");
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));
 const stocks = Number(process.env.CCASS_BENCH_STOCKS ?? 2800);
 const days = Number(process.env.CCASS_BENCH_DAYS ?? 245);
-const LOADERS = ["meta", "stocks", "participants", "attention", "transfers", "concentration", "southbound", "health", "trends"];
 
 if (!existsSync(path.join(data, "holdings"))) {
   console.log(`writing a synthetic dataset (${stocks} stocks × ${days} days) to ${data} …`);
   const s = await writeSyntheticDataset({ out: data, seed: 1, stocks, days, end: "2026-11-20" });
   console.log(`  ${s.holdingsRows} holdings rows in ${s.seconds.toFixed(0)} s`);
-}
-
-// Each child reports its own peak RSS on exit (DuckDB allocates inside the process).
-// CPU seconds too: on a shared machine wall time depends on the neighbours, CPU time much less.
-const REPORT_RSS = `data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("MAXRSS_KB "+u.maxRSS+" CPU_US "+(u.userCPUTime+u.systemCPUTime)+"\\n")})`;
-
-function run(script: string, args: string[], env: Record<string, string>) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--import", REPORT_RSS, script, ...args], {
-    cwd: REPO,
-    env: { ...process.env, ...env },
-    maxBuffer: 1 << 30,
-    encoding: "utf8",
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  const rss = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? 0) * 1024;
-  const cpu = Number(/CPU_US (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1e6;
-  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
-  return { seconds, cpu, rss, stdoutBytes: Buffer.byteLength(r.stdout), stderr: r.stderr };
 }
 
 /**

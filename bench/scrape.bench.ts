@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { runScrape } from "../src/ingest/run.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { lastSettlementDays } from "../src/lib/calendar.ts";
 import { diskUsage, parquetOnly } from "./disk-usage.ts";
 

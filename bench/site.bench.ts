@@ -16,7 +16,7 @@ import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { buildSite } from "../scripts/build-site.ts";
 import { serveDist } from "../scripts/serve-dist.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
 import { diskUsage } from "./disk-usage.ts";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { labelledPairs } from "./fit-confidence.ts";
 import { accuracy, calibration, readPairs, readTruth } from "./transfer-score.ts";
 

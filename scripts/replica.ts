@@ -5,7 +5,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { cliProgram, integerOption as integer, isoDateOption as isoDate, numberOption as number, runCli } from "../src/lib/cli-options.ts";
 import { latestPublishedDate } from "../src/ops/plan.ts";
 import { DEFAULT_OVERSIZED_BYTES, oversizedFault, parseMaintenanceWindow } from "../src/replica/faults.ts";
-import { MAX_MARKET_DAYS } from "../src/replica/market.ts";
+import { MAX_MARKET_DAYS } from "../src/replica/lifecycle.ts";
 import { startReplica } from "../src/replica/server.ts";
 
 function maintenance(v: string): string {

@@ -1,16 +1,16 @@
 #!/usr/bin/env -S npx tsx
 // Write a synthetic dataset straight from the replica's market (no HTTP), with its ground truth:
 //   npx tsx scripts/synth-dataset.ts --out DIR --seed N --stocks N --days N --end YYYY-MM-DD [--hostile-names] [--noise]
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { cliProgram, integerOption, isoDateOption, runCli } from "../src/lib/cli-options.ts";
-import { MAX_MARKET_DAYS } from "../src/replica/market.ts";
+import { LONG_MARKET_DAYS, MAX_MARKET_DAYS } from "../src/replica/lifecycle.ts";
 
 const program = cliProgram("synth-dataset")
   .description("Write the whole Parquet dataset from the replica's synthetic market, plus _truth/")
   .requiredOption("--out <dir>", "dataset folder")
   .option("--seed <n>", "market seed", integerOption("seed", 1), 1)
   .option("--stocks <n>", "securities in the market", integerOption("stocks", 1), 2800)
-  .option("--days <n>", "settlement days", integerOption("days", 1, MAX_MARKET_DAYS), 250)
+  .option("--days <n>", `settlement days (1–${MAX_MARKET_DAYS}; above ${LONG_MARKET_DAYS}, listings, delistings and participants come and go)`, integerOption("days", 1, MAX_MARKET_DAYS), 250)
   .requiredOption("--end <date>", "last settlement day (YYYY-MM-DD)", isoDateOption)
   .option("--hostile-names", "names carrying HTML/script and spreadsheet-formula payloads", false)
   .option("--noise", "the noisy market: parties' own trading on transfer days, busy days, sell-outs, newcomers (docs/REPLICA.md)", false)

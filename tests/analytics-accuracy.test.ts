@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
 import { rows } from "../data-loaders/lib/duck.ts";
 import { transfers } from "../data-loaders/lib/datasets/transfers.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
 
 let root: string;

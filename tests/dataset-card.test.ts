@@ -13,7 +13,7 @@ import { dataPackageJson, datasetCardMarkdown, FRICTIONLESS_TYPES } from "../src
 import { participantsDimFile, tableGlob } from "../src/ingest/layout.ts";
 import { PARTICIPANTS_DIM, TABLE_SCHEMAS, TABLES, type ColumnType, type TableDef } from "../src/ingest/schema.ts";
 import { sqlString } from "../src/ingest/sql.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 let work: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compact } from "../src/ingest/compact.ts";
 import { checkDataset, checkPython, DatasetCheckError, failures, type CheckReport } from "../src/ingest/dataset-check.ts";
 import { dataFileKind, TABLES } from "../src/ingest/layout.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 const TOOLS = ["duckdb (reference)", "duckdb", "pandas", "pyarrow", "pyarrow.dataset", "polars", "polars.scan"];
 const CLI = path.resolve(import.meta.dirname, "..", "scripts", "check-dataset.ts");

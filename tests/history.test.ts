@@ -13,7 +13,7 @@ import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { exportApi } from "../data-loaders/lib/export.ts";
 import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
-import { writeSyntheticDataset } from "../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 interface Day {
   date: string;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runScrape } from "../src/ingest/run.ts";
-import { writeMarketDataset } from "../src/ingest/synthetic.ts";
+import { writeMarketDataset } from "../src/replica/dataset-writer.ts";
 import { isEquityCode } from "../src/ingest/universe.ts";
 import { createMarket } from "../src/replica/market.ts";
 import { startReplica } from "../src/replica/server.ts";

@@ -48,7 +48,7 @@ const DOWNLOADS: Record<string, string> = {
   // change points only: each row's holding lasts until the participant's next row for that stock
   "trends-top10.parquet": `SELECT date, stock_code, pkey AS participant_key, shares AS shares_adj, change AS change_adj,
       ${pct("shares * 100.0 / issued_adj")} AS pct_of_issued
-    FROM series_pts WHERE latest_rank <= 10`,
+    FROM series_pts WHERE latest_rank <= 10 ORDER BY stock_code, participant_key, date`,
   "corporate-actions.parquet": `SELECT date, stock_code, ca_kind AS kind, round(ca_ratio, 6) AS ratio, issued_prev AS issued_before,
       issued_shares AS issued_after FROM summ WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
 };

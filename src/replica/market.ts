@@ -9,11 +9,27 @@
 // The events are the ground truth the analytics are scored against. With `noise`, transfer days
 // are messier (the parties' own trading, several blocks at once, sell-outs, newcomers, investors):
 // src/replica/noise.ts.
+//
+// A long market (more than LONG_MARKET_DAYS settlement days, up to ten years) also has lives
+// (src/replica/lifecycle.ts): listings, delistings, participants joining and leaving, renames, and a
+// corporate-action chance per year. It is not held in memory: each stock is a walk (a generator)
+// advanced one day at a time, so a day-by-day consumer (the dataset writer) costs one pass and a few
+// megabytes; going back to an earlier day replays that stock from its listing.
 import type { HoldingsPage, ParticipantHolding, ParticipantListPage, SouthboundPage, StockListPage } from "../hkex/types.ts";
 import { addDays, isSettlementDay, lastSettlementDays, settlementDayOnOrBefore } from "../lib/calendar.ts";
 import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
 import { participantKeys } from "../ingest/participant-key.ts";
 import { applyNoisyDay, NOISY_FLOW_SCALE, planNoisyDay, type NoisyDayContext, type NoisyDayPlan } from "./noise.ts";
+import {
+  buildLifecycle,
+  isActive,
+  isListed,
+  LONG_MARKET_DAYS,
+  MAX_MARKET_DAYS,
+  nameOn,
+  type Lifecycle,
+  type ParticipantRename,
+} from "./lifecycle.ts";
 import { Rng } from "./random.ts";
 import {
   buildParticipants,
@@ -77,6 +93,15 @@ export interface Market {
   southbound(date: string): SouthboundPage;
   truthTransfers(): PlantedTransfer[];
   truthCorporateActions(): CorporateAction[];
+  /** Listings, delistings, participants' joins and exits, renames: null for a short market (it has none). */
+  truthLifecycle(): LifecycleTruth | null;
+}
+
+/** The lives of a long market, by date (first and last settlement day listed or active). */
+export interface LifecycleTruth {
+  stocks: { stock_code: string; first_date: string; last_date: string }[];
+  participants: { participant_id: string; first_date: string; last_date: string }[];
+  renames: (Omit<ParticipantRename, "day"> & { date: string })[];
 }
 
 /** The window of dates the replica answers for, like HKEX's "past 12 months". */
@@ -128,8 +153,10 @@ const FIRST_SLOT = 2;
 const NOISE_CAP = 0.0008;
 /** Probability of a planted transfer on a given stock-day (about one per 30 trading days). */
 const TRANSFER_PROBABILITY = 1 / 30;
-/** Share of ordinary stocks with one corporate action in the window. */
+/** Share of ordinary stocks with one corporate action in the window (in a long market: per year). */
 const CORPORATE_ACTION_PROBABILITY = 0.05;
+/** Settlement days per corporate-action chance in a long market (about a year). */
+const ACTION_PERIOD_DAYS = 248;
 
 interface StockSim {
   /** Index into participants.all of each pool slot (slot = FIRST_SLOT + i). */
@@ -141,6 +168,32 @@ interface StockSim {
   issued: Float64Array;
 }
 
+/** One day of a walk, as the generator yields it: `state` is the walk's own vector (copy to keep it). */
+interface WalkDay {
+  t: number;
+  state: Float64Array;
+  issued: number;
+  ncHolders: number;
+}
+
+/** Where a walk puts what it finds; shared by the replays of one stock so nothing is recorded twice. */
+interface WalkSink {
+  transfers: PlantedTransfer[];
+  actions: CorporateAction[];
+  /** Events of days up to this one are recorded already. */
+  through: number;
+  /** Set by the walk before its first day. */
+  pool: Int32Array;
+  width: number;
+}
+
+/** A long market's stock: its walk, and the day it stands on. */
+interface StockCursor {
+  walk: Generator<WalkDay, void, undefined>;
+  day: WalkDay;
+  sink: WalkSink;
+}
+
 interface StockEvents {
   transfers: PlantedTransfer[];
   actions: CorporateAction[];
@@ -149,9 +202,6 @@ interface StockEvents {
   /** Per day: issued shares (kept after the simulation itself is evicted). */
   issued: Float64Array;
 }
-
-/** The longest market the replica simulates, settlement days (HKEX shows 12 months, about 245). */
-export const MAX_MARKET_DAYS = 400;
 
 function validateOptions(opts: MarketOptions): void {
   if (!Number.isInteger(opts.seed)) throw new MarketOptionsError(`seed must be an integer, got ${opts.seed}`);
@@ -236,6 +286,11 @@ class MarketModel implements ReplicaMarket {
   private readonly southboundSlots: [number, number];
   /** Pairs of distinct consenting investors (indices into participants.all) sharing one name. */
   private readonly namesakes: [number, number][] = [];
+  /** More than LONG_MARKET_DAYS: lives on, stocks walked day by day instead of cached whole. */
+  private readonly long: boolean;
+  private readonly life: Lifecycle;
+  /** Long market only: each stock's walk, once asked for. */
+  private readonly cursors: (StockCursor | undefined)[];
 
   constructor(opts: MarketOptions, simBudgetBytes = 1024 ** 3) {
     validateOptions(opts);
@@ -255,6 +310,9 @@ class MarketModel implements ReplicaMarket {
     this.stocks = this.universe.map((s) => ({ code: s.code, name: s.name, kind: s.kind, southbound: s.southbound }));
     this.participants = buildParticipants(opts.seed, hostile);
     this.events = new Array<StockEvents | undefined>(this.universe.length);
+    this.long = opts.days > LONG_MARKET_DAYS;
+    this.life = buildLifecycle(opts.seed, this.universe, this.participants, this.dates.length);
+    this.cursors = new Array<StockCursor | undefined>(this.universe.length);
     const sb = SOUTHBOUND_CLEARING_IDS.map((id) => this.participants.byId.get(id));
     if (sb[0] === undefined || sb[1] === undefined) throw new Error("southbound clearing participants missing from the universe");
     this.southboundSlots = [sb[0], sb[1]];
@@ -280,6 +338,9 @@ class MarketModel implements ReplicaMarket {
   }
 
   async warmUp(shouldStop: () => boolean = () => false): Promise<void> {
+    // A long market is walked on demand: walking every stock to its end now would make the first
+    // requests (early dates) replay each stock from its listing.
+    if (this.long) return;
     for (let si = 0; si < this.universe.length; si++) {
       if (shouldStop()) return;
       if (this.events[si] === undefined) this.simulation(si);
@@ -293,14 +354,20 @@ class MarketModel implements ReplicaMarket {
   }
 
   stockList(date: string): StockListPage {
-    this.dayOf(date);
-    return { kind: "stocklist", stocks: this.universe.map((s) => ({ code: s.code, name: s.name })) };
+    const t = this.dayOf(date);
+    const stocks: { code: string; name: string }[] = [];
+    this.universe.forEach((s, si) => {
+      if (isListed(this.life, si, t)) stocks.push({ code: s.code, name: s.name });
+    });
+    return { kind: "stocklist", stocks };
   }
 
   participantList(date: string): ParticipantListPage {
-    this.dayOf(date);
+    const t = this.dayOf(date);
     const participants: { id: string; name: string }[] = [];
-    for (const p of this.participants.all) if (p.id !== null) participants.push({ id: p.id, name: p.name });
+    this.participants.all.forEach((p, i) => {
+      if (p.id !== null && isActive(this.life, i, t)) participants.push({ id: p.id, name: nameOn(this.life, i, p, t) });
+    });
     return { kind: "partlist", participants };
   }
 
@@ -308,27 +375,30 @@ class MarketModel implements ReplicaMarket {
     assertIsoDate(date);
     const t = this.dayOf(date);
     const si = this.indexByCode.get(code);
-    if (si === undefined) return null;
+    if (si === undefined || !isListed(this.life, si, t)) return null;
     const stock = this.universe[si] as UniverseStock;
-    const sim = this.simulation(si);
-    const base = t * sim.width;
-    const rows: { p: UniverseParticipant; shares: number; order: number }[] = [];
-    for (let slot = FIRST_SLOT; slot < sim.width; slot++) {
-      const shares = sim.holdings[base + slot] as number;
-      if (shares > 0) rows.push({ p: this.participants.all[sim.pool[slot - FIRST_SLOT] as number] as UniverseParticipant, shares, order: slot });
+    const day = this.dayState(si, t);
+    const base = day.base;
+    const rows: { p: UniverseParticipant; name: string; shares: number; order: number }[] = [];
+    for (let slot = FIRST_SLOT; slot < day.width; slot++) {
+      const shares = day.values[base + slot] as number;
+      if (shares <= 0) continue;
+      const pi = day.pool[slot - FIRST_SLOT] as number;
+      const p = this.participants.all[pi] as UniverseParticipant;
+      rows.push({ p, name: nameOn(this.life, pi, p, t), shares, order: slot });
     }
     // HKEX lists by shareholding, largest first; equal holdings keep a stable order.
     rows.sort((a, b) => b.shares - a.shares || a.order - b.order);
     const intermediaries = { shares: 0, participants: 0 };
     const consenting = { shares: 0, participants: 0 };
-    const participants: ParticipantHolding[] = rows.map(({ p, shares }) => {
+    const participants: ParticipantHolding[] = rows.map(({ p, name, shares }) => {
       const cat = p.id === null ? consenting : intermediaries;
       cat.shares += shares;
       cat.participants += 1;
-      return { id: p.id, name: p.name, address: p.address, shares };
+      return { id: p.id, name, address: p.address, shares };
     });
-    const ncShares = sim.holdings[base + NON_CONSENTING] as number;
-    const nonConsenting = { shares: ncShares, participants: ncShares > 0 ? (sim.nonConsentingCount[t] as number) : 0 };
+    const ncShares = day.values[base + NON_CONSENTING] as number;
+    const nonConsenting = { shares: ncShares, participants: ncShares > 0 ? day.ncHolders : 0 };
     const total = {
       shares: intermediaries.shares + consenting.shares + nonConsenting.shares,
       participants: intermediaries.participants + consenting.participants + nonConsenting.participants,
@@ -338,7 +408,7 @@ class MarketModel implements ReplicaMarket {
       date,
       stockCode: stock.code,
       stockName: stock.name,
-      issuedShares: sim.issued[t] as number,
+      issuedShares: day.issued,
       summary: { intermediaries, consenting, nonConsenting, total },
       participants,
     };
@@ -348,11 +418,18 @@ class MarketModel implements ReplicaMarket {
     const t = this.dayOf(date);
     const holdings: SouthboundPage["holdings"] = [];
     this.universe.forEach((s, si) => {
-      if (!s.southbound) return;
-      const ev = this.stockEvents(si);
-      const shares = ev.southbound?.[t] ?? 0;
+      if (!s.southbound || !isListed(this.life, si, t)) return;
+      let shares: number;
+      let issued: number;
+      if (this.long) {
+        const day = this.walkTo(si, t);
+        shares = (day.state[FIRST_SLOT] as number) + (day.state[FIRST_SLOT + 1] as number);
+        issued = day.issued;
+      } else {
+        shares = this.stockEvents(si).southbound?.[t] ?? 0;
+        issued = this.issuedOn(si, t);
+      }
       if (shares <= 0) return;
-      const issued = this.issuedOn(si, t);
       holdings.push({ stockCode: s.code, stockName: s.name, shares, reportedPercent: Math.round((shares / issued) * 10000) / 100 });
     });
     return { kind: "southbound", date, holdings };
@@ -360,14 +437,72 @@ class MarketModel implements ReplicaMarket {
 
   truthTransfers(): PlantedTransfer[] {
     const out: PlantedTransfer[] = [];
-    for (let si = 0; si < this.universe.length; si++) for (const t of this.stockEvents(si).transfers) out.push({ ...t });
+    for (let si = 0; si < this.universe.length; si++) for (const t of this.eventsOf(si).transfers) out.push({ ...t });
     return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.stock_code < b.stock_code ? -1 : a.stock_code > b.stock_code ? 1 : 0));
   }
 
   truthCorporateActions(): CorporateAction[] {
     const out: CorporateAction[] = [];
-    for (let si = 0; si < this.universe.length; si++) for (const a of this.stockEvents(si).actions) out.push({ ...a });
+    for (let si = 0; si < this.universe.length; si++) for (const a of this.eventsOf(si).actions) out.push({ ...a });
     return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.stock_code < b.stock_code ? -1 : 1));
+  }
+
+  truthLifecycle(): LifecycleTruth | null {
+    if (!this.long) return null;
+    const { listFrom, listTo, activeFrom, activeTo } = this.life;
+    const last = this.dates.length;
+    const date = (t: number) => this.dates[t] as string;
+    const stocks: LifecycleTruth["stocks"] = [];
+    this.universe.forEach((s, si) => {
+      if (listFrom[si] !== 0 || listTo[si] !== last) stocks.push({ stock_code: s.code, first_date: date(listFrom[si] as number), last_date: date((listTo[si] as number) - 1) });
+    });
+    const participants: LifecycleTruth["participants"] = [];
+    this.participants.all.forEach((p, i) => {
+      if (p.id !== null && (activeFrom[i] !== 0 || activeTo[i] !== last)) {
+        participants.push({ participant_id: p.id, first_date: date(activeFrom[i] as number), last_date: date((activeTo[i] as number) - 1) });
+      }
+    });
+    const renames = [...this.life.renames.values()]
+      .map(({ day, ...r }) => ({ ...r, date: date(day) }))
+      .sort((a, b) => (a.participant_id < b.participant_id ? -1 : 1));
+    return { stocks, participants, renames };
+  }
+
+  /** A stock's figures on day t: from the cached whole history (short market) or its walk (long). */
+  private dayState(si: number, t: number): { values: Float64Array; base: number; width: number; pool: Int32Array; issued: number; ncHolders: number } {
+    if (this.long) {
+      const day = this.walkTo(si, t);
+      const sink = (this.cursors[si] as StockCursor).sink;
+      return { values: day.state, base: 0, width: sink.width, pool: sink.pool, issued: day.issued, ncHolders: day.ncHolders };
+    }
+    const sim = this.simulation(si);
+    return { values: sim.holdings, base: t * sim.width, width: sim.width, pool: sim.pool, issued: sim.issued[t] as number, ncHolders: sim.nonConsentingCount[t] as number };
+  }
+
+  /** Transfers and corporate actions of a stock's whole window (a long market walks it to its end). */
+  private eventsOf(si: number): { transfers: PlantedTransfer[]; actions: CorporateAction[] } {
+    if (!this.long) return this.stockEvents(si);
+    this.walkTo(si, (this.life.listTo[si] as number) - 1);
+    return (this.cursors[si] as StockCursor).sink;
+  }
+
+  /** Long market: the stock's walk moved to day t (listed that day), replayed from its listing when behind. */
+  private walkTo(si: number, t: number): WalkDay {
+    let cursor = this.cursors[si];
+    if (cursor === undefined || cursor.day.t > t) {
+      const sink: WalkSink = cursor?.sink ?? { transfers: [], actions: [], through: -1, pool: new Int32Array(0), width: 0 };
+      const walk = this.walk(si, sink);
+      const first = walk.next();
+      if (first.done === true) throw new Error(`stock ${this.universe[si]?.code} has no listed day`);
+      cursor = { walk, day: first.value, sink };
+      this.cursors[si] = cursor;
+    }
+    while (cursor.day.t < t) {
+      const next = cursor.walk.next();
+      if (next.done === true) throw new Error(`day ${t} is past the listed window of stock ${this.universe[si]?.code}`);
+      cursor.day = next.value;
+    }
+    return cursor.day;
   }
 
   /** Issued shares on day t, from the events alone (no need to keep the simulation). */
@@ -405,7 +540,33 @@ class MarketModel implements ReplicaMarket {
     return sim;
   }
 
+  /** A short market's stock, whole: every day of its walk kept, row-major by day. */
   private simulate(si: number): { sim: StockSim; events: StockEvents } {
+    const stock = this.universe[si] as UniverseStock;
+    const days = this.dates.length;
+    const sink: WalkSink = { transfers: [], actions: [], through: -1, pool: new Int32Array(0), width: 0 };
+    const issued = new Float64Array(days);
+    const ncCount = new Int32Array(days);
+    const southbound = stock.southbound ? new Float64Array(days) : null;
+    let holdings = new Float64Array(0);
+    for (const day of this.walk(si, sink)) {
+      if (holdings.length === 0) holdings = new Float64Array(days * sink.width);
+      const t = day.t;
+      holdings.set(day.state, t * sink.width);
+      issued[t] = day.issued;
+      ncCount[t] = day.ncHolders;
+      if (southbound) southbound[t] = (day.state[FIRST_SLOT] as number) + (day.state[FIRST_SLOT + 1] as number);
+    }
+    const { pool, width, transfers, actions } = sink;
+    return { sim: { pool, width, holdings, nonConsentingCount: ncCount, issued }, events: { transfers, actions, southbound, issued } };
+  }
+
+  /**
+   * A stock's days from its listing (day `from`: the power-law allocation) to its last listed day,
+   * one yield per day. Events go to `sink` for days after `sink.through` only, so a replay records
+   * nothing twice.
+   */
+  private *walk(si: number, sink: WalkSink): Generator<WalkDay, void, undefined> {
     const stock = this.universe[si] as UniverseStock;
     const seed = this.options.seed;
     const rng = Rng.of(seed, "stock", stock.code);
@@ -435,13 +596,14 @@ class MarketModel implements ReplicaMarket {
     const poolList = [...clearing, ...ranked, ...investors];
     const pool = Int32Array.from(poolList);
     const width = pool.length + FIRST_SLOT;
+    sink.pool = pool;
+    sink.width = width;
     const days = this.dates.length;
-    const holdings = new Float64Array(days * width);
-    const issued = new Float64Array(days);
-    const ncCount = new Int32Array(days);
+    const from = this.life.listFrom[si] as number;
+    const to = this.life.listTo[si] as number;
     const state = new Float64Array(width);
 
-    // Day 0: power-law allocation of the CCASS holding.
+    // Day 0 (the listing day): power-law allocation of the CCASS holding.
     let issuedNow = shape.issued;
     const inCcass = Math.floor(issuedNow * shape.ccass);
     const ncShares = Math.floor(inCcass * rng.range(0.002, 0.03));
@@ -481,27 +643,35 @@ class MarketModel implements ReplicaMarket {
 
 
     // Corporate action: ordinary shares only, at most one per stock, never on day 0.
-    let caDay = -1;
-    let caKind: CorporateAction["kind"] = "placing";
-    if (stock.kind === "equity" && days > 1 && rng.chance(CORPORATE_ACTION_PROBABILITY)) {
-      caDay = 1 + rng.int(days - 1);
+    // A long market draws one chance per year of the stock's listed window instead (actionSchedule).
+    const caSchedule = this.long ? this.actionSchedule(stock, from, to) : [];
+    if (!this.long && stock.kind === "equity" && days > 1 && rng.chance(CORPORATE_ACTION_PROBABILITY)) {
+      const day = 1 + rng.int(days - 1);
       const k = rng.next();
-      caKind = k < 0.35 ? "split" : k < 0.6 ? "consolidation" : "placing";
+      caSchedule.push({ day, kind: k < 0.35 ? "split" : k < 0.6 ? "consolidation" : "placing" });
     }
+    let caNext = 0;
+    let caDay = caSchedule[0]?.day ?? -1;
+    let caKind: CorporateAction["kind"] = caSchedule[0]?.kind ?? "placing";
 
-    const transfers: PlantedTransfer[] = [];
-    const actions: CorporateAction[] = [];
-    const southbound = stock.southbound ? new Float64Array(days) : null;
-    // excluded[slot] === t: that holder is a party to day t's event and sits out the day's noise.
+    const transfers = sink.transfers;
+    const actions = sink.actions;
+    // excluded[slot] === t: that holder is a party to day t's event (or not in CCASS that day) and sits out the day's noise.
     const excluded = new Int32Array(width).fill(-1);
     const eventRng = Rng.of(seed, "events", stock.code);
     const noiseRng = Rng.of(seed, "noise", stock.code);
     const flowsPerDay = 1 + Math.floor(shape.listed / 6);
     const noisy = this.options.noise === true ? this.noisyContext(pool, state, width) : null;
+    // Long market: pool slots whose participant joins after `from` or leaves before `to` (applyLives).
+    const mortal = this.long ? this.mortalSlots(pool, from, to) : new Int32Array(0);
+    const heirRng = Rng.of(seed, "heirs", stock.code);
+    const day: WalkDay = { t: from, state, issued: issuedNow, ncHolders };
 
-    for (let t = 0; t < days; t++) {
+    for (let t = from; t < to; t++) {
       const date = this.dates[t] as string;
-      if (t > 0) {
+      const record = t > sink.through;
+      if (mortal.length > 0) this.applyLives(mortal, pool, state, excluded, t, heirRng, firstRanked, firstInvestor);
+      if (t > from) {
         // Decide the day's event first, so its parties can be kept out of the noise.
         let transferPlan: { seller: number; buyers: number[]; shares: number[] } | null = null;
         let noisyPlan: NoisyDayPlan | null = null;
@@ -509,14 +679,17 @@ class MarketModel implements ReplicaMarket {
         if (t === caDay) {
           if (caKind === "placing") {
             placingTo = firstRanked + eventRng.int(Math.min(ranked.length, 10));
+            if (excluded[placingTo] === t) placingTo = this.activeSlot(excluded, t, firstRanked, firstInvestor);
             excluded[placingTo] = t;
           }
         } else if (eventRng.chance(TRANSFER_PROBABILITY)) {
           if (noisy) {
             noisy.issued = issuedNow;
             noisyPlan = planNoisyDay(eventRng, noisy);
+            // In a long market a party may be out of CCASS that day (already excluded): no noisy transfer then.
+            for (const leg of noisyPlan?.legs ?? []) if (excluded[leg.seller] === t || excluded[leg.buyer] === t) noisyPlan = null;
             for (const leg of noisyPlan?.legs ?? []) excluded[leg.seller] = excluded[leg.buyer] = t;
-          } else transferPlan = this.planTransfer(eventRng, state, pool, issuedNow);
+          } else transferPlan = this.planTransfer(eventRng, state, pool, issuedNow, excluded, t);
           if (transferPlan) {
             excluded[transferPlan.seller] = t;
             for (const b of transferPlan.buyers) excluded[b] = t;
@@ -574,21 +747,88 @@ class MarketModel implements ReplicaMarket {
               pct_of_issued: (shares / issuedNow) * 100,
             };
             if (group) rec.group = group;
-            transfers.push(rec);
+            if (record) transfers.push(rec);
           }
         } else if (t === caDay) {
-          actions.push(this.applyCorporateAction(eventRng, caKind, state, pool, issuedNow, placingTo, date, stock.code));
-          issuedNow = (actions[actions.length - 1] as CorporateAction).issued_after;
+          const action = this.applyCorporateAction(eventRng, caKind, state, pool, issuedNow, placingTo, date, stock.code);
+          if (record) actions.push(action);
+          issuedNow = action.issued_after;
+          caNext++;
+          caDay = caSchedule[caNext]?.day ?? -1;
+          caKind = caSchedule[caNext]?.kind ?? "placing";
         }
       }
       if ((state[NON_CONSENTING] as number) <= 0) ncHolders = 0;
       else if (ncHolders === 0) ncHolders = 1;
-      holdings.set(state, t * width);
-      issued[t] = issuedNow;
-      ncCount[t] = ncHolders;
-      if (southbound) southbound[t] = (state[FIRST_SLOT] as number) + (state[FIRST_SLOT + 1] as number);
+      if (record) sink.through = t;
+      day.t = t;
+      day.issued = issuedNow;
+      day.ncHolders = ncHolders;
+      yield day;
     }
-    return { sim: { pool, width, holdings, nonConsentingCount: ncCount, issued }, events: { transfers, actions, southbound, issued } };
+  }
+
+  /** Long market: one corporate-action chance per ACTION_PERIOD_DAYS of an ordinary stock's listed window. */
+  private actionSchedule(stock: UniverseStock, from: number, to: number): { day: number; kind: CorporateAction["kind"] }[] {
+    const out: { day: number; kind: CorporateAction["kind"] }[] = [];
+    if (stock.kind !== "equity") return out;
+    const rng = Rng.of(this.options.seed, "action-schedule", stock.code);
+    for (let start = from + 1; start < to; start += ACTION_PERIOD_DAYS) {
+      if (!rng.chance(CORPORATE_ACTION_PROBABILITY)) continue;
+      const k = rng.next();
+      out.push({ day: start + rng.int(Math.min(ACTION_PERIOD_DAYS, to - start)), kind: k < 0.35 ? "split" : k < 0.6 ? "consolidation" : "placing" });
+    }
+    return out;
+  }
+
+  /** Pool slots whose participant is not in CCASS for the whole of [from, to). */
+  private mortalSlots(pool: Int32Array, from: number, to: number): Int32Array {
+    const out: number[] = [];
+    for (let k = 0; k < pool.length; k++) {
+      const pi = pool[k] as number;
+      if ((this.life.activeFrom[pi] as number) > from || (this.life.activeTo[pi] as number) < to) out.push(FIRST_SLOT + k);
+    }
+    return Int32Array.from(out);
+  }
+
+  /**
+   * Day t of a long market: a participant not in CCASS that day holds nothing and sits out the day.
+   * What it held on its last day goes to another intermediary of the pool (its clients move with
+   * their broker's exit, as a large transfer does), or outside CCASS when none is found.
+   */
+  private applyLives(
+    mortal: Int32Array,
+    pool: Int32Array,
+    state: Float64Array,
+    excluded: Int32Array,
+    t: number,
+    rng: Rng,
+    firstRanked: number,
+    firstInvestor: number,
+  ): void {
+    for (let k = 0; k < mortal.length; k++) {
+      const slot = mortal[k] as number;
+      if (isActive(this.life, pool[slot - FIRST_SLOT] as number, t)) continue;
+      excluded[slot] = t;
+      const shares = state[slot] as number;
+      if (shares <= 0) continue;
+      let heir = OUTSIDE;
+      for (let tries = 0; tries < 8 && firstInvestor > firstRanked; tries++) {
+        const cand = firstRanked + rng.int(firstInvestor - firstRanked);
+        if (cand !== slot && isActive(this.life, pool[cand - FIRST_SLOT] as number, t)) {
+          heir = cand;
+          break;
+        }
+      }
+      state[heir] = (state[heir] as number) + shares;
+      state[slot] = 0;
+    }
+  }
+
+  /** First slot in [lo, hi) not sitting out day t (lo when every one does). */
+  private activeSlot(excluded: Int32Array, t: number, lo: number, hi: number): number {
+    for (let s = lo; s < hi; s++) if (excluded[s] !== t) return s;
+    return lo;
   }
 
   /** The participant's key in the dataset: its CCASS ID, or for an investor its name key. */
@@ -645,13 +885,16 @@ class MarketModel implements ReplicaMarket {
     state: Float64Array,
     pool: Int32Array,
     issued: number,
+    excluded: Int32Array,
+    t: number,
   ): { seller: number; buyers: number[]; shares: number[] } | null {
     const minPiece = Math.ceil(0.003 * issued);
     const sellers: number[] = [];
     const buyersAll: number[] = [];
     const width = pool.length + FIRST_SLOT;
     for (let s = FIRST_SLOT; s < width; s++) {
-      if (!this.isIntermediary(pool, s)) continue;
+      // excluded[s] === t here only in a long market, for a participant not in CCASS that day.
+      if (!this.isIntermediary(pool, s) || excluded[s] === t) continue;
       buyersAll.push(s);
       if ((state[s] as number) * 0.9 >= minPiece * 1.05) sellers.push(s);
     }

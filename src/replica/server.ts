@@ -269,6 +269,8 @@ export class ReplicaHandler {
         return json(this.market.truthTransfers());
       case "/__truth/corporate-actions.json":
         return json(this.market.truthCorporateActions());
+      case "/__truth/lifecycle.json":
+        return json(this.market.truthLifecycle());
       case "/__truth/market.json":
         return json({ options: this.market.options, dates: this.market.dates, window: this.market.window, stocks: this.market.stocks });
       case "/__truth/stats.json":

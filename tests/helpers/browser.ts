@@ -8,7 +8,7 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildSite } from "../../scripts/build-site.ts";
 import { serveDist, type RunningServer } from "../../scripts/serve-dist.ts";
-import { writeSyntheticDataset } from "../../src/ingest/synthetic.ts";
+import { writeSyntheticDataset } from "../../src/replica/dataset-writer.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 

@@ -17,8 +17,11 @@ export async function transfers(a: Analytics) {
     total > MAX_PAIRS
       ? Number((await rows<{ p: number }>(a.db.conn, `SELECT pct_of_issued AS p FROM pairs ORDER BY pct_of_issued DESC LIMIT 1 OFFSET ${MAX_PAIRS - 1}`))[0]?.p)
       : FLOOR_PCT;
-  const kept = `SELECT * FROM (${PAIRS_SQL}) ${total > MAX_PAIRS ? `ORDER BY pct_of_issued DESC LIMIT ${MAX_PAIRS}` : ""}`;
-  const pairs = await columns(a.db.conn, `SELECT * FROM (${kept}) ORDER BY date DESC, pct_of_issued DESC, "group", buyer_id`);
+  // Every ORDER BY ends on the pair's key (date, stock, seller, buyer): pairs equal on the other
+  // terms (two stocks, the same buyer, one date) would otherwise come out, or be cut, in any order.
+  const tie = "date, stock_code, seller_id, buyer_id";
+  const kept = `SELECT * FROM (${PAIRS_SQL}) ${total > MAX_PAIRS ? `ORDER BY pct_of_issued DESC, ${tie} LIMIT ${MAX_PAIRS}` : ""}`;
+  const pairs = await columns(a.db.conn, `SELECT * FROM (${kept}) ORDER BY date DESC, pct_of_issued DESC, "group", buyer_id, ${tie}`);
   const names = await rows<{ key: string; name: string }>(
     a.db.conn,
     `WITH k AS (SELECT seller AS key FROM pairs UNION SELECT buyer FROM pairs)

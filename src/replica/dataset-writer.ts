@@ -1,13 +1,15 @@
 // A whole dataset straight from the replica's synthetic market, without HTTP: the same writer a
 // scrape uses, fed with the market's own HoldingsPage values. Analytics and site benchmarks run on
 // it, and the ground truth (planted transfers, corporate actions) goes to `_truth/` beside it.
+// It lives with the replica, not in src/ingest: production code never imports src/replica
+// (tests/module-boundaries.test.ts).
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { HoldingsPage } from "../hkex/types.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
-import { createMarket, type Market, type MarketOptions } from "../replica/market.ts";
-import { truthDir } from "./layout.ts";
-import { DatasetWriter, type DayInput } from "./writer.ts";
+import { truthDir } from "../ingest/layout.ts";
+import { DatasetWriter, type DayInput } from "../ingest/writer.ts";
+import { createMarket, type Market, type MarketOptions } from "./market.ts";
 
 export interface SyntheticOptions {
   out: string;
@@ -84,5 +86,8 @@ export async function writeSyntheticDataset(opts: SyntheticOptions): Promise<Syn
   await writeFileAtomic(path.join(truth, "transfers.json"), JSON.stringify(market.truthTransfers(), null, 1) + "\n");
   await writeFileAtomic(path.join(truth, "corporate-actions.json"), JSON.stringify(market.truthCorporateActions(), null, 1) + "\n");
   await writeFileAtomic(path.join(truth, "options.json"), JSON.stringify({ ...marketOptions, dates: market.dates }, null, 1) + "\n");
+  // Long markets only (a short one has no lives, and its _truth/ stays as it was).
+  const lifecycle = market.truthLifecycle();
+  if (lifecycle) await writeFileAtomic(path.join(truth, "lifecycle.json"), JSON.stringify(lifecycle, null, 1) + "\n");
   return { ...summary, seconds: (performance.now() - started) / 1000 };
 }
