@@ -37,12 +37,12 @@ const CASES: [string, string[], RegExp][] = [
   ["demo.ts", ["--days", "999", "--dir", "OUT"], /^demo: error: .*days must be an integer from 1 to 250/],
   ["export-api.ts", ["--quiet", "--bogus"], /^export-api: error: unknown option '--bogus'/],
   ["ops.ts", ["backfill-plan", "--from", "2026-11-02"], /^ops: error: required option '--to <date>' not specified/],
-  ["replica.ts", ["--days", "750"], /^replica: error: .*days must be an integer from 1 to 400/],
+  ["replica.ts", ["--days", "2601"], /^replica: error: .*days must be an integer from 1 to 2600/],
   ["replica.ts", ["--oversized", "7OO"], /^replica: error: .*invalid stock code/],
   ["scrape.ts", ["run", "--max-response-bytes", "0", "--out", "OUT"], /^scrape: error: .*max response bytes must be an integer of at least 1/],
   ["screenshots.ts", ["--stock", "../x", "--out", "OUT"], /^screenshots: InvalidValueError: invalid stock code/],
   ["serve-dist.ts", ["--port", "99999"], /^serve-dist: error: .*port must be an integer from 0 to 65535/],
-  ["synth-dataset.ts", ["--out", "OUT", "--end", "2026-11-20", "--days", "750"], /^synth-dataset: error: .*days must be an integer from 1 to 400/],
+  ["synth-dataset.ts", ["--out", "OUT", "--end", "2026-11-20", "--days", "2601"], /^synth-dataset: error: .*days must be an integer from 1 to 2600/],
 ];
 
 describe("command-line errors", () => {
