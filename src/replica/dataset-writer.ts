@@ -11,15 +11,9 @@ import { truthDir } from "../ingest/layout.ts";
 import { DatasetWriter, type DayInput } from "../ingest/writer.ts";
 import { createMarket, type Market, type MarketOptions } from "./market.ts";
 
-export interface SyntheticOptions {
+/** The market's own options, and where and how to write it. */
+export interface SyntheticOptions extends MarketOptions {
   out: string;
-  seed: number;
-  stocks: number;
-  days: number;
-  end: string;
-  hostileNames?: boolean;
-  /** The noisy market (src/replica/noise.ts); default off. */
-  noise?: boolean;
   /** called after each date is written */
   onDate?: (info: { date: string; index: number; total: number; holdingsRows: number }) => void;
 }
