@@ -116,10 +116,10 @@ try {
     await page.getByTestId("day-table").waitFor({ timeout: 60_000 });
     const caption = "return document.querySelector('[data-testid=day-table] caption')?.textContent.includes(arg)";
     const target = h.dates[d0];
-    views.date_view_ms = await timed(page, () => page.getByLabel("Holdings on").selectOption(target), caption, target);
+    views.date_view_ms = await timed(page, () => page.getByLabel("Holdings on", { exact: true }).selectOption(target), caption, target);
     views.two_date_ms = await timed(
       page,
-      () => page.getByLabel("Compare with").selectOption(h.dates[d1]),
+      () => page.getByLabel("Compare with", { exact: true }).selectOption(h.dates[d1]),
       "return document.querySelector('[data-testid=compare-table] caption')?.textContent.includes(arg)",
       h.dates[d1],
     );
@@ -142,7 +142,7 @@ try {
     await sql.page.getByTestId("sql-status").waitFor({ timeout: 60_000 });
     views.group_by_first_ms = Number(/in ([\d,]+) ms/.exec(await sql.page.getByTestId("sql-status").innerText())?.[1]?.replace(/,/g, ""));
     // the same query again (the files already loaded): change the text so the view re-runs
-    await sql.page.getByLabel("SQL query").fill(`${q} ORDER BY 1`);
+    await sql.page.getByLabel("SQL query", { exact: true }).fill(`${q} ORDER BY 1`);
     await sql.page.getByRole("button", { name: "Run query" }).click();
     await sql.page.waitForFunction(() => /ORDER/.test(decodeURIComponent(location.search)), undefined, { timeout: 60_000 });
     await sql.page.getByTestId("sql-status").waitFor({ timeout: 60_000 });
