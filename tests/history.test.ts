@@ -237,3 +237,20 @@ describe("history files", () => {
     }
   });
 });
+
+describe("the SQL console's screen (refusedSql)", () => {
+  it("lets queries of the published tables through and refuses URLs, file readers and statements that change the engine", async () => {
+    const { exampleQueries, refusedSql } = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
+      exampleQueries: (code: string) => { sql: string }[];
+      refusedSql: (sql: string) => string | null;
+    };
+    for (const e of exampleQueries("00700")) expect(refusedSql(e.sql), e.sql).toBeNull();
+    expect(refusedSql("SELECT offset_days, settlement FROM transfers LIMIT 5 OFFSET 2")).toBeNull();
+    expect(refusedSql("SELECT * FROM 'https://example.com/x.csv'")).toBe("a URL");
+    expect(refusedSql("select * from Read_CSV('x.csv')")).toBe("Read_CSV() (it reads files)");
+    expect(refusedSql("FROM glob('*')")).toBe("glob() (it reads files)");
+    expect(refusedSql("SELECT 1; set lock_configuration = false")).toBe("SET statements");
+    expect(refusedSql("INSTALL httpfs")).toBe("INSTALL statements");
+    expect(refusedSql("ATTACH 'x.db'")).toBe("ATTACH statements");
+  });
+});

@@ -231,6 +231,17 @@ describe("SQL console", () => {
     await context.close();
   });
 
+  it("a shared link cannot make the reader's browser reach a URL, a file, an extension or a setting", async () => {
+    // DuckDB-WASM reads http(s) URLs itself; a link runs its query on load, so the console refuses them.
+    for (const q of ["SELECT * FROM read_csv('https://example.com/x.csv')", "SELECT * FROM 'https://example.com/x.parquet'", "SET lock_configuration = false; INSTALL httpfs"]) {
+      const { page, watch, context } = await visit(`sql?q=${encodeURIComponent(q)}`);
+      await page.getByTestId("sql-error").waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId("sql-error").innerText(), q).toMatch(/Not run: this console queries the published tables only/);
+      expectClean(watch);
+      await context.close();
+    }
+  });
+
   it("a bad query shows DuckDB's message; a long result is capped with a note; the CSV has the rows shown", async () => {
     const bad = await visit(`sql?q=${encodeURIComponent("SELEC nonsense")}`);
     await bad.page.getByTestId("sql-error").waitFor({ timeout: 60_000 });

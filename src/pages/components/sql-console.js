@@ -13,6 +13,8 @@ export async function startDuckDB(workerUrl, wasmUrl) {
   // No extension is ever fetched (they would come from another origin).
   await conn.query("SET autoinstall_known_extensions = false");
   await conn.query("SET autoload_known_extensions = false");
+  // ... and no query can turn them back on (queries are also screened: refusedSql in sql-views.js).
+  await conn.query("SET lock_configuration = true");
   for (const stmt of [...HISTORY_TABLES_SQL, STOCK_HISTORY_MACRO]) await conn.query(stmt);
   return {db, conn, loaded: new Set()};
 }

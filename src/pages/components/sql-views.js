@@ -57,3 +57,19 @@ export function exampleQueries(code) {
     {title: "A participant's holdings on the latest date", sql: "SELECT h.stock_code, s.name, h.shares, h.pct_of_issued\nFROM holdings_latest h JOIN stocks s ON s.code = h.stock_code\nWHERE h.participant_key = 'C00019'\nORDER BY h.pct_of_issued DESC"}
   ];
 }
+
+/**
+ * Why a query may not run in the console, or null. A shared link (`sql?q=`) runs its query on load,
+ * so whoever writes the link chooses SQL that runs in the reader's browser: nothing may reach a file,
+ * a URL, an extension or a setting (DuckDB-WASM reads http(s) URLs itself, and `INSTALL`/`LOAD`
+ * would fetch extensions from another origin). The console only needs the tables it loads itself.
+ */
+export function refusedSql(sql) {
+  const text = String(sql);
+  if (/:\/\//.test(text)) return "a URL";
+  const statement = /\b(install|load|attach|detach|copy|export|import|pragma|set|reset|call|checkpoint)\b/i.exec(text);
+  if (statement) return `${statement[1].toUpperCase()} statements`;
+  const reader = /\b(read_\w+|\w+_scan|glob|query|query_table|sniff_csv)\s*\(/i.exec(text);
+  if (reader) return `${reader[1]}() (it reads files)`;
+  return null;
+}
