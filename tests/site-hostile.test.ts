@@ -95,7 +95,7 @@ describe("hostile names", () => {
       await page.goto(site.url + pathname, { waitUntil: "networkidle" });
       if (filter) {
         await page.getByPlaceholder(filter).fill("<");
-        await expect.poll(() => page.locator("main").innerText(), { message: pathname }).toContain("<");
+        await expect.poll(() => page.locator("main").innerText(), { message: pathname, timeout: 30_000 }).toContain("<");
         await page.waitForLoadState("networkidle");
       }
       expect(watch.dialogs, pathname).toEqual([]);
@@ -111,7 +111,7 @@ describe("hostile names", () => {
     const { page, watch, context } = await openPage(browser, site.url);
     await page.goto(`${site.url}sql?q=${encodeURIComponent(q)}`, { waitUntil: "networkidle" });
     await page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
-    await expect.poll(() => page.getByTestId("sql-result").innerText()).toContain(name);
+    await expect.poll(() => page.getByTestId("sql-result").innerText(), { timeout: 30_000 }).toContain(name);
     expect(await injected(page)).toEqual([]);
     expect(watch.dialogs).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
@@ -125,10 +125,10 @@ describe("hostile names", () => {
     await page.getByPlaceholder("Filter by name or ID…").fill(name);
     const link = page.getByTestId("holdings-table").locator("tbody tr a").first();
     // the filter applies on the next input event: wait for the table to show the matching row
-    await expect.poll(() => link.innerText()).toBe(name);
+    await expect.poll(() => link.innerText(), { timeout: 30_000 }).toBe(name);
     await link.click();
     await page.waitForURL(/participant\?id=/);
-    await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("participant-title").count(), { timeout: 30_000 }).toBe(1);
     expect(await page.getByTestId("participant-title").innerText()).toBe(name);
     expect(await injected(page)).toEqual([]);
     expect(watch.dialogs).toEqual([]);
