@@ -1,6 +1,5 @@
 // The pairing of one stock-day's movers into likely transfers (data-loaders/lib/pairing.ts).
 import { describe, expect, it } from "vitest";
-import { alongside } from "../data-loaders/lib/cache.ts";
 import { pairDay, type DayNoise, type Mover } from "../data-loaders/lib/pairing.ts";
 
 /** A stock-day of 100 million shares with no noise known: the tolerance is 2 % of the amount. */
@@ -136,41 +135,5 @@ describe("pairDay on noisy stock-days", () => {
     ];
     expect(pairDay(movers, { issued: 1_000_000_000, noisePct: 0.005 })).toEqual([]); // tolerance 2 % + 100,000
     expect(pairDay(movers, { issued: 1_000_000_000, noisePct: 0.02 })).toHaveLength(1); // 2 % + 400,000
-  });
-});
-
-describe("alongside (the cache build's overlap of pairing and SQL)", () => {
-  const tick = () => new Promise((r) => setImmediate(r));
-
-  it("a background failure while the foreground still yields is reported once both settle, not as an unhandled rejection", async () => {
-    let foregroundDone = false;
-    const p = alongside(
-      async () => {
-        await tick();
-        throw new Error("corrupt southbound file");
-      },
-      async () => {
-        for (let i = 0; i < 20; i++) await tick(); // pairMovers yields to the event loop like this
-        foregroundDone = true;
-        return 1;
-      },
-    );
-    await expect(p).rejects.toThrow("corrupt southbound file");
-    expect(foregroundDone).toBe(true);
-  });
-
-  it("a foreground failure waits for the background and wins", async () => {
-    let backgroundDone = false;
-    const p = alongside(
-      async () => {
-        for (let i = 0; i < 5; i++) await tick();
-        backgroundDone = true;
-      },
-      async () => {
-        throw new Error("pairing failed");
-      },
-    );
-    await expect(p).rejects.toThrow("pairing failed");
-    expect(backgroundDone).toBe(true);
   });
 });

@@ -36,7 +36,7 @@ const DOWNLOADS: Record<string, string> = {
       ${pct("l.pct")} AS pct_of_issued
     FROM latest l LEFT JOIN pnames n USING (pkey) WHERE l.date = (SELECT max(date) FROM dates) ORDER BY l.stock_code, l.rank`,
   "transfers.parquet": `SELECT p.date, p.stock_code, p.seller AS seller_id, s.name AS seller_name, p.buyer AS buyer_id, b.name AS buyer_name,
-      p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.set_id AS "group", p.confidence
+      p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.group_id AS "group", p.confidence
     FROM pairs p LEFT JOIN pnames s ON s.pkey = p.seller LEFT JOIN pnames b ON b.pkey = p.buyer
     ORDER BY p.date, p.stock_code, p.set_id, p.buyer, p.seller`,
   "concentration.parquet": `SELECT c.date, c.stock_code, ${pct("c.top1_pct")} AS top1_pct, ${pct("c.top5_pct")} AS top5_pct,

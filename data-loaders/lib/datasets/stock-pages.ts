@@ -54,7 +54,7 @@ const TRANSFERS = columnar(
     ["shares", "shares"],
     ["pct_of_issued", pct("pct_of_issued")],
     ["match", "match"],
-    ["group", "set_id"],
+    ["group", "group_id"],
     ["confidence", "confidence"],
   ],
   [newestFirst("date"), descending("pct_of_issued"), "set_id", "buyer"],

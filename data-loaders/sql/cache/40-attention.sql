@@ -3,8 +3,8 @@
 -- stock's first stored day: with no day before it, nothing can be compared (0 would read as "no change").
 CREATE TABLE attn AS
 SELECT s.stock_code, s.seq, s.date,
-  CASE WHEN s.seq > 0 THEN coalesce(a.moved, 0) * 100.0 / s.issued_adj END AS attention_pct,
-  CASE WHEN s.seq > 0 THEN coalesce(a.positions_changed, 0) END AS positions_changed
+  CASE WHEN NOT s.first_day THEN coalesce(a.moved, 0) * 100.0 / s.issued_adj END AS attention_pct,
+  CASE WHEN NOT s.first_day THEN coalesce(a.positions_changed, 0) END AS positions_changed
 FROM summ s LEFT JOIN day_moves a USING (sid, seq)
 ORDER BY s.stock_code, s.seq;
 -- ;

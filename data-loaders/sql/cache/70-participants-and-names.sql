@@ -13,16 +13,14 @@ SELECT coalesce(d.pkey, y.pkey) AS pkey, coalesce(d.participant_id, y.participan
 FROM dim d FULL OUTER JOIN daily y ON d.pkey = y.pkey;
 -- ;
 CREATE TABLE pstats AS
-WITH last_move AS (
-  -- each position's last move first, then its date: joining every change to its date cost 3×
-  SELECT sid, pid, max(seq) AS seq FROM chg WHERE change <> 0 GROUP BY sid, pid
-), act AS (
-  SELECT m.pid, max(s.date) AS latest_activity FROM last_move m JOIN summ s USING (sid, seq) GROUP BY m.pid
+WITH act AS (
+  -- each participant's last move over the whole history (kept per month chunk)
+  SELECT participant_key AS pkey, max(last_move) AS latest_activity FROM chunk_pmoves GROUP BY 1
 ), pos AS (
   SELECT pkey, count(*) AS positions FROM latest WHERE date = (SELECT max(date) FROM dates) GROUP BY pkey
 )
 SELECT k.pkey, coalesce(p.positions, 0) AS positions, a.latest_activity
-FROM pk k LEFT JOIN act a USING (pid) LEFT JOIN pos p USING (pkey);
+FROM (SELECT pkey FROM pk UNION SELECT pkey FROM act) k LEFT JOIN act a USING (pkey) LEFT JOIN pos p USING (pkey);
 -- ;
 CREATE TABLE stock_names AS
 SELECT l.stock_code, coalesce(l.stock_name, t.stock_name) AS stock_name

@@ -1,0 +1,255 @@
+// Month chunks: the part of the analytics that reads every holding (change points, concentration,
+// the day's moves, corporate actions, transfer pairs), computed one calendar month at a time and kept
+// in the cache folder while the month's inputs do not change (docs/ARCHITECTURE.md "Incremental
+// builds"). A nightly that appends a date recomputes only its month's chunk; a closed month is read
+// back, never recomputed. The chunk of month M depends on M's holdings and summary files and, through
+// the carry-in day and the noise of the 11 months before, on every earlier month: its key chains the
+// previous chunk's key, so any change to an earlier month (a reparse, a backfill) recomputes from
+// there on. Each chunk works on one month of rows, so a cold build of many years needs the memory of
+// one month, not of the whole history.
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { sqlString } from "../../src/ingest/sql.ts";
+import { scalar, rows, type Db } from "./duck.ts";
+import { contentHash } from "./file-hashes.ts";
+import { pairDay, type Mover } from "./pairing.ts";
+import { positionKeyMacros } from "./position-key.ts";
+import { tableSqlOnDates, type DatasetFiles, type SourceTable } from "./source.ts";
+
+const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
+
+/** The files a chunk keeps, each the table of the same name of the chunk SQL, sorted as given. */
+export const CHUNK_TABLES = {
+  points: "stock_code, participant_key, date",
+  conc: "stock_code, date",
+  dayfig: "stock_code, date",
+  pmoves: "participant_key",
+  pairs: "stock_code, date, set_id, buyer, seller",
+} as const;
+export type ChunkTable = keyof typeof CHUNK_TABLES;
+
+export interface Chunk {
+  month: string;
+  key: string;
+  dir: string;
+}
+
+/** The chunk SQL's statements in file-name order (the same "-- ;" separators as the cache SQL). */
+function chunkStatements(): string[] {
+  return readdirSync(SQL_DIR)
+    .filter((f) => /^\d+-[\w-]+\.sql$/.test(f))
+    .sort()
+    .flatMap((f) => readFileSync(path.join(SQL_DIR, f), "utf8").split(/^-- ;$/m))
+    .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
+}
+
+/**
+ * What the chunks' content depends on besides the data: the chunk SQL, the summary SQL that feeds it,
+ * the pairing and this file. A change to any of them recomputes every chunk (a full rebuild),
+ * without anyone having to remember to bump a version.
+ */
+export function chunkCodeKey(extra: string): string {
+  const h = createHash("sha256");
+  h.update(extra);
+  for (const f of readdirSync(SQL_DIR).sort()) h.update(readFileSync(path.join(SQL_DIR, f)));
+  for (const f of ["pairing.ts", "chunks.ts"]) h.update(readFileSync(path.join(import.meta.dirname, f)));
+  return h.digest("hex");
+}
+
+/** The months of the dataset (from the summary's dates, which every stored stock-day has). */
+export async function monthsOf(db: Db): Promise<{ month: string; dates: string[] }[]> {
+  const found = await rows<{ m: string; d: string[] }>(
+    db.conn,
+    "SELECT strftime(date, '%Y-%m') AS m, list(DISTINCT strftime(date, '%Y-%m-%d') ORDER BY strftime(date, '%Y-%m-%d')) AS d FROM sm GROUP BY 1 ORDER BY 1",
+  );
+  return found.map((r) => ({ month: r.m, dates: r.d }));
+}
+
+/** The dataset's files of one month (default: those a chunk reads, its holdings and summary). */
+export function monthFiles(ds: DatasetFiles, month: string, tables: readonly SourceTable[] = ["holdings", "summary"]): string[] {
+  const out: string[] = [];
+  for (const t of tables) {
+    const files = ds.tables[t];
+    for (const f of files.daily) if (f.date.startsWith(month)) out.push(f.path);
+    for (const f of files.monthly) if (path.basename(path.dirname(f.path)) === `month=${month}`) out.push(f.path);
+  }
+  return out.sort();
+}
+
+/**
+ * Make sure every month has its chunk under `dir/chunks/`, computing the missing or stale ones in
+ * month order. Returns the chunks of this dataset (oldest first). `sm` (cache SQL 05) must exist on
+ * the connection.
+ */
+export async function ensureChunks(db: Db, ds: DatasetFiles, dir: string, codeKey: string, log?: (s: string) => void): Promise<Chunk[]> {
+  const root = path.join(dir, "chunks");
+  await mkdir(root, { recursive: true });
+  const out: Chunk[] = [];
+  let prev = codeKey;
+  let computed = 0;
+  for (const { month, dates } of await monthsOf(db)) {
+    const h = createHash("sha256");
+    h.update(`${prev}\n${month}\n`);
+    for (const f of monthFiles(ds, month)) h.update(`${path.relative(ds.root, f)}\t${await contentHash(dir, f)}\n`);
+    const key = h.digest("hex").slice(0, 32);
+    const chunkDir = path.join(root, `${month}-${key.slice(0, 16)}`);
+    if (!existsSync(path.join(chunkDir, "key"))) {
+      const t0 = performance.now();
+      await computeChunk(db, ds, month, dates, out.slice(-11), chunkDir, key);
+      computed++;
+      log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s chunk ${month} (${dates.length} dates)`);
+    }
+    out.push({ month, key, dir: chunkDir });
+    prev = key;
+  }
+  log?.(`chunks: ${computed} computed, ${out.length - computed} kept`);
+  return out;
+}
+
+/** Chunk files of one table over some chunks (a read_parquet list; an empty table when none). */
+export function chunkRead(chunks: readonly Chunk[], table: ChunkTable, emptyColumns: string): string {
+  if (chunks.length === 0) return `SELECT ${emptyColumns} WHERE false`;
+  return `SELECT * FROM read_parquet([${chunks.map((c) => sqlString(path.join(c.dir, `${table}.parquet`))).join(", ")}])`;
+}
+
+const DAYFIG_EMPTY = `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind,
+  NULL::DOUBLE AS ca_ratio, NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved,
+  NULL::BIGINT AS positions_changed`;
+
+async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: string[], prior: Chunk[], chunkDir: string, key: string) {
+  const first = dates[0]!;
+  const last = dates[dates.length - 1]!;
+  const c = db.conn;
+  const profile = process.env.CCASS_PROFILE ? (what: string, t0: number) => console.error(`  chunk ${month} ${((performance.now() - t0) / 1000).toFixed(2)}s ${what}`) : null;
+  let t0 = performance.now();
+  // The month's stock-days and each stock's last stored day before the month (the carry-in).
+  await c.run(`CREATE OR REPLACE TEMP TABLE c_days AS
+    WITH carry AS (
+      SELECT stock_code, max(date) AS date FROM sm
+      WHERE date < DATE '${first}' AND stock_code IN (SELECT stock_code FROM sm WHERE date BETWEEN DATE '${first}' AND DATE '${last}')
+      GROUP BY stock_code
+    ), d AS (
+      SELECT s.*, s.date >= DATE '${first}' AS in_month FROM sm s
+      WHERE s.date BETWEEN DATE '${first}' AND DATE '${last}' OR (s.stock_code, s.date) IN (SELECT stock_code, date FROM carry)
+    )
+    SELECT *, (row_number() OVER (PARTITION BY stock_code ORDER BY date) - 1)::INTEGER AS lseq FROM d`);
+  const carryDates = (await rows<{ d: string }>(c, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM c_days WHERE NOT in_month ORDER BY 1`)).map((r) => r.d);
+  await c.run(`CREATE OR REPLACE TEMP TABLE c_hold AS
+    SELECT x.stock_code, x.date, x.participant_key, x.shares
+    FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])}) x SEMI JOIN c_days d USING (stock_code, date)`);
+  await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig", DAYFIG_EMPTY)}`);
+  profile?.("inputs", t0);
+  for (const stmt of chunkStatements()) {
+    t0 = performance.now();
+    await runChunkStatement(db, stmt);
+    profile?.(/CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (\w+)/.exec(stmt)?.[1] ?? "statement", t0);
+  }
+  t0 = performance.now();
+  const pairs = await pairChunk(db);
+  profile?.("pairing", t0);
+  t0 = performance.now();
+  await c.run(`CREATE OR REPLACE TEMP TABLE c_pairs (stock_code VARCHAR, date DATE, set_id INTEGER, seller VARCHAR, buyer VARCHAR,
+    shares BIGINT, pct_of_issued DOUBLE, match VARCHAR, confidence DOUBLE)`);
+  if (pairs.length > 0) {
+    const csv = path.join(path.dirname(chunkDir), `pairs-${process.pid}.csv`);
+    await writeFile(csv, pairs.join(""));
+    try {
+      await c.run(`INSERT INTO c_pairs SELECT * FROM read_csv(${sqlString(csv)}, header = false, quote = '', escape = '', columns = {
+        'stock_code': 'VARCHAR', 'date': 'DATE', 'set_id': 'INTEGER', 'seller': 'VARCHAR', 'buyer': 'VARCHAR',
+        'shares': 'BIGINT', 'pct_of_issued': 'DOUBLE', 'match': 'VARCHAR', 'confidence': 'DOUBLE'})`);
+    } finally {
+      await rm(csv, { force: true });
+    }
+  }
+  // Written beside, renamed last: a crash leaves no half chunk that a later run would take as done.
+  const tmp = `${chunkDir}.${process.pid}.tmp`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  for (const [table, order] of Object.entries(CHUNK_TABLES)) {
+    await c.run(`COPY (SELECT * FROM c_${table} ORDER BY ${order}) TO ${sqlString(path.join(tmp, `${table}.parquet`))} (FORMAT parquet, COMPRESSION zstd)`);
+  }
+  profile?.("write", t0);
+  await writeFile(path.join(tmp, "source"), `${path.resolve(ds.root)}\n`);
+  await writeFile(path.join(tmp, "key"), `${key}\n`);
+  await rm(chunkDir, { recursive: true, force: true });
+  await rename(tmp, chunkDir);
+  for (const t of ["c_days", "c_hold", "c_split", "c_day", "c_pk", "c_h", "c_pts", "c_points", "c_conc", "c_dayfig", "c_pmoves", "c_noise", "c_movers", "c_pairs"])
+    await c.run(`DROP TABLE IF EXISTS ${t}`);
+  await c.run("DROP VIEW IF EXISTS c_prior");
+}
+
+async function runChunkStatement(db: Db, stmt: string) {
+  if (/^-- @position-key/m.test(stmt)) {
+    const fits = Boolean(await scalar(db.conn, stmt.replace(/;\s*$/, "")));
+    for (const macro of positionKeyMacros(fits)) await db.conn.run(macro);
+    return;
+  }
+  await db.conn.run(stmt);
+}
+
+/**
+ * The transfer pairing of the chunk's stock-days (data-loaders/lib/pairing.ts), as CSV lines
+ * `code,date,set,seller,buyer,shares,pct,match,confidence`. `set` numbers the matched sets within
+ * the stock-day, so a pair's group does not depend on any other day. Movers travel as one text
+ * block: converting values one by one through the client API costs far more.
+ */
+async function pairChunk(db: Db): Promise<string[]> {
+  const text = await scalar<string | null>(
+    db.conn,
+    `SELECT string_agg(concat_ws(',', stock_code, strftime(date, '%Y-%m-%d'), issued_shares, noise_pct, pkey, change), chr(10)
+       ORDER BY stock_code, date, pkey) FROM c_movers`,
+  );
+  const lines = text ? text.split("\n") : [];
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    // one stock-day's lines share "code,date,issued,noise,"
+    const first = lines[i]!;
+    const cut = nthComma(first, 4);
+    const head = first.slice(0, cut + 1);
+    const day: Mover[] = [];
+    let j = i;
+    for (; j < lines.length && lines[j]!.startsWith(head); j++) {
+      const line = lines[j]!;
+      const lastComma = line.lastIndexOf(",");
+      day.push({ key: line.slice(cut + 1, lastComma), change: Number(line.slice(lastComma + 1)) });
+    }
+    const [code, date, issuedText, noiseText] = head.slice(0, -1).split(",");
+    const issued = Number(issuedText);
+    for (const p of pairDay(day, { issued, noisePct: Number(noiseText) })) {
+      out.push(`${code},${date},${p.set},${p.seller},${p.buyer},${p.shares},${(p.shares * 100) / issued},${p.match},${p.confidence}\n`);
+    }
+    i = j;
+  }
+  return out;
+}
+
+/** Index of the n-th comma of `s` (1-based). */
+function nthComma(s: string, n: number): number {
+  let at = -1;
+  for (let k = 0; k < n; k++) at = s.indexOf(",", at + 1);
+  return at;
+}
+
+/**
+ * Remove this data folder's chunk folders that the newest build does not name (earlier versions of
+ * its months); chunks made for another data folder sharing the cache folder are left alone.
+ */
+export async function pruneChunks(dir: string, data: string, keep: readonly Chunk[]) {
+  const root = path.join(dir, "chunks");
+  if (!existsSync(root)) return;
+  const wanted = new Set(keep.map((c) => path.basename(c.dir)));
+  for (const name of readdirSync(root)) {
+    const m = /^(\d{4}-\d{2})-[0-9a-f]{16}$/.exec(name);
+    // only other versions of this dataset's months: another dataset sharing the folder keeps its own
+    if (!m || wanted.has(name)) continue;
+    let source = "";
+    try {
+      source = readFileSync(path.join(root, name, "source"), "utf8").trim();
+    } catch {
+      continue; // not a finished chunk (another build's, in progress)
+    }
+    if (source === path.resolve(data)) await rm(path.join(root, name), { recursive: true, force: true });
+  }
+}
