@@ -3,20 +3,24 @@
 //      so the loader cache starts empty (Framework does not see data changes) and concurrent builds
 //      (tests, demo) never share a cache or an output folder; bundle Plot, Inputs and htl into its
 //      components/vendor/ (writeVendorBundle);
-//   2. run scripts/export-api.ts (the static JSON API and downloads, into .cache/site-api-<id>/v1)
-//      and, at the same time, `observable build` (pages and loaders) into a temporary folder beside --out;
-//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts), move the
-//      API tree to <tmp>/_file/api/v1, then swap the temporary folder in place of --out.
+//   2. run scripts/export-api.ts (the static JSON API and downloads, into the tree kept in the analytics
+//      cache folder, <CCASS_CACHE>/site-api/<data folder hash>/v1, so the next build keeps its unchanged
+//      per-year files) and, at the same time, `observable build` (pages and loaders) into a temporary
+//      folder beside --out; then link the API tree into <tmp>/_file/api/v1;
+//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts), then
+//      swap the temporary folder in place of --out.
 // A failed step leaves the previous site untouched and the staging folder for inspection.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { cp, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { copyFile, cp, link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 import { build as esbuild } from "esbuild";
+import { cacheDir } from "../data-loaders/lib/env.ts";
 import { replaceDirectory } from "../src/lib/atomic.ts";
+import { withLock } from "../src/lib/lock-file.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -153,7 +157,10 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     },
   });
   await writeVendorBundle(staging);
-  const apiDir = path.join(PROJECT, ".cache", `site-api-${id}`);
+  // The export's tree is kept in the analytics cache folder between builds: the next export keeps
+  // the per-year files whose inputs did not change instead of writing them again
+  // (data-loaders/lib/year-parts.ts). One tree per data folder, one build at a time on it.
+  const apiDir = path.join(cacheDir(), "site-api", createHash("sha256").update(data).digest("hex").slice(0, 16));
   const apiTree = path.join(apiDir, "v1");
   const stagedBundles = path.join(staging, ".observablehq", "cache", "_node");
   if (await exists(NODE_BUNDLE_CACHE)) await cp(NODE_BUNDLE_CACHE, stagedBundles, { recursive: true });
@@ -175,40 +182,53 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         abort.abort();
         throw err;
       });
+    const siteApi = path.join(tmpOut, "_file", "api", "v1");
+    const framework = orAbort(timed(() => run(process.execPath, [OBSERVABLE_BIN, "build"], env, verbose, abort.signal)));
     const [exportSeconds, frameworkSeconds] = await Promise.all([
       orAbort(timed(async () => {
         if (options.exportApi === false) {
-          if (await exists(path.join(PAGES, "api", "v1"))) await cp(path.join(PAGES, "api", "v1"), apiTree, { recursive: true });
-        } else if (await exists(path.join(PROJECT, "scripts", "export-api.ts"))) {
-          await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), "--out", apiTree], env, verbose, abort.signal);
+          await framework.catch(() => {});
+          if (await exists(path.join(PAGES, "api", "v1"))) await cp(path.join(PAGES, "api", "v1"), siteApi, { recursive: true });
+          return;
         }
+        if (!(await exists(path.join(PROJECT, "scripts", "export-api.ts")))) return;
+        await mkdir(apiDir, { recursive: true });
+        await withLock(path.join(apiDir, "lock"), (ms) => new BuildSiteError(`export tree still locked after ${ms / 1000}s: ${apiDir}`, staging), async () => {
+          await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), "--out", apiTree], env, verbose, abort.signal);
+          // into Framework's output once it is complete (it owns that folder while it builds);
+          // links, not a copy: thousands of files on one filesystem, and the kept tree is never
+          // modified in place (the next export replaces it whole)
+          await framework.catch(() => {});
+          if (!abort.signal.aborted) await linkTree(apiTree, siteApi);
+        });
       })),
-      orAbort(timed(() => run(process.execPath, [OBSERVABLE_BIN, "build"], env, verbose, abort.signal))),
+      framework,
     ]);
     await saveNodeBundles(stagedBundles, id);
     // Accessibility fixes to Framework's page template that no option covers (scripts/lib/site-template.ts).
     await fixSiteTemplate(tmpOut);
 
-    if (await exists(apiTree)) {
-      await mkdir(path.join(tmpOut, "_file", "api"), { recursive: true });
-      // rename, not copy: the tree holds thousands of files and sits on the same filesystem.
-      await rename(apiTree, path.join(tmpOut, "_file", "api", "v1")).catch(() =>
-        cp(apiTree, path.join(tmpOut, "_file", "api", "v1"), { recursive: true }),
-      );
-    }
-
     // Swap: the old site stays whole until the new one is complete.
     await replaceDirectory(tmpOut, out);
     await rm(staging, { recursive: true, force: true });
-    await rm(apiDir, { recursive: true, force: true });
     return {
       out,
       seconds: { export: exportSeconds, framework: frameworkSeconds, total: (performance.now() - started) / 1000 },
     };
   } catch (err) {
     await rm(tmpOut, { recursive: true, force: true });
-    await rm(apiDir, { recursive: true, force: true });
     throw new BuildSiteError(err instanceof Error ? err.message : String(err), staging);
+  }
+}
+
+/** `to` as a copy of the tree `from` made of hard links (a plain copy where linking fails). */
+async function linkTree(from: string, to: string): Promise<void> {
+  await mkdir(to, { recursive: true });
+  for (const e of await readdir(from, { withFileTypes: true })) {
+    const a = path.join(from, e.name);
+    const b = path.join(to, e.name);
+    if (e.isDirectory()) await linkTree(a, b);
+    else await link(a, b).catch(() => copyFile(a, b));
   }
 }
 

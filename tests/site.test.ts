@@ -179,7 +179,7 @@ describe("pages", () => {
     const { page, watch, context } = await visit(`stock?code=${busiest.stock_code}`);
     await page.getByTestId("holdings-table").locator("tbody tr a").first().click();
     await page.waitForURL(/participant\?id=/);
-    await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("participant-title").count(), { timeout: 30_000 }).toBe(1);
     expect(await page.getByTestId("participant-title").innerText()).toBe(busiest.holdings.name[0]);
     expect(await waitForChart(page, "#portfolio-chart")).toBeGreaterThan(0);
     expectClean(watch);
@@ -196,7 +196,7 @@ describe("pages", () => {
     const seller = busiest.transfers.seller_id[0]!;
     const other = (await participantJson(seller)).transfers.counterparty[0]!;
     const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(seller)}`);
-    await expect.poll(() => page.getByTestId("participant-title").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("participant-title").count(), { timeout: 30_000 }).toBe(1);
     const link = page.locator(`main a[href$="participant?id=${encodeURIComponent(other)}"]`).first();
     await expect.poll(() => link.count()).toBeGreaterThan(0);
     expect(await link.innerText()).toBe((await participantJson(other)).name);

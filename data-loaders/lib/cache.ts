@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
-import { breakStaleLock, isStale, parseOwner, readLock, releaseLock, tryLock } from "../../src/lib/lock-file.ts";
+import { withLock } from "../../src/lib/lock-file.ts";
 import { openDb, rows, scalar, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
 import { chunkCodeKey, chunkRead, ensureChunks, monthFiles, pruneChunks, type Chunk, type ChunkTable } from "./chunks.ts";
@@ -77,7 +77,7 @@ export async function openAnalytics(data = dataDir(), options: { cache?: string;
   let buildSeconds = 0;
   if (!existsSync(file)) {
     const lock = path.join(dir, `${fp}.lock`);
-    await withLock(lock, async () => {
+    await withLock(lock, (ms) => new CacheLockTimeoutError(`analytics cache lock still held after ${ms / 1000}s: ${lock}`), async () => {
       if (existsSync(file)) return; // built by another loader while we waited
       const started = performance.now();
       await build(ds, file, dir, options.log);
@@ -195,25 +195,6 @@ async function runStatement(db: Db, ds: DatasetFiles, dir: string, stmt: string,
   }
   await db.conn.run(stmt);
   return /CREATE (?:TEMP )?(?:TABLE|VIEW) (\w+)|^\s*(\w+ \w+)/m.exec(stmt.replace(/^--.*$/gm, "").trim())?.slice(1).find(Boolean) ?? "statement";
-}
-
-/** Run `fn` holding `lock` (src/lib/lock-file.ts); waits while a live process holds it. */
-async function withLock(lock: string, fn: () => Promise<void>, timeoutMs = 15 * 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!tryLock(lock)) {
-    const text = readLock(lock);
-    if (text !== null && isStale(parseOwner(text))) {
-      breakStaleLock(lock, text);
-      continue;
-    }
-    if (Date.now() > deadline) throw new CacheLockTimeoutError(`analytics cache lock still held after ${timeoutMs / 1000}s: ${lock}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  try {
-    await fn();
-  } finally {
-    releaseLock(lock);
-  }
 }
 
 /** Remove older caches of the same data folder (other folders' caches are left alone). */

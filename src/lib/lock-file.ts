@@ -148,3 +148,25 @@ export function releaseLock(file: string): void {
   const owner = parseOwner(text);
   if (owner.pid === process.pid && owner.host === hostname()) rmSync(file, { force: true });
 }
+
+/**
+ * Run `fn` holding `lock`, waiting while a live process holds it (a stale one is taken over);
+ * `timeout(ms)` makes the error thrown when it is still held after `timeoutMs`.
+ */
+export async function withLock(lock: string, timeout: (ms: number) => Error, fn: () => Promise<void>, timeoutMs = 15 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!tryLock(lock)) {
+    const text = readLock(lock);
+    if (text !== null && isStale(parseOwner(text))) {
+      breakStaleLock(lock, text);
+      continue;
+    }
+    if (Date.now() > deadline) throw timeout(timeoutMs);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  try {
+    await fn();
+  } finally {
+    releaseLock(lock);
+  }
+}
