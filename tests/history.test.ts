@@ -38,7 +38,7 @@ interface History {
 interface Trail {
   buildHistory(points: unknown[], days: unknown[]): History;
   buildHistoryFromParts(parts: Part[]): History;
-  ccassSharesOn(h: History, d: number): number;
+  listedSharesOn(h: History, d: number): number;
   holdingsOn(h: History, d: number): { participant_key: string; shares: number; pct: number | null }[];
   compareDays(h: History, d0: number, d1: number): { participant_key: string; shares_before: number; shares_after: number; change: number; status: string }[];
   participantHistory(h: History, key: string): { date: string; shares: number }[];
@@ -148,14 +148,15 @@ describe("history parts", () => {
     }
   });
 
-  it("a day's CCASS total (listed rows + non-consenting shares) equals the summary's total", async () => {
+  it("a day's listed holdings, rebuilt from the closed year's part, add up to the summary's intermediaries + consenting shares", async () => {
     const h = await history("00634", [2025]);
     const r = await rows<{ d: string; t: number }>(
       db.conn,
-      `SELECT strftime(date, '%Y-%m-%d') AS d, total_shares AS t FROM read_parquet(${sqlString(path.join(data, "summary", "*", "*.parquet"))}) WHERE stock_code = '00634' AND year(date) = 2025`,
+      `SELECT strftime(date, '%Y-%m-%d') AS d, intermediaries_shares + consenting_shares AS t FROM read_parquet(${sqlString(path.join(data, "summary", "*", "*.parquet"))})
+       WHERE stock_code = '00634' AND year(date) = 2025`,
     );
     expect(r.length).toBe(h.dates.length);
-    for (const x of r) expect(trail.ccassSharesOn(h, h.dates.indexOf(x.d)), x.d).toBe(x.t);
+    for (const x of r) expect(trail.listedSharesOn(h, h.dates.indexOf(x.d)), x.d).toBe(x.t);
   });
 
   it("20 two-date views from the dates' parts equal the Parquet holdings of both dates; across the 2025 split to a 2026 date in the later basis", async () => {

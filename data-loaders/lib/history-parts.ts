@@ -13,7 +13,7 @@
 //
 // The writer reads two relations on the connection (createHistorySources makes them today):
 //   history_points(stock_code, participant_key, date, shares)  every change point of the full history
-//   history_days(stock_code, date, issued_shares, nonconsenting_shares, ca_kind, ca_ratio, basis)
+//   history_days(stock_code, date, issued_shares, ca_kind, ca_ratio, basis, …)  every stored date
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -31,21 +31,21 @@ export interface HistoryPartsOptions {
 }
 
 /**
- * The columns of a days part, in the order written. The day's summary is not repeated: the date
- * view adds the listed holdings it rebuilds (Σ rows = intermediaries + consenting shares, a parser
- * invariant, docs/PARSE.md) to the non-consenting shares, which are not listed row by row.
- * Without ccass_shares, participants and the two other categories a full-market year of days parts
- * is a third of the size (figures in docs/ARCHITECTURE.md "History files").
+ * The columns of a days part, in the order written. The day's summary is not repeated (the stock
+ * JSON has it for the recent window): on the full-market 1-year data, 70 stocks' days parts are
+ * 64 KB slim, 108 KB with nonconsenting_shares and 260 KB with the whole summary, i.e. 2.6, 4.3
+ * and 10.4 MB a year for 2,800 stocks (docs/ARCHITECTURE.md "History files"). A date view shows the
+ * listed holdings' total, which it rebuilds.
  */
-export const DAY_COLUMNS = ["date", "issued_shares", "nonconsenting_shares", "ca_kind", "ca_ratio", "basis"] as const;
+export const DAY_COLUMNS = ["date", "issued_shares", "ca_kind", "ca_ratio", "basis"] as const;
 
 /**
- * Parquet version of the parts (docs/ARCHITECTURE.md "History files": v1 pages came out smaller
- * than v2 at level 19 on a full-market sample of yearly parts). Both are read by hyparquet.
+ * Parquet page versions, the smaller of the two at level 19 on 70 full-market stocks' 2026 parts:
+ * change points v1 (1.51 MB against 1.59 MB with v2's delta-packed shares), days v2 (64 KB against
+ * 77 KB). hyparquet reads both.
  */
-const PARQUET_VERSION = "v1";
-
-const parquetOptions = (level: number) => `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, PARQUET_VERSION ${PARQUET_VERSION}`;
+const parquetOptions = (level: number, version: "v1" | "v2") =>
+  `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, PARQUET_VERSION ${version}`;
 
 /**
  * THE SOURCES OF THE WRITER, from today's analytics cache (`summ`, `pk`, `stock_last`) and the raw
@@ -100,10 +100,10 @@ SELECT * FROM rows ORDER BY stock_code, year, participant_key, date`;
 }
 
 /** COPY to a temp name, then rename: a reader (or a re-run after a crash) never sees half a file. */
-async function copyAtomic(conn: DuckDBConnection, select: string, target: string, level: number): Promise<void> {
+async function copyAtomic(conn: DuckDBConnection, select: string, target: string, options: string): Promise<void> {
   const tmp = `${target}.${process.pid}.tmp`;
   try {
-    await conn.run(`COPY (${select}) TO ${sqlString(tmp)} (${parquetOptions(level)})`);
+    await conn.run(`COPY (${select}) TO ${sqlString(tmp)} (${options})`);
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -134,10 +134,10 @@ export async function writeHistoryParts(conn: DuckDBConnection, dir: string, opt
     const stockDir = path.join(dir, code);
     await mkdir(stockDir, { recursive: true });
     await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${c} AND year = ${year} ORDER BY participant_key, date`,
-      path.join(stockDir, `${year}.parquet`), level);
+      path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
     await copyAtomic(conn, `SELECT ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
        FROM history_days WHERE stock_code = ${c} AND year(date) = ${year} ORDER BY date`,
-      path.join(stockDir, `${year}.days.parquet`), level);
+      path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
     files += 2;
   }
   files += await writeHeld(conn, path.join(dir, "held"));

@@ -38,6 +38,11 @@ export function fetchDaysPart(code, year) {
   return partFile(code, year, ".days.parquet");
 }
 
+/** The stored dates of a stock in a year as YYYY-MM-DD, ascending. */
+export async function fetchStoredDates(code, year) {
+  return (await fetchDaysPart(code, year)).map((d) => (d.date instanceof Date ? d.date.toISOString().slice(0, 10) : String(d.date)));
+}
+
 /** One year's part: {points, days}. */
 export async function fetchPart(code, year) {
   const [points, days] = await Promise.all([partFile(code, year, ".parquet"), fetchDaysPart(code, year)]);
@@ -49,7 +54,16 @@ export async function fetchPart(code, year) {
  * Years in `datesOnly` bring their stored dates but no holdings (a participant that held none that
  * year): the dates still carry the basis, and the positions end before them.
  */
-export async function fetchHistoryYears(code, years, datesOnly = []) {
+export function fetchHistoryYears(code, years, datesOnly = []) {
+  const id = `${code} ${[...years].sort()} ${[...datesOnly].sort()}`;
+  if (!built.has(id)) built.set(id, buildFromParts(code, years, datesOnly).catch((err) => { built.delete(id); throw err; }));
+  return built.get(id);
+}
+
+// each history built once per page: the views that share years share it
+const built = new Map();
+
+async function buildFromParts(code, years, datesOnly) {
   const parts = await Promise.all([
     ...[...new Set(years)].map((y) => fetchPart(code, y)),
     ...[...new Set(datesOnly)].filter((y) => !years.includes(y)).map(async (y) => ({points: [], days: await fetchDaysPart(code, y)}))

@@ -38,8 +38,7 @@ export function buildHistory(points, days) {
 
 /** A decoded days row with numbers for its BIGINTs and an ISO date. */
 function plainDay(d) {
-  return {...d, date: iso(d.date), issued_shares: Number(d.issued_shares), nonconsenting_shares: num(d.nonconsenting_shares),
-    ca_ratio: num(d.ca_ratio), basis: Number(d.basis ?? 1)};
+  return {...d, date: iso(d.date), issued_shares: Number(d.issued_shares), ca_ratio: num(d.ca_ratio), basis: Number(d.basis ?? 1)};
 }
 
 /**
@@ -114,9 +113,9 @@ export function basisChangesBetween(days, date0, date1) {
     .sort((a, b) => (a.date < b.date ? -1 : 1));
 }
 
-/** Every participant's listed shares on day d plus the non-consenting shares: the day's CCASS total. */
-export function ccassSharesOn(h, d) {
-  let total = h.days[d].nonconsenting_shares ?? 0;
+/** The shares of every participant listed on day d (intermediaries and consenting investor participants). */
+export function listedSharesOn(h, d) {
+  let total = 0;
   for (let k = 0; k < h.keys.length; k++) total += sharesOn(h, k, d);
   return total;
 }
