@@ -359,6 +359,34 @@ describe("history parts", () => {
   });
 });
 
+describe("the SQL console's catalogue (index.json's files)", () => {
+  it("a download table is its single file or every yearly part of it, years ascending; a stock's history is every year's part", async () => {
+    const { downloadPaths, historyPartYears } = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
+      downloadPaths: (files: { path: string }[], name: string) => string[];
+      historyPartYears: (files: { path: string }[], code: string) => number[];
+    };
+    const files = [
+      "downloads/transfers/year=2026/transfers-2026.parquet",
+      "downloads/transfers/year=2025/transfers-2025.parquet",
+      "downloads/transfers/year=2025/transfers-2024.parquet", // a part under the wrong year: not the table's
+      "downloads/transfers-latest.csv",
+      "downloads/trends-top10.parquet",
+      "downloads/stocks.csv",
+      "history/00634/2026.parquet",
+      "history/00634/2025.parquet",
+      "history/00634/2025.days.parquet",
+      "history/06340/2024.parquet",
+    ].map((p) => ({ path: p }));
+    expect(downloadPaths(files, "transfers")).toEqual(["downloads/transfers/year=2025/transfers-2025.parquet", "downloads/transfers/year=2026/transfers-2026.parquet"]);
+    expect(downloadPaths(files, "trends_top10")).toEqual(["downloads/trends-top10.parquet"]);
+    expect(downloadPaths(files, "stocks")).toEqual(["downloads/stocks.csv"]);
+    expect(downloadPaths(files, "concentration")).toEqual([]);
+    expect(() => downloadPaths(files, "secrets")).toThrow("not a download table: secrets");
+    expect(historyPartYears(files, "00634")).toEqual([2025, 2026]);
+    expect(historyPartYears(files, "00001")).toEqual([]);
+  });
+});
+
 describe("the SQL console's screen (refusedSql)", () => {
   it("lets queries of the published tables through and refuses URLs, file readers and statements that change the engine", async () => {
     const { exampleQueries, refusedSql } = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
