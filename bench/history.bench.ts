@@ -1,15 +1,16 @@
-// The trail views at full-market scale: history files, the site that serves them, and what the
-// views cost a reader in headless Chromium on the stock with the largest history file.
+// The trail views at full-market scale: the yearly history parts, the site that serves them, and
+// what the views cost a reader in headless Chromium on the stock with the largest part.
 //   npm run bench -- history
 // Figures (bench-out/history.json):
-//   - history/: bytes of every file together and of the largest stock's change points; dist/ size
-//     and how much of it is history/ and DuckDB-WASM;
+//   - history/: bytes of every file together and per year (change points, days parts), the largest
+//     part; dist/ size and how much of it is history/ and DuckDB-WASM;
 //   - format: that largest file as Parquet (hyparquet + zstd) against Arrow IPC (apache-arrow), bytes
 //     and decode time in V8 (bench/history-format.ts);
 //   - arquero: the two-date view as arquero's join of the two dates' holdings against trail.js's
 //     single pass over the change points (compareDays), same stock;
-//   - browser (fresh context each): date view ms (choice → table redrawn), two-date ms, one
-//     participant's history ms; SQL console ready ms (DuckDB loaded) and
+//   - browser (fresh context each): bytes of the stock page's API data on open (and of history/:
+//     none), date view ms (year and date chosen → table drawn, its part fetched) and the history
+//     bytes it fetched, two-date ms, one participant's history ms (every part); SQL console ready ms (DuckDB loaded) and
 //     `SELECT date, count(*) FROM stock_history('<largest>') GROUP BY 1` ms, first run (fetching the
 //     files) and a second run; the participant page on a date for the participant that held the
 //     most stocks (time to its table, history bytes fetched).
@@ -75,21 +76,42 @@ try {
   const size = await diskUsage(dist);
   const history = await diskUsage(histDir);
   const duckdb = await diskUsage(path.join(dist, "_file", "components", "vendor", "duckdb"));
-  const pointFiles = await Promise.all(
-    (await readdir(histDir)).filter((f) => /^\d{5}\.parquet$/.test(f)).map(async (f) => ({ code: f.slice(0, 5), bytes: (await stat(path.join(histDir, f))).size })),
-  );
-  pointFiles.sort((a, b) => b.bytes - a.bytes);
-  const largest = pointFiles[0]!;
+  // history/<code>/<YYYY>.parquet and .days.parquet
+  const parts: { code: string; year: number; bytes: number; days: boolean }[] = [];
+  for (const code of (await readdir(histDir)).filter((f) => /^\d{5}$/.test(f))) {
+    for (const f of await readdir(path.join(histDir, code))) {
+      const m = /^(\d{4})(\.days)?\.parquet$/.exec(f);
+      if (m) parts.push({ code, year: Number(m[1]), bytes: (await stat(path.join(histDir, code, f))).size, days: !!m[2] });
+    }
+  }
+  const perYear: Record<string, { points: number; days: number; stocks: number }> = {};
+  for (const x of parts) {
+    const y = (perYear[x.year] ??= { points: 0, days: 0, stocks: 0 });
+    if (x.days) y.days += x.bytes;
+    else { y.points += x.bytes; y.stocks++; }
+  }
+  const held = await diskUsage(path.join(histDir, "held"));
+  const pointFiles = parts.filter((x) => !x.days).sort((a, b) => b.bytes - a.bytes || (a.code < b.code ? -1 : 1));
+  const largest = { code: pointFiles[0]!.code, year: pointFiles[0]!.year, bytes: pointFiles[0]!.bytes };
   console.log(
     `build ${build ? `${build.seconds.total.toFixed(1)} s` : "skipped"}; dist ${(size.bytes / 1e6).toFixed(1)} MB (history ${(history.bytes / 1e6).toFixed(1)} MB in ${history.files} files, ` +
-      `DuckDB-WASM ${(duckdb.bytes / 1e6).toFixed(1)} MB); largest history ${largest.code} ${(largest.bytes / 1024).toFixed(0)} KiB`,
+      `held/ ${(held.bytes / 1e6).toFixed(1)} MB, DuckDB-WASM ${(duckdb.bytes / 1e6).toFixed(1)} MB); largest part ${largest.code}/${largest.year} ${(largest.bytes / 1024).toFixed(0)} KiB; per year ${JSON.stringify(perYear)}`,
   );
 
-  const format = await compareFormats(path.join(histDir, `${largest.code}.parquet`));
+  const largestFile = path.join(histDir, largest.code, `${largest.year}.parquet`);
+  const format = await compareFormats(largestFile);
   console.log(`format: ${JSON.stringify(format)}`);
 
   // arquero's join of the two dates against trail.js's one pass (the last date and 60 days before)
-  const h = trail.buildHistory(await readParquet(path.join(histDir, `${largest.code}.parquet`)), await readParquet(path.join(histDir, `${largest.code}.days.parquet`)));
+  const years = [...new Set(parts.filter((x) => x.code === largest.code).map((x) => x.year))].sort();
+  const h = trail.buildHistoryFromParts(
+    await Promise.all(
+      years.map(async (y) => ({
+        points: await readParquet(path.join(histDir, largest.code, `${y}.parquet`)),
+        days: await readParquet(path.join(histDir, largest.code, `${y}.days.parquet`)),
+      })),
+    ),
+  );
   const d1 = h.dates.length - 1;
   const d0 = Math.max(0, d1 - 60);
   const onePassMs = best(7, () => trail.compareDays(h, d0, d1));
@@ -112,21 +134,44 @@ try {
   const views: Record<string, number> = {};
   try {
     const { page, context } = await openPage(browser, server.url);
-    await page.goto(`${server.url}stock?code=${largest.code}`);
-    await page.getByTestId("day-table").waitFor({ timeout: 60_000 });
+    const bytes = { api: 0, history: 0 };
+    page.on("response", (r) => {
+      const u = r.url();
+      if (u.includes("/_file/api/")) void r.body().then((b) => {
+        bytes.api += b.length;
+        if (u.includes("/history/")) bytes.history += b.length;
+      }, () => {});
+    });
+    await page.goto(`${server.url}stock?code=${largest.code}`, { waitUntil: "networkidle" });
+    await page.getByTestId("pick-date").waitFor({ timeout: 60_000 });
+    views.stock_open_api_kib = bytes.api / 1024;
+    views.stock_open_history_kib = bytes.history / 1024;
     const caption = "return document.querySelector('[data-testid=day-table] caption')?.textContent.includes(arg)";
     const target = h.dates[d0];
-    views.date_view_ms = await timed(page, () => page.getByLabel("Holdings on", { exact: true }).selectOption(target), caption, target);
+    views.date_view_ms = await timed(
+      page,
+      async () => {
+        await page.getByLabel("Year", { exact: true }).selectOption(target.slice(0, 4));
+        await page.getByLabel("Holdings on", { exact: true }).selectOption(target);
+      },
+      caption,
+      target,
+    );
+    await page.waitForLoadState("networkidle");
+    views.date_view_history_kib = bytes.history / 1024;
     views.two_date_ms = await timed(
       page,
-      () => page.getByLabel("Compare with", { exact: true }).selectOption(h.dates[d1]),
+      async () => {
+        await page.getByLabel("Compare year", { exact: true }).selectOption(h.dates[d1].slice(0, 4));
+        await page.getByLabel("Compare with", { exact: true }).selectOption(h.dates[d1]);
+      },
       "return document.querySelector('[data-testid=compare-table] caption')?.textContent.includes(arg)",
       h.dates[d1],
     );
     // Inputs.select's option values are indexes: pick one in the middle of the list (0 is "choose")
     views.participant_history_ms = await timed(
       page,
-      () => page.getByLabel("Participant", { exact: true }).selectOption({ index: Math.floor(h.keys.length / 2) }),
+      async () => page.getByLabel("Participant", { exact: true }).selectOption({ index: Math.floor((await page.getByLabel("Participant", { exact: true }).locator("option").count()) / 2) }),
       "return !!document.querySelector('[data-testid=participant-history-table] caption')",
       "",
     );
@@ -149,11 +194,15 @@ try {
     views.group_by_again_ms = Number(/in ([\d,]+) ms/.exec(await sql.page.getByTestId("sql-status").innerText())?.[1]?.replace(/,/g, ""));
     await sql.context.close();
 
-    // the participant page on a date: the widest holder fetches every stock it ever held
-    const held = await Promise.all(
-      (await readdir(path.join(histDir, "held"))).map(async (f) => ({ f, n: (JSON.parse(await readFile(path.join(histDir, "held", f), "utf8")) as { stocks: string[] }).stocks.length })),
+    // the participant page on a date: the widest holder of that year fetches that year's part of every stock it held then
+    const dateYear = Number(h.dates[d0].slice(0, 4));
+    const heldFiles = await Promise.all(
+      (await readdir(path.join(histDir, "held"))).map(async (f) => ({
+        f,
+        n: Object.values((JSON.parse(await readFile(path.join(histDir, "held", f), "utf8")) as { stocks: Record<string, number[]> }).stocks).filter((ys) => ys.includes(dateYear)).length,
+      })),
     );
-    const widest = held.sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1))[0]!;
+    const widest = heldFiles.sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1))[0]!;
     const part = await openPage(browser, server.url);
     let historyBytes = 0;
     part.page.on("response", (r) => {
@@ -176,9 +225,10 @@ try {
   console.log(`browser, largest stock ${largest.code}: ${JSON.stringify(views)}`);
 
   const figures = {
-    dataset: { folder: data, stocks: pointFiles.length },
+    dataset: { folder: data, stocks: new Set(parts.map((x) => x.code)).size },
     build_seconds: build && { total: +build.seconds.total.toFixed(1), export: +build.seconds.export.toFixed(1), framework: +build.seconds.framework.toFixed(1) },
-    dist: { bytes: size.bytes, files: size.files, history_bytes: history.bytes, history_files: history.files, duckdb_wasm_bytes: duckdb.bytes },
+    dist: { bytes: size.bytes, files: size.files, history_bytes: history.bytes, history_files: history.files, held_bytes: held.bytes, duckdb_wasm_bytes: duckdb.bytes },
+    history_per_year: perYear,
     largest_history: largest,
     format,
     two_date_node_ms: { trail_one_pass: +onePassMs.toFixed(2), arquero_join: +arqueroMs.toFixed(2) },

@@ -1,8 +1,12 @@
-// The per-stock history files (data-loaders/lib/history.ts) read as the stock page reads them
-// (hyparquet + src/pages/components/trail.js): the holdings of any stored date, and the change
-// between two dates, equal the Parquet dataset's holdings; across a split both dates are in the
-// later date's basis (the ratio from the synthetic market's ground truth, not from the cache).
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+// The per-stock yearly history parts (data-loaders/lib/history-parts.ts) read as the pages read them
+// (hyparquet + src/pages/components/trail.js), on a market that spans two calendar years (60 days
+// ending 2026-01-20: 2025 is a closed year, with a 1:10 split of 00634 on 2025-11-27): the holdings
+// of any stored date rebuilt from its year's part alone, the change between two dates from their two
+// parts, a participant's history across the year boundary, all equal the Parquet dataset's holdings;
+// across a split both dates are in the later date's basis (the ratio from the synthetic market's
+// ground truth, not from the cache). A closed year's parts do not change when days are appended.
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -10,6 +14,7 @@ import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
+import { createHistorySources, writeHistoryParts } from "../data-loaders/lib/history-parts.ts";
 import { exportApi } from "../data-loaders/lib/export.ts";
 import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
@@ -18,8 +23,12 @@ import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 interface Day {
   date: string;
   issued_shares: number;
-  factor: number;
+  basis: number;
   ca_kind: string | null;
+}
+interface Part {
+  points: Record<string, unknown>[];
+  days: Record<string, unknown>[];
 }
 interface History {
   days: Day[];
@@ -28,6 +37,8 @@ interface History {
 }
 interface Trail {
   buildHistory(points: unknown[], days: unknown[]): History;
+  buildHistoryFromParts(parts: Part[]): History;
+  listedSharesOn(h: History, d: number): number;
   holdingsOn(h: History, d: number): { participant_key: string; shares: number; pct: number | null }[];
   compareDays(h: History, d0: number, d1: number): { participant_key: string; shares_before: number; shares_after: number; change: number; status: string }[];
   participantHistory(h: History, key: string): { date: string; shares: number }[];
@@ -52,8 +63,8 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), "ccass-history-"));
   data = path.join(tmp, "parquet");
   api = path.join(tmp, "api");
-  // seed 1, 40 stocks × 60 days: the market holds a 1:10 split (stock 00634 on 2026-09-30)
-  await writeSyntheticDataset({ out: data, seed: 1, stocks: 40, days: 60, end: "2026-11-20" });
+  // seed 1, 40 stocks × 60 days: the market holds a 1:10 split (stock 00634 on 2025-11-27)
+  await writeSyntheticDataset({ out: data, seed: 1, stocks: 40, days: 60, end: "2026-01-20" });
   const a = await openAnalytics(data, { cache: path.join(tmp, "cache") });
   try {
     await exportApi(a, api);
@@ -76,13 +87,20 @@ async function readParquet(file: string): Promise<Record<string, unknown>[]> {
   return parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), compressors });
 }
 
+const YEARS = [2025, 2026];
+
+/** One year's part of a stock as the page decodes it. */
+async function part(code: string, year: number, dir = path.join(api, "history")): Promise<Part> {
+  if (!existsSync(path.join(dir, code, `${year}.days.parquet`))) return { points: [], days: [] }; // not listed that year
+  return { points: await readParquet(path.join(dir, code, `${year}.parquet`)), days: await readParquet(path.join(dir, code, `${year}.days.parquet`)) };
+}
+
+/** The history over `years` (every year by default) from those parts only. */
 const histories = new Map<string, History>();
-async function history(code: string): Promise<History> {
-  if (!histories.has(code)) {
-    const dir = path.join(api, "history");
-    histories.set(code, trail.buildHistory(await readParquet(path.join(dir, `${code}.parquet`)), await readParquet(path.join(dir, `${code}.days.parquet`))));
-  }
-  return histories.get(code)!;
+async function history(code: string, years: number[] = YEARS): Promise<History> {
+  const id = `${code} ${years.join(",")}`;
+  if (!histories.has(id)) histories.set(id, trail.buildHistoryFromParts(await Promise.all(years.map((y) => part(code, y)))));
+  return histories.get(id)!;
 }
 
 /** The dataset's own holdings of a stock on a date: participant_key → shares. */
@@ -95,18 +113,30 @@ async function parquetHoldings(code: string, date: string): Promise<Map<string, 
   return new Map(r.map((x) => [x.participant_key, x.shares]));
 }
 
+async function storedDates(code: string): Promise<string[]> {
+  const r = await rows<{ d: string }>(
+    db.conn,
+    `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM read_parquet(${sqlString(path.join(data, "summary", "*", "*.parquet"))}) WHERE stock_code = ${sqlString(code)} ORDER BY 1`,
+  );
+  return r.map((x) => x.d);
+}
+
 async function stockCodes(): Promise<string[]> {
   const r = await rows<{ c: string }>(db.conn, `SELECT DISTINCT stock_code AS c FROM read_parquet(${sqlString(path.join(data, "summary", "*", "*.parquet"))}) ORDER BY 1`);
   return r.map((x) => x.c);
 }
 
-describe("history files", () => {
-  it("the holdings of 20 random (stock, date) pairs equal the Parquet holdings row for row", async () => {
+describe("history parts", () => {
+  it("the holdings of 20 random (stock, date) pairs, each rebuilt from its year's part alone, equal the Parquet holdings row for row", async () => {
     const codes = await stockCodes();
     const rand = rng(42);
-    for (let i = 0; i < 20; i++) {
+    let checked = 0;
+    for (let i = 0; checked < 20; i++) {
       const code = codes[Math.floor(rand() * codes.length)]!;
-      const h = await history(code);
+      const year = YEARS[i % 2]!; // half of them in the closed year
+      const h = await history(code, [year]);
+      if (!h.dates.length) continue;
+      expect(h.dates.every((d) => d.startsWith(String(year)))).toBe(true);
       const d = Math.floor(rand() * h.dates.length);
       const shown = trail.holdingsOn(h, d);
       const expected = await parquetHoldings(code, h.dates[d]!);
@@ -114,32 +144,46 @@ describe("history files", () => {
       for (const row of shown) expect(row.shares, `${code} ${h.dates[d]} ${row.participant_key}`).toBe(expected.get(row.participant_key));
       // largest first, as listed
       for (let j = 1; j < shown.length; j++) expect(shown[j - 1]!.shares).toBeGreaterThanOrEqual(shown[j]!.shares);
+      checked++;
     }
   });
 
-  it("20 two-date views equal the Parquet holdings of both dates, one across a split in the later basis", async () => {
+  it("a day's listed holdings, rebuilt from the closed year's part, add up to the summary's intermediaries + consenting shares", async () => {
+    const h = await history("00634", [2025]);
+    const r = await rows<{ d: string; t: number }>(
+      db.conn,
+      `SELECT strftime(date, '%Y-%m-%d') AS d, intermediaries_shares + consenting_shares AS t FROM read_parquet(${sqlString(path.join(data, "summary", "*", "*.parquet"))})
+       WHERE stock_code = '00634' AND year(date) = 2025`,
+    );
+    expect(r.length).toBe(h.dates.length);
+    for (const x of r) expect(trail.listedSharesOn(h, h.dates.indexOf(x.d)), x.d).toBe(x.t);
+  });
+
+  it("20 two-date views from the dates' parts equal the Parquet holdings of both dates; across the 2025 split to a 2026 date in the later basis", async () => {
     expect(splits.length).toBeGreaterThan(0);
     const codes = await stockCodes();
     const rand = rng(7);
     const split = splits[0]!;
-    const pairs: [string, number, number][] = [];
-    const hs = await history(split.stock_code);
-    const sd = hs.dates.indexOf(split.date);
+    expect(split.date.slice(0, 4)).toBe("2025");
+    const whole = await history(split.stock_code);
+    const sd = whole.dates.indexOf(split.date);
     expect(sd).toBeGreaterThan(0);
-    pairs.push([split.stock_code, Math.max(0, sd - 5), Math.min(hs.dates.length - 1, sd + 3)]);
+    const first2026 = whole.dates.findIndex((d) => d.startsWith("2026"));
+    const pairs: [string, string, string][] = [[split.stock_code, whole.dates[sd - 5]!, whole.dates[first2026 + 3]!]];
     while (pairs.length < 20) {
       const code = codes[Math.floor(rand() * codes.length)]!;
       const h = await history(code);
       const a = Math.floor(rand() * h.dates.length);
       const b = Math.floor(rand() * h.dates.length);
-      if (a !== b) pairs.push([code, Math.min(a, b), Math.max(a, b)]);
+      if (a !== b) pairs.push([code, h.dates[Math.min(a, b)]!, h.dates[Math.max(a, b)]!]);
     }
-    for (const [code, d0, d1] of pairs) {
-      const h = await history(code);
-      const [date0, date1] = [h.dates[d0]!, h.dates[d1]!];
+    for (const [code, date0, date1] of pairs) {
+      const years = [...new Set([Number(date0.slice(0, 4)), Number(date1.slice(0, 4))])];
+      const h = await history(code, years);
+      const [d0, d1] = [h.dates.indexOf(date0), h.dates.indexOf(date1)];
       // the basis ratio from the ground truth: every split/consolidation after date0 up to date1
       const ratio = splits.filter((c) => c.stock_code === code && c.date > date0 && c.date <= date1).reduce((r, c) => r * c.ratio, 1);
-      if (code === split.stock_code) expect(ratio).not.toBe(1);
+      if (code === split.stock_code) expect(ratio).toBe(10);
       const before = await parquetHoldings(code, date0);
       const after = await parquetHoldings(code, date1);
       const shown = trail.compareDays(h, d0, d1);
@@ -155,34 +199,54 @@ describe("history files", () => {
     }
   });
 
-  it("a participant's history has its Parquet holding on every stored date (0 when absent)", async () => {
-    const code = (await stockCodes())[3]!;
-    const h = await history(code);
-    const r = await rows<{ participant_key: string; n: number }>(
+  it("a participant's history over both parts is its Parquet holding on every stored date, continuous across the year boundary", async () => {
+    const glob = sqlString(path.join(data, "holdings", "*", "*.parquet"));
+    // positions held on a stock's last 2025 date that are gone on its first 2026 date (the part
+    // boundary is where the series must drop to 0), and ones held through it
+    const boundary = await rows<{ c: string; k: string; through: boolean }>(
       db.conn,
-      `SELECT participant_key, count(*) AS n FROM read_parquet(${sqlString(path.join(data, "holdings", "*", "*.parquet"))})
-       WHERE stock_code = ${sqlString(code)} AND shares > 0 GROUP BY 1 ORDER BY n, participant_key LIMIT 1`,
+      `WITH d AS (SELECT stock_code, max(date) FILTER (WHERE year(date) = 2025) AS a, min(date) FILTER (WHERE year(date) = 2026) AS b
+                  FROM read_parquet(${sqlString(path.join(data, "summary", "*", "*.parquet"))}) GROUP BY 1),
+       h AS (SELECT * FROM read_parquet(${glob}) WHERE shares > 0)
+       SELECT x.stock_code AS c, x.participant_key AS k, y.participant_key IS NOT NULL AS through
+       FROM h x JOIN d ON d.stock_code = x.stock_code AND x.date = d.a
+       LEFT JOIN h y ON y.stock_code = x.stock_code AND y.participant_key = x.participant_key AND y.date = d.b
+       ORDER BY through, c, k`,
     );
-    const key = r[0]!.participant_key;
-    const series = trail.participantHistory(h, key);
-    expect(series.map((x) => x.date)).toEqual(h.dates);
-    for (const point of series) expect(point.shares, point.date).toBe((await parquetHoldings(code, point.date)).get(key) ?? 0);
-    expect(series.some((x) => x.shares === 0)).toBe(true);
+    const gone = boundary.filter((x) => !x.through).slice(0, 3);
+    const kept = boundary.filter((x) => x.through).slice(0, 2);
+    expect(gone.length).toBeGreaterThan(0);
+    for (const { c: code, k: key } of [...gone, ...kept]) {
+      const h = await history(code);
+      const series = trail.participantHistory(h, key);
+      expect(series.map((x) => x.date)).toEqual(await storedDates(code));
+      const want = new Map(
+        (await rows<{ d: string; s: number }>(db.conn, `SELECT strftime(date, '%Y-%m-%d') AS d, shares AS s FROM read_parquet(${glob}) WHERE stock_code = ${sqlString(code)} AND participant_key = ${sqlString(key)} AND shares > 0`)).map((x) => [x.d, x.s]),
+      );
+      for (const point of series) expect(point.shares, `${code} ${key} ${point.date}`).toBe(want.get(point.date) ?? 0);
+    }
   });
 
-  it("participant portfolios on 20 random (participant, date) pairs and their change between two dates equal the Parquet holdings", async () => {
+  it("participant portfolios on 20 random (participant, date) pairs and their change between two dates, from the held/ years' parts, equal the Parquet holdings", async () => {
     const glob = sqlString(path.join(data, "holdings", "*", "*.parquet"));
     const keys = (await rows<{ k: string }>(db.conn, `SELECT DISTINCT participant_key AS k FROM read_parquet(${glob}) ORDER BY 1`)).map((x) => x.k);
     const dates = (await history("00634")).dates;
+    const split = splits[0]!;
     const rand = rng(99);
-    // the split stock's biggest holder too, so one change crosses the split
+    // the split stock's biggest holder too, so one change crosses the split (and the year)
     const splitHolder = (await rows<{ k: string }>(db.conn, `SELECT participant_key AS k FROM read_parquet(${glob}) WHERE stock_code = '00634' ORDER BY shares DESC, 1 LIMIT 1`))[0]!.k;
     for (let i = 0; i < 20; i++) {
       const key = i === 0 ? splitHolder : keys[Math.floor(rand() * keys.length)]!;
-      const held = JSON.parse(await readFile(path.join(api, "history", "held", `${key.replace(":", "-").replace("#", "-")}.json`), "utf8")) as { stocks: string[] };
+      const held = JSON.parse(await readFile(path.join(api, "history", "held", `${key.replace(":", "-").replace("#", "-")}.json`), "utf8")) as { stocks: Record<string, number[]> };
+      const [d0, d1] = i === 0 ? [dates[dates.indexOf(split.date) - 3]!, dates.find((d) => d.startsWith("2026"))!] : [dates[Math.floor(rand() * 30)]!, dates[30 + Math.floor(rand() * 30)]!];
+      const years = [...new Set([Number(d0.slice(0, 4)), Number(d1.slice(0, 4))])];
+      // as the page loads them: the parts of those years of the stocks held in them, dates only for the other year
       const hs = new Map<string, History>();
-      for (const code of held.stocks) hs.set(code, await history(code));
-      const [d0, d1] = i === 0 ? ["2026-09-21", "2026-10-05"] : [dates[Math.floor(rand() * 30)]!, dates[30 + Math.floor(rand() * 30)]!];
+      for (const [code, ys] of Object.entries(held.stocks)) {
+        if (!ys.some((y) => years.includes(y))) continue;
+        const parts = await Promise.all(years.map(async (y) => (ys.includes(y) ? part(code, y) : { points: [], days: (await part(code, y)).days })));
+        hs.set(code, trail.buildHistoryFromParts(parts));
+      }
       const on = async (d: string) =>
         new Map(
           (await rows<{ c: string; s: number }>(db.conn, `SELECT stock_code AS c, shares AS s FROM read_parquet(${glob}) WHERE participant_key = ${sqlString(key)} AND date = DATE ${sqlString(d)} AND shares > 0`)).map((x) => [x.c, x.s]),
@@ -200,20 +264,41 @@ describe("history files", () => {
     }
   });
 
-  it("the SQL console's stock_history(code) equals the Parquet holdings of every stock (count and checksum)", async () => {
+  it("held/ lists, per stock, exactly the years in which the participant held it on a stored date", async () => {
+    const glob = sqlString(path.join(data, "holdings", "*", "*.parquet"));
+    const want = await rows<{ k: string; c: string; y: number[] }>(
+      db.conn,
+      `SELECT participant_key AS k, stock_code AS c, list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER) AS y FROM read_parquet(${glob})
+       WHERE shares > 0 GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    const byKey = new Map<string, Record<string, number[]>>();
+    for (const x of want) byKey.set(x.k, { ...(byKey.get(x.k) ?? {}), [x.c]: x.y.map(Number) });
+    const files = await readdir(path.join(api, "history", "held"));
+    expect(files.length).toBe(byKey.size);
+    expect([...byKey.values()].some((s) => Object.values(s).some((y) => y.length === 1))).toBe(true);
+    for (const [key, stocks] of byKey) {
+      const got = JSON.parse(await readFile(path.join(api, "history", "held", `${key.replace(":", "-").replace("#", "-")}.json`), "utf8")) as { participant_key: string; stocks: Record<string, number[]> };
+      expect(got, key).toEqual({ participant_key: key, stocks });
+    }
+  });
+
+  it("the SQL console's stock_history(code) over both years' parts equals the Parquet holdings of every stock (count and checksum)", async () => {
     const views = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
       HISTORY_TABLES_SQL: string[];
       STOCK_HISTORY_MACRO: string;
+      historyPartsSql: (code: string, year: number) => string[];
     };
     for (const stmt of views.HISTORY_TABLES_SQL) await db.conn.run(stmt);
     await db.conn.run(views.STOCK_HISTORY_MACRO);
     const dir = path.join(api, "history");
-    // the same rows the page inserts from each file
-    await db.conn.run(`INSERT INTO history_points SELECT regexp_extract(filename, '(\\d{5})\\.parquet$', 1), participant_key, date, shares
-      FROM read_parquet(${sqlString(path.join(dir, "?????.parquet"))}, filename = true)`);
-    await db.conn.run(`INSERT INTO history_days SELECT regexp_extract(filename, '(\\d{5})\\.days\\.parquet$', 1), date
-      FROM read_parquet(${sqlString(path.join(dir, "*.days.parquet"))}, filename = true)`);
     for (const code of await stockCodes()) {
+      // the statements the console runs on each part it inserted as _points and _days
+      for (const year of YEARS) {
+        if (!existsSync(path.join(dir, code, `${year}.parquet`))) continue;
+        await db.conn.run(`CREATE OR REPLACE TEMP TABLE _points AS SELECT * FROM read_parquet(${sqlString(path.join(dir, code, `${year}.parquet`))})`);
+        await db.conn.run(`CREATE OR REPLACE TEMP TABLE _days AS SELECT * FROM read_parquet(${sqlString(path.join(dir, code, `${year}.days.parquet`))})`);
+        for (const stmt of views.historyPartsSql(code, year)) await db.conn.run(stmt);
+      }
       const [got] = await rows<{ n: number; s: number; k: number }>(db.conn, `SELECT count(*) AS n, sum(shares) AS s, sum(hash(participant_key, date, shares) % 1000003) AS k FROM stock_history('${code}')`);
       const [want] = await rows<{ n: number; s: number; k: number }>(
         db.conn,
@@ -222,6 +307,8 @@ describe("history files", () => {
       );
       expect(got, code).toEqual(want);
     }
+    const years = await rows<{ n: number }>(db.conn, "SELECT count(DISTINCT year(date)) AS n FROM history_days WHERE stock_code = '00634'");
+    expect(years[0]!.n).toBe(2);
   });
 
   it("files are deterministic: a second export writes the same bytes", async () => {
@@ -232,9 +319,71 @@ describe("history files", () => {
     } finally {
       a.db.close();
     }
-    for (const f of ["00634.parquet", "00634.days.parquet"]) {
-      expect((await readFile(path.join(again, "history", f))).equals(await readFile(path.join(api, "history", f)))).toBe(true);
+    for (const f of ["00634/2025.parquet", "00634/2025.days.parquet", "00634/2026.parquet", "00634/2026.days.parquet", "held/A00003.json"]) {
+      expect((await readFile(path.join(again, "history", f))).equals(await readFile(path.join(api, "history", f))), f).toBe(true);
     }
+  });
+
+  it("the closed year's parts are the same bytes with fewer 2026 days; writing one year leaves the other year's files alone", async () => {
+    const a = await openAnalytics(data, { cache: path.join(tmp, "cache") });
+    const conn = await a.db.instance.connect();
+    try {
+      const cut = (await rows<{ d: string }>(conn, "SELECT strftime(min(date) + 3, '%Y-%m-%d') AS d FROM summ WHERE year(date) = 2026"))[0]!.d;
+      // the same market with its 2026 days cut short (a temp summ shadows the cache's): as if fewer days had been appended
+      await conn.run(`CREATE TEMP TABLE summ AS SELECT * FROM main.summ WHERE date <= DATE ${sqlString(cut)}`);
+      await createHistorySources(conn, data);
+      await conn.run(`DELETE FROM history_points WHERE date > DATE ${sqlString(cut)}`);
+      const short = path.join(tmp, "short");
+      const written = await writeHistoryParts(conn, short, { years: [2025], level: () => 19 });
+      expect(written.years).toEqual([2025]);
+      const codes = (await readdir(short)).filter((x) => /^\d{5}$/.test(x));
+      expect(codes.length).toBeGreaterThan(30);
+      for (const code of codes) {
+        expect((await readdir(path.join(short, code))).sort(), code).toEqual(["2025.days.parquet", "2025.parquet"]);
+        for (const f of ["2025.parquet", "2025.days.parquet"]) {
+          expect((await readFile(path.join(short, code, f))).equals(await readFile(path.join(api, "history", code, f))), `${code}/${f}`).toBe(true);
+        }
+      }
+      // a 2026 run beside it at another level: the 2025 files keep their bytes and times
+      const before = await stat(path.join(short, "00634", "2025.parquet"));
+      await writeHistoryParts(conn, short, { years: [2026], level: () => 3 });
+      const after = await stat(path.join(short, "00634", "2025.parquet"));
+      expect(after.mtimeMs).toBe(before.mtimeMs);
+      expect(existsSync(path.join(short, "00634", "2026.parquet"))).toBe(true);
+      await expect(writeHistoryParts(conn, short, { years: [2026.5], level: () => 19 })).rejects.toThrow("not a calendar year: 2026.5");
+      await expect(writeHistoryParts(conn, short, { years: [2026], level: () => 40 })).rejects.toThrow("zstd level for 2026 must be an integer from 1 to 22, not 40");
+    } finally {
+      conn.closeSync();
+      a.db.close();
+    }
+  });
+});
+
+describe("the SQL console's catalogue (index.json's files)", () => {
+  it("a download table is its single file or every yearly part of it, years ascending; a stock's history is every year's part", async () => {
+    const { downloadPaths, historyPartYears } = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
+      downloadPaths: (files: { path: string }[], name: string) => string[];
+      historyPartYears: (files: { path: string }[], code: string) => number[];
+    };
+    const files = [
+      "downloads/transfers/year=2026/transfers-2026.parquet",
+      "downloads/transfers/year=2025/transfers-2025.parquet",
+      "downloads/transfers/year=2025/transfers-2024.parquet", // a part under the wrong year: not the table's
+      "downloads/transfers-latest.csv",
+      "downloads/trends-top10.parquet",
+      "downloads/stocks.csv",
+      "history/00634/2026.parquet",
+      "history/00634/2025.parquet",
+      "history/00634/2025.days.parquet",
+      "history/06340/2024.parquet",
+    ].map((p) => ({ path: p }));
+    expect(downloadPaths(files, "transfers")).toEqual(["downloads/transfers/year=2025/transfers-2025.parquet", "downloads/transfers/year=2026/transfers-2026.parquet"]);
+    expect(downloadPaths(files, "trends_top10")).toEqual(["downloads/trends-top10.parquet"]);
+    expect(downloadPaths(files, "stocks")).toEqual(["downloads/stocks.csv"]);
+    expect(downloadPaths(files, "concentration")).toEqual([]);
+    expect(() => downloadPaths(files, "secrets")).toThrow("not a download table: secrets");
+    expect(historyPartYears(files, "00634")).toEqual([2025, 2026]);
+    expect(historyPartYears(files, "00001")).toEqual([]);
   });
 });
 

@@ -1,6 +1,8 @@
 // Browser tests of the trail views (stock page: any date, two dates, any participant's history) and
-// the SQL console, on one built site (seed 1, 40 stocks × 60 days: a 1:10 split of 00634 on
-// 2026-09-30). What is shown and downloaded is checked against the Parquet dataset itself.
+// the SQL console, on one built site that spans two calendar years (seed 1, 40 stocks × 60 days
+// ending 2026-01-20: a 1:10 split of 00634 on 2025-11-27, in the closed year). What is shown and
+// downloaded is checked against the Parquet dataset itself; which history files a view fetched is
+// checked against the yearly parts it needs.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -13,10 +15,10 @@ let site: TestSite;
 let browser: Browser;
 let db: Db;
 
-const SPLIT = { code: "00634", date: "2026-09-30", ratio: 10 };
+const SPLIT = { code: "00634", date: "2025-11-27", ratio: 10 };
 
 beforeAll(async () => {
-  site = await buildTestSite({ stocks: 40, days: 60, seed: 1, end: "2026-11-20" });
+  site = await buildTestSite({ stocks: 40, days: 60, seed: 1, end: "2026-01-20" });
   browser = await launchBrowser();
   db = await openDb(":memory:");
   const truth = JSON.parse(await readFile(path.join(site.data, "_truth", "corporate-actions.json"), "utf8")) as { stock_code: string; date: string; ratio: number }[];
@@ -64,6 +66,17 @@ async function download(page: Page, testid: string): Promise<Record<string, stri
   return body.map((line) => Object.fromEntries(parse(line).map((v, i) => [cols[i]!, v])));
 }
 
+/** The history files a page fetched, as paths under history/ (sorted). */
+function historyFetched(watch: { responses: { url: string }[] }): string[] {
+  return [...new Set(watch.responses.map((r) => /\/history\/(.+)$/.exec(new URL(r.url).pathname)?.[1]).filter((x): x is string => !!x))].sort();
+}
+
+/** Five stored dates before the split (2025) and the fourth stored date of 2026: a comparison across the split, from another year. */
+async function acrossSplit(): Promise<[string, string]> {
+  const dates = await storedDates(SPLIT.code);
+  return [dates[dates.indexOf(SPLIT.date) - 5]!, dates.filter((d) => d.startsWith("2026"))[3]!];
+}
+
 function expectClean(watch: { pageErrors: string[]; consoleErrors: string[]; foreignRequests: string[]; dialogs: string[] }) {
   expect(watch.pageErrors).toEqual([]);
   expect(watch.consoleErrors).toEqual([]);
@@ -78,6 +91,9 @@ describe("stock page: holdings on any date", () => {
       const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${date}`);
       await expect.poll(() => page.getByTestId("day-table").locator("caption").innerText()).toContain(date);
       expect(await page.getByTestId("day-summary").innerText()).toContain(date);
+      // that year's part alone
+      const year = date.slice(0, 4);
+      expect(historyFetched(watch)).toEqual([`${SPLIT.code}/${year}.days.parquet`, `${SPLIT.code}/${year}.parquet`]);
       const csv = await download(page, "download-holdings-csv");
       const expected = await parquetHoldings(SPLIT.code, date);
       expect(csv.length).toBe(expected.size);
@@ -90,25 +106,34 @@ describe("stock page: holdings on any date", () => {
     }
   });
 
-  it("the date control changes the table and the address", async () => {
+  it("no history on open; the year and date controls fetch that year's part and change the table and the address", async () => {
     const dates = await storedDates(SPLIT.code);
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}`);
-    const caption = page.getByTestId("day-table").locator("caption");
-    await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
+    await page.getByTestId("pick-date").waitFor();
+    expect(await page.getByTestId("day-table").count()).toBe(0);
+    expect(historyFetched(watch)).toEqual([]);
+    // the open year's dates come with the stock JSON
+    const latest = await page.getByLabel("Holdings on", { exact: true }).locator("option").allInnerTexts();
+    expect(latest.slice(1).sort()).toEqual(dates.filter((d) => d.startsWith("2026")));
+    await page.getByLabel("Year", { exact: true }).selectOption("2025");
+    await expect.poll(() => page.getByLabel("Holdings on", { exact: true }).locator("option").count()).toBe(1 + dates.filter((d) => d.startsWith("2025")).length);
     await page.getByLabel("Holdings on", { exact: true }).selectOption(dates[5]!);
+    const caption = page.getByTestId("day-table").locator("caption");
     await expect.poll(() => caption.innerText()).toContain(dates[5]!);
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[5]);
     const expected = await parquetHoldings(SPLIT.code, dates[5]!);
     expect(await caption.innerText()).toContain(`(${expected.size} shown)`);
+    expect(historyFetched(watch)).toEqual([`${SPLIT.code}/2025.days.parquet`, `${SPLIT.code}/2025.parquet`]);
     expectClean(watch);
     await context.close();
   });
 
-  it("&compare= across the split: both dates in the later basis, said so; the CSV equals the Parquet join", async () => {
-    const [before, after] = ["2026-09-21", "2026-10-05"];
+  it("&compare= across the 2025 split to a 2026 date: both dates in the later basis, said so, from the two years' parts; the CSV equals the Parquet join", async () => {
+    const [before, after] = await acrossSplit();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`);
     await expect.poll(() => page.getByTestId("basis-note").count()).toBe(1);
     expect(await page.getByTestId("basis-note").innerText()).toContain(`split on ${SPLIT.date}`);
+    expect(historyFetched(watch)).toEqual(["2025.days.parquet", "2025.parquet", "2026.days.parquet", "2026.parquet"].map((f) => `${SPLIT.code}/${f}`));
     const csv = await download(page, "download-compare-csv");
     const b = await parquetHoldings(SPLIT.code, before);
     const a = await parquetHoldings(SPLIT.code, after);
@@ -125,15 +150,18 @@ describe("stock page: holdings on any date", () => {
     await context.close();
   });
 
-  it("&participant= shows that participant's holding on every stored date", async () => {
+  it("&participant= shows that participant's holding on every stored date of both years", async () => {
     const dates = await storedDates(SPLIT.code);
-    const key = [...(await parquetHoldings(SPLIT.code, dates[0]!)).keys()].sort()[0]!;
+    // one that held on the first stored date and not on the last: its series ends inside the trail
+    const last = await parquetHoldings(SPLIT.code, dates[dates.length - 1]!);
+    const key = [...(await parquetHoldings(SPLIT.code, dates[0]!)).keys()].sort().find((k) => !last.has(k))!;
+    expect(key).toBeDefined();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&participant=${encodeURIComponent(key)}`);
     await expect.poll(() => page.getByTestId("participant-history-table").count()).toBe(1);
     await expect.poll(() => page.getByTestId("participant-history-chart").locator("svg path").count()).toBeGreaterThan(0);
     const csv = await download(page, "download-participant-csv");
     expect(csv.map((r) => r.date).sort()).toEqual(dates);
-    for (const row of csv.filter((_, i) => i % 7 === 0)) expect(Number(row.shares), row.date).toBe((await parquetHoldings(SPLIT.code, row.date!)).get(key) ?? 0);
+    for (const row of csv.filter((r, i) => i % 3 === 0 || r.date!.startsWith("2026-01-0"))) expect(Number(row.shares), row.date).toBe((await parquetHoldings(SPLIT.code, row.date!)).get(key) ?? 0);
     expectClean(watch);
     await context.close();
   });
@@ -145,9 +173,9 @@ describe("stock page: holdings on any date", () => {
     expect(text).toContain("“2026-13-05” in date= is not a date");
     expect(text).toContain("2001-01-02 (compare=) is not a stored date of this stock");
     expect(text).toContain("“Z99999” (participant=) never held this stock");
-    // the views fall back to the latest date
-    const dates = await storedDates(SPLIT.code);
-    await expect.poll(() => page.getByTestId("day-table").locator("caption").innerText()).toContain(dates[dates.length - 1]!);
+    // no date is shown until one is picked
+    await page.getByTestId("pick-date").waitFor();
+    expect(await page.getByTestId("day-table").count()).toBe(0);
     expectClean(watch);
     await context.close();
     const bad = await visit("stock?code=99999&date=2026-10-05");
@@ -156,7 +184,8 @@ describe("stock page: holdings on any date", () => {
   });
 
   it("the two-date view and the SQL console are usable at phone width: no sideways scrolling", async () => {
-    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=2026-10-05&compare=2026-09-21`, { width: 390, height: 844 });
+    const [before, after] = await acrossSplit();
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`, { width: 390, height: 844 });
     await expect.poll(() => page.getByTestId("compare-table").count()).toBe(1);
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
     expect(widths.doc).toBeLessThanOrEqual(widths.view);
@@ -172,8 +201,8 @@ describe("stock page: holdings on any date", () => {
 });
 
 describe("participant page: any date and two dates", () => {
-  it("participant?id=…&date=…&compare=… shows the portfolio and the change; both CSVs equal the Parquet holdings", async () => {
-    const [before, after] = ["2026-09-21", "2026-10-05"];
+  it("participant?id=…&date=…&compare=… across the year shows the portfolio and the change; both CSVs equal the Parquet holdings", async () => {
+    const [before, after] = await acrossSplit();
     // the split stock's largest holder: its change crosses the split
     const [{ k: key }] = (await rows<{ k: string }>(
       db.conn,
@@ -196,17 +225,26 @@ describe("participant page: any date and two dates", () => {
     const split = change.find((r) => r.stock_code === SPLIT.code)!;
     expect(Number(split.shares_before)).toBe(Math.round(b.get(SPLIT.code)! * SPLIT.ratio));
     expect(await page.getByTestId("basis-note").count()).toBe(1);
+    // the two years' parts of the stocks it held in them, no other year
+    const years = new Set(historyFetched(watch).filter((f) => !f.startsWith("held/")).map((f) => f.slice(6, 10)));
+    expect([...years].sort()).toEqual(["2025", "2026"]);
     expectClean(watch);
     await context.close();
   });
 
   it("the portfolio date control changes the table; a bad date gets a clear message", async () => {
     const dates = await storedDates(SPLIT.code);
-    const { page, watch, context } = await visit(`participant?id=C00929&date=2026-02-30`);
+    const [{ k: key }] = (await rows<{ k: string }>(
+      db.conn,
+      `SELECT participant_key AS k FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND date = DATE ${sqlString(dates[2]!)} ORDER BY shares DESC LIMIT 1`,
+    )) as [{ k: string }];
+    const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(key)}&date=2026-02-30`);
     await expect.poll(() => page.getByTestId("trail-error").count()).toBe(1);
     expect(await page.getByTestId("trail-error").innerText()).toContain("“2026-02-30” in date= is not a date");
     const caption = page.getByTestId("portfolio-day-table").locator("caption");
     await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
+    await page.getByLabel("Year", { exact: true }).selectOption("2025");
+    await expect.poll(() => page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts()).toContain(dates[2]!);
     await page.getByLabel("Portfolio on", { exact: true }).selectOption(dates[2]!);
     await expect.poll(() => caption.innerText()).toContain(dates[2]!);
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
@@ -216,7 +254,7 @@ describe("participant page: any date and two dates", () => {
 });
 
 describe("SQL console", () => {
-  it("sql?q= runs on load: stock_history(code) equals the Parquet holdings (count and checksum)", async () => {
+  it("sql?q= runs on load: stock_history(code) over both years' parts equals the Parquet holdings (count and checksum)", async () => {
     const q = `SELECT count(*) AS n, sum(shares) AS total, count(DISTINCT date) AS days FROM stock_history('${SPLIT.code}')`;
     const { page, watch, context } = await visit(`sql?q=${encodeURIComponent(q)}`);
     await page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
@@ -227,6 +265,7 @@ describe("SQL console", () => {
     );
     const numbers = cells.map((c) => Number(c.replace(/[^\d.]/g, ""))).filter((x) => Number.isFinite(x) && x > 0);
     expect(numbers.slice(-3)).toEqual([expected!.n, expected!.total, expected!.days]);
+    expect(historyFetched(watch)).toEqual(["2025.days.parquet", "2025.parquet", "2026.days.parquet", "2026.parquet"].map((f) => `${SPLIT.code}/${f}`));
     expectClean(watch);
     await context.close();
   });

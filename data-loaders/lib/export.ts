@@ -4,11 +4,12 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { sqlString } from "../../src/ingest/sql.ts";
 import { replaceDirectory } from "../../src/lib/atomic.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
-import { writeHistoryFiles } from "./history.ts";
+import { createHistorySources, historyYears, writeHistoryParts } from "./history-parts.ts";
 import { columns } from "./duck.ts";
 import { hasData, isSynthetic, latestDate, pct, SCHEMA_VERSION } from "./datasets/common.ts";
 import { RANKING_SQL } from "./datasets/concentration.ts";
@@ -25,8 +26,8 @@ export interface ExportStats {
   stockFiles: number;
   participantFiles: number;
   largestStock: { code: string; bytes: number } | null;
-  /** history/: every file together and the largest stock's change-point file. */
-  history: { bytes: number; largest: { code: string; bytes: number } | null };
+  /** history/: every file together and the largest yearly change-point part. */
+  history: { bytes: number; largest: { code: string; year: number; bytes: number } | null };
   seconds: number;
 }
 
@@ -185,7 +186,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       writeStockPages(a, path.join(tmp, "stocks"), synthetic).then(logged("stocks")),
       writeParticipantPages(forParticipants.a, path.join(tmp, "participants")).then(logged("participants")),
       writeDownloads(forDownloads.a, path.join(tmp, "downloads"), log).then(logged("downloads")),
-      writeHistoryFiles(forHistory.a.db.conn, a.data, path.join(tmp, "history")).then(logged("history")),
+      writeAllHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history")).then(logged("history")),
     ]);
     const { small, badge } = await healthSmall(a);
     await writeFile(path.join(tmp, "health.json"), JSON.stringify(small));
@@ -205,8 +206,11 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     const total = files.reduce((s, f) => s + f.bytes, 0);
     const historyFiles = files.filter((f) => f.path.startsWith("history/"));
     const largestHistory = historyFiles
-      .filter((f) => /^history\/\d{5}\.parquet$/.test(f.path))
-      .reduce<ExportStats["largestStock"]>((m, f) => (!m || f.bytes > m.bytes ? { code: path.basename(f.path, ".parquet"), bytes: f.bytes } : m), null);
+      .filter((f) => /^history\/\d{5}\/\d{4}\.parquet$/.test(f.path))
+      .reduce<ExportStats["history"]["largest"]>(
+        (m, f) => (!m || f.bytes > m.bytes ? { code: f.path.slice(8, 13), year: Number(f.path.slice(14, 18)), bytes: f.bytes } : m),
+        null,
+      );
     return {
       out: target,
       files: files.length + 1,
@@ -223,6 +227,15 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
   } finally {
     for (const c of extra) c.close();
   }
+}
+
+/**
+ * Every year's history parts at zstd 19 (the export is a full rebuild for now: the incremental one
+ * will pass the open year alone, at a fast level).
+ */
+async function writeAllHistory(conn: DuckDBConnection, data: string, dir: string): Promise<unknown> {
+  await createHistorySources(conn, data);
+  return writeHistoryParts(conn, dir, { years: await historyYears(conn), level: () => 19 });
 }
 
 async function listFiles(root: string, rel = ""): Promise<{ path: string; bytes: number }[]> {

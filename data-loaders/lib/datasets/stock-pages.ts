@@ -99,6 +99,10 @@ const PARTS = {
       FROM series_keys k LEFT JOIN p USING (stock_code, pkey) LEFT JOIN pnames n USING (pkey) WHERE k.${w} GROUP BY k.stock_code
     )
     SELECT stock_code, to_json({default_keys: default_keys, series: series})::VARCHAR AS j FROM g`,
+  // the years of history/<code>/<YYYY>.parquet (history-parts.ts); from summ until the cache holds a
+  // recent window only: then from the full-history state the parts are written from
+  history_years: (w: string) => `
+    SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM summ WHERE ${w} GROUP BY stock_code`,
   names: (w: string) => `
     WITH k AS (
       SELECT stock_code, pkey FROM series_keys WHERE ${w}
@@ -117,6 +121,7 @@ const EMPTY: Record<keyof typeof PARTS, string> = {
     '{"key":[],"id":[],"name":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
   transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[]}',
   trends: '{"default_keys":[],"series":[]}',
+  history_years: "[]",
   names: "{}",
 };
 
@@ -179,7 +184,7 @@ export async function* stockPages(
         const text =
           `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +
           `"trends":${part("trends")},"holdings":${part("holdings")},` +
-          `"transfers":${part("transfers")},"names":${part("names")}}`;
+          `"transfers":${part("transfers")},"history_years":${part("history_years")},"names":${part("names")}}`;
         yield { code, text };
       }
     }

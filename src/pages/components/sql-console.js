@@ -1,9 +1,9 @@
 // DuckDB-WASM for the SQL console (sql.md): starts the engine and loads what each query names
 // (sql-views.js says what and why) from this site's own API tree, never from another origin.
 import {AsyncDuckDB, DateDay, Table, VoidLogger, vectorFromArray} from "./vendor/duckdb.js";
-import {API_BASE} from "./api.js";
+import {API_BASE, fetchIndex} from "./api.js";
 import {fetchParquet} from "./history.js";
-import {DOWNLOAD_TABLES, HISTORY_TABLES_SQL, STOCK_HISTORY_MACRO, referencedData} from "./sql-views.js";
+import {HISTORY_TABLES_SQL, STOCK_HISTORY_MACRO, downloadPaths, historyPartYears, historyPartsSql, referencedData} from "./sql-views.js";
 
 /** Start DuckDB in a worker from the site's copies of the engine (wasmUrl) and worker (workerUrl). */
 export async function startDuckDB(workerUrl, wasmUrl) {
@@ -31,39 +31,53 @@ function arrowOf(rows) {
   return new Table(cols);
 }
 
-async function insertParquet(duck, path, name) {
+/** Insert a Parquet file as table `name` (appended when `append`); false when it has no rows. */
+async function insertParquet(duck, path, name, append = false) {
   const rows = await fetchParquet(path);
   if (!rows.length) return false;
-  await duck.conn.insertArrowTable(arrowOf(rows), {name, create: true});
+  await duck.conn.insertArrowTable(arrowOf(rows), {name, create: !append});
   return true;
+}
+
+/** index.json's file list, fetched once: it says which files and yearly parts the site has. */
+async function siteFiles(duck) {
+  duck.files ??= fetchIndex().then((index) => index?.files ?? []);
+  return duck.files;
 }
 
 /** Load every table and stock history that `sql` names and that is not loaded yet. */
 export async function loadReferenced(duck, sql) {
   const {tables, codes} = referencedData(sql);
+  if (!tables.some((t) => !duck.loaded.has(t)) && !codes.some((c) => !duck.loaded.has(c))) return;
+  const files = await siteFiles(duck);
   for (const name of tables) {
     if (duck.loaded.has(name)) continue;
-    const file = DOWNLOAD_TABLES[name];
-    if (file.endsWith(".csv")) {
-      const response = await fetch(`${API_BASE}downloads/${file}`);
-      if (!response.ok) throw new Error(`${file}: HTTP ${response.status}`);
-      await duck.db.registerFileBuffer(file, new Uint8Array(await response.arrayBuffer()));
-      await duck.conn.query(`CREATE TABLE ${name} AS SELECT * FROM read_csv('${file}', header = true)`);
-    } else if (!(await insertParquet(duck, `downloads/${file}`, name))) {
-      throw new Error(`${file} has no rows on this site`);
+    const paths = downloadPaths(files, name);
+    if (!paths.length) throw new Error(`${name} is not published on this site`);
+    let created = false;
+    for (const path of paths) {
+      if (path.endsWith(".csv")) {
+        const response = await fetch(API_BASE + path);
+        if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+        const file = path.replaceAll("/", "_");
+        await duck.db.registerFileBuffer(file, new Uint8Array(await response.arrayBuffer()));
+        await duck.conn.query(created ? `INSERT INTO ${name} SELECT * FROM read_csv('${file}', header = true)` : `CREATE TABLE ${name} AS SELECT * FROM read_csv('${file}', header = true)`);
+        created = true;
+      } else if (await insertParquet(duck, path, name, created)) {
+        created = true;
+      }
     }
+    if (!created) throw new Error(`${name} has no rows on this site`);
     duck.loaded.add(name);
   }
   for (const code of codes) {
     if (duck.loaded.has(code)) continue;
     // codes come from a \d{5} match: safe in a path and a literal
-    if (await insertParquet(duck, `history/${code}.parquet`, "_points")) {
-      await duck.conn.query(`INSERT INTO history_points SELECT '${code}', participant_key, CAST(date AS DATE), shares FROM _points`);
-      await duck.conn.query("DROP TABLE _points");
-    }
-    if (await insertParquet(duck, `history/${code}.days.parquet`, "_days")) {
-      await duck.conn.query(`INSERT INTO history_days SELECT '${code}', CAST(date AS DATE) FROM _days`);
-      await duck.conn.query("DROP TABLE _days");
+    for (const year of historyPartYears(files, code)) {
+      // a part always has days; an empty points part still needs its table for the statements below
+      if (!(await insertParquet(duck, `history/${code}/${year}.parquet`, "_points"))) await duck.conn.query("CREATE TABLE _points (participant_key VARCHAR, date DATE, shares BIGINT)");
+      if (!(await insertParquet(duck, `history/${code}/${year}.days.parquet`, "_days"))) await duck.conn.query("CREATE TABLE _days (date DATE)");
+      for (const stmt of historyPartsSql(code, year)) await duck.conn.query(stmt);
     }
     duck.loaded.add(code);
   }

@@ -1,10 +1,14 @@
-// The SQL console's catalogue (sql.md): a table per download, named after it, and the table macro
-// stock_history(code) over the stock's history files (docs/DATASETS.md "History files").
+// The SQL console's catalogue (sql.md): a table per download, named after it (one file or its yearly
+// parts, found in index.json), and the table macro stock_history(code) over every yearly part of the
+// stock's history (docs/DATASETS.md "history/").
 // DuckDB-WASM has no Parquet reader built in (it is an extension fetched from another origin), so
 // the page decodes the files with hyparquet and hands DuckDB Arrow tables, loading each on the
 // first query that names it. The SQL is plain strings, run as they are by the tests in Node.
 
-/** Table name → file under downloads/ (the names a reader sees on the Data page). */
+/**
+ * Table name → file under downloads/ (the names a reader sees on the Data page). A table may be
+ * published as yearly parts instead: downloads/<base>/year=YYYY/<base>-YYYY.<ext> (downloadPaths).
+ */
 export const DOWNLOAD_TABLES = {
   transfers: "transfers.parquet",
   concentration: "concentration.parquet",
@@ -17,7 +21,42 @@ export const DOWNLOAD_TABLES = {
   participants: "participants.csv"
 };
 
-/** The loaded history files: change points and stored dates of every stock loaded so far. */
+/**
+ * The paths of a download table in index.json's file list ([{path}]): its single file, or every
+ * yearly part of it, years ascending. [] when the site has neither.
+ */
+export function downloadPaths(files, name) {
+  const file = DOWNLOAD_TABLES[name];
+  if (!file) throw new TypeError(`not a download table: ${name}`);
+  const dot = file.lastIndexOf(".");
+  const [base, ext] = [file.slice(0, dot), file.slice(dot + 1)];
+  const part = new RegExp(`^downloads/${base}/year=(\\d{4})/${base}-(\\d{4})\\.${ext}$`);
+  return files.map((f) => f.path)
+    .filter((p) => p === `downloads/${file}` || (part.test(p) && part.exec(p)[1] === part.exec(p)[2]))
+    .sort();
+}
+
+/** The years of a stock's history parts in index.json's file list, ascending. */
+export function historyPartYears(files, code) {
+  const part = new RegExp(`^history/${code}/(\\d{4})\\.parquet$`);
+  return files.map((f) => part.exec(f.path)).filter(Boolean).map((m) => Number(m[1])).sort((a, b) => a - b);
+}
+
+/**
+ * What the console runs after inserting one part of a stock's history as _points and _days (code is
+ * a \d{5} match, year an integer: safe as literals).
+ */
+export function historyPartsSql(code, year) {
+  if (!/^\d{5}$/.test(code) || !Number.isInteger(year)) throw new TypeError(`not a stock code and year: ${code} ${year}`);
+  return [
+    `INSERT INTO history_points SELECT '${code}', participant_key, CAST(date AS DATE), shares FROM _points`,
+    `INSERT INTO history_days SELECT '${code}', CAST(date AS DATE) FROM _days`,
+    "DROP TABLE _points",
+    "DROP TABLE _days"
+  ];
+}
+
+/** The loaded history parts: change points and stored dates of every stock loaded so far. */
 export const HISTORY_TABLES_SQL = [
   "CREATE TABLE IF NOT EXISTS history_points (stock_code VARCHAR, participant_key VARCHAR, date DATE, shares BIGINT)",
   "CREATE TABLE IF NOT EXISTS history_days (stock_code VARCHAR, date DATE)"
@@ -25,16 +64,22 @@ export const HISTORY_TABLES_SQL = [
 
 /**
  * stock_history(code): date, stock_code, participant_key, shares for every stored date on which a
- * participant held the stock: each change point lasts until the participant's next one, a 0 ends it.
+ * participant held the stock: each change point lasts until the participant's next one (a 0 ends it)
+ * and at most until the next year's part begins, whose opening snapshot restates every position
+ * still held (one that ended on that very day has no row there).
  */
 export const STOCK_HISTORY_MACRO = `CREATE OR REPLACE MACRO stock_history(code) AS TABLE
-WITH cp AS (
-  SELECT participant_key, date, shares, lead(date) OVER (PARTITION BY participant_key ORDER BY date) AS until
+WITH days AS (SELECT date FROM history_days WHERE stock_code = code),
+starts AS (SELECT min(date) AS first FROM days GROUP BY year(date)),
+cp AS (
+  SELECT participant_key, date, shares, lead(date) OVER (PARTITION BY participant_key ORDER BY date) AS next_point
   FROM history_points WHERE stock_code = code
-), days AS (SELECT date FROM history_days WHERE stock_code = code)
-SELECT d.date, code AS stock_code, cp.participant_key, cp.shares
-FROM cp JOIN days d ON d.date >= cp.date AND (cp.until IS NULL OR d.date < cp.until)
-WHERE cp.shares > 0`;
+), spans AS (
+  SELECT cp.*, least(next_point, (SELECT min(s.first) FROM starts s WHERE s.first > cp.date)) AS until FROM cp
+)
+SELECT d.date, code AS stock_code, p.participant_key, p.shares
+FROM spans p JOIN days d ON d.date >= p.date AND (p.until IS NULL OR d.date < p.until)
+WHERE p.shares > 0`;
 
 /**
  * What a query needs loaded: the download tables it names and the stock codes of its

@@ -1,11 +1,11 @@
-// The trail of one stock from its history files (docs/DATASETS.md "History files"): the holdings of
+// The trail of one stock from its yearly history parts (docs/DATASETS.md "history/"): the holdings of
 // any stored date, the change between two dates, one participant's holding through every date.
 // Pure functions over plain arrays (no imports), so the tests run them in Node on the same files.
 //
-// A history is {days, dates, keys, runStart, day, shares}: `days` one object per stored date (from
-// <code>.days.parquet), `dates` their ISO strings; the change points sorted by participant then date
-// as parallel arrays (`day` indexes `dates`), and `runStart[k]` where participant keys[k]'s rows begin
-// (runStart has one more entry, the row count).
+// A history is {days, dates, keys, runStart, day, shares} over the parts loaded (any subset of the
+// stock's years): `days` one object per stored date (from <code>/<YYYY>.days.parquet), `dates` their
+// ISO strings; the change points sorted by participant then date as parallel arrays (`day` indexes
+// `dates`), and `runStart[k]` where participant keys[k]'s rows begin (one more entry, the row count).
 
 const iso = (d) => (d instanceof Date ? d.toISOString().slice(0, 10) : String(d));
 
@@ -32,10 +32,40 @@ export function buildHistory(points, days) {
     shares[i] = Number(p.shares);
   }
   runStart.push(n);
-  const plainDays = days.map((d, i) => ({...d, date: dates[i], issued_shares: Number(d.issued_shares), ccass_shares: num(d.ccass_shares),
-    participants: num(d.participants), intermediaries_shares: num(d.intermediaries_shares), consenting_shares: num(d.consenting_shares),
-    nonconsenting_shares: num(d.nonconsenting_shares), factor: Number(d.factor ?? 1)}));
+  const plainDays = days.map(plainDay);
   return {days: plainDays, dates, keys, runStart, day, shares};
+}
+
+/** A decoded days row with numbers for its BIGINTs and an ISO date. */
+function plainDay(d) {
+  return {...d, date: iso(d.date), issued_shares: Number(d.issued_shares), ca_ratio: num(d.ca_ratio), basis: Number(d.basis ?? 1)};
+}
+
+/**
+ * One history from yearly parts [{points, days}] (any years, in any order). Each part opens with a
+ * snapshot of every position held on its first stored date, so a position held at the end of the
+ * previous loaded part and missing from the snapshot ended in between: it gets a 0 row on the
+ * part's first date, and a participant's series runs on across the boundary.
+ */
+export function buildHistoryFromParts(parts) {
+  const loaded = parts.filter((p) => p.days.length).sort((a, b) => (iso(a.days[0].date) < iso(b.days[0].date) ? -1 : 1));
+  const rows = [];
+  let held = new Map();
+  for (const part of loaded) {
+    const first = iso(part.days[0].date);
+    const inSnapshot = new Set();
+    const end = new Map();
+    for (const p of part.points) {
+      const date = iso(p.date);
+      rows.push({participant_key: p.participant_key, date, shares: p.shares});
+      if (date === first) inSnapshot.add(p.participant_key);
+      end.set(p.participant_key, Number(p.shares)); // rows ascend by date within a participant: the last one stays
+    }
+    for (const [key, shares] of held) if (shares > 0 && !inSnapshot.has(key)) rows.push({participant_key: key, date: first, shares: 0});
+    held = end;
+  }
+  rows.sort((a, b) => (a.participant_key < b.participant_key ? -1 : a.participant_key > b.participant_key ? 1 : a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  return buildHistory(rows, loaded.flatMap((p) => p.days));
 }
 
 function num(x) {
@@ -69,19 +99,25 @@ function bySharesThenKey(a, b) {
   return b.shares - a.shares || (a.participant_key < b.participant_key ? -1 : a.participant_key > b.participant_key ? 1 : 0);
 }
 
-/** factor(d0) / factor(d1): multiplies day d0's shares into day d1's basis (1 with no split between). */
+/** basis(d1) / basis(d0): multiplies day d0's shares into day d1's basis (1 with no split between). */
 export function basisRatio(h, d0, d1) {
-  return h.days[d0].factor / h.days[d1].factor;
+  return h.days[d1].basis / h.days[d0].basis;
 }
 
-/** The splits and consolidations after day `from` up to and including day `to`. */
-export function basisChanges(h, from, to) {
-  const out = [];
-  for (let d = from + 1; d <= to; d++) {
-    const kind = h.days[d].ca_kind;
-    if (kind === "split" || kind === "consolidation") out.push(h.days[d]);
-  }
-  return out;
+/**
+ * The splits and consolidations after ISO date0 up to and including date1 among `days` (the days
+ * parts of every year between, which may be more than the history has loaded).
+ */
+export function basisChangesBetween(days, date0, date1) {
+  return days.map(plainDay).filter((d) => d.date > date0 && d.date <= date1 && (d.ca_kind === "split" || d.ca_kind === "consolidation"))
+    .sort((a, b) => (a.date < b.date ? -1 : 1));
+}
+
+/** The shares of every participant listed on day d (intermediaries and consenting investor participants). */
+export function listedSharesOn(h, d) {
+  let total = 0;
+  for (let k = 0; k < h.keys.length; k++) total += sharesOn(h, k, d);
+  return total;
 }
 
 /**
