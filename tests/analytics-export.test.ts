@@ -11,6 +11,7 @@ import { exportApi, ExportTargetError } from "../data-loaders/lib/export.ts";
 import { attention } from "../data-loaders/lib/datasets/attention.ts";
 import { SCHEMA_VERSION } from "../data-loaders/lib/datasets/common.ts";
 import { readRuns } from "../data-loaders/lib/datasets/health.ts";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { openDb, rows } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
 import { DAYS, writeFixture } from "./analytics-fixture.ts";
@@ -117,21 +118,21 @@ describe("static API export", () => {
     const files = (await walk(out)).filter((f) => f !== "index.json");
     expect(index.files.map((f) => f.path)).toEqual(files);
     for (const f of index.files) expect(f.bytes).toBe((await stat(path.join(out, f.path))).size);
-    for (const want of ["stocks/00001.json", "participants/C00001.json", "downloads/transfers.parquet", "downloads/holdings-latest.parquet", "health.json", "badge.json"])
+    for (const want of ["stocks/00001.json.gz", "participants/C00001.json.gz", "downloads/transfers.parquet", "downloads/holdings-latest.parquet", "health.json", "badge.json"])
       expect(files).toContain(want);
   });
 
   it("investor participants get URL-safe file names that the participant index names", async () => {
     const files = await readdir(path.join(out, "participants"));
-    for (const f of files) expect(f).toMatch(/^(?:[A-Z]\d{5}|ip-[0-9a-f]{12}(?:-\d+)?)\.json$/);
+    for (const f of files) expect(f).toMatch(/^(?:[A-Z]\d{5}|ip-[0-9a-f]{12}(?:-\d+)?)\.json\.gz$/);
     expect(files.filter((f) => f.startsWith("ip-"))).toHaveLength(2);
     const csv = await readFile(path.join(out, "downloads", "participants.csv"), "utf8");
-    for (const f of files) expect(csv).toContain(f);
-    const page = JSON.parse(await readFile(path.join(out, "participants", files.find((f) => f.startsWith("ip-"))!), "utf8"));
+    for (const f of files) expect(csv).toContain(f.replace(/\.gz$/, ""));
+    const page = await readGzipJson<{ key: string; kind: string }>(path.join(out, "participants", files.find((f) => f.startsWith("ip-"))!));
     expect(page.key).toMatch(/^ip:[0-9a-f]{12}$/);
     expect(page.kind).toBe("investor");
     // a participant page lists its counterparties by key; their names are in the index (schema 2)
-    const c1 = JSON.parse(await readFile(path.join(out, "participants", "C00001.json"), "utf8"));
+    const c1 = await readGzipJson<{ transfers: { counterparty: string[]; side: string[] } }>(path.join(out, "participants", "C00001.json.gz"));
     expect(c1.transfers.counterparty).toEqual(["B00004", "B00002"]);
     expect(c1.transfers.side).toEqual(["buy", "sell"]);
     expect(c1).not.toHaveProperty("names");
@@ -139,7 +140,7 @@ describe("static API export", () => {
   });
 
   it("stock pages align every series with their dates; trends carry change points", async () => {
-    const j = JSON.parse(await readFile(path.join(out, "stocks", "00002.json"), "utf8"));
+    const j = await readGzipJson<any>(path.join(out, "stocks", "00002.json.gz"));
     const n = j.dates.length;
     expect(n).toBe(8);
     for (const arr of [...Object.values(j.summary), ...Object.values(j.concentration), j.attention.attention_pct, ...Object.values(j.southbound)])

@@ -5,6 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   const dir = path.join(site.dist, "_file", "api", "v1", "stocks");
   const stocks: StockJson[] = await Promise.all(
-    (await readdir(dir)).map(async (f) => JSON.parse(await readFile(path.join(dir, f), "utf8")) as StockJson),
+    (await readdir(dir)).map((f) => readGzipJson<StockJson>(path.join(dir, f))),
   );
   hostileStock = stocks.find((s) => s.name.includes("<") || PAYLOAD.test(s.name));
   hostileHolders = [...stocks].sort(

@@ -5,6 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;
@@ -21,8 +22,8 @@ interface StockJson {
 
 async function readStocks(dist: string): Promise<StockJson[]> {
   const dir = path.join(dist, "_file", "api", "v1", "stocks");
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), "utf8")) as StockJson));
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".json.gz")).sort();
+  return Promise.all(files.map((f) => readGzipJson<StockJson>(path.join(dir, f))));
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -189,10 +190,9 @@ describe("pages", () => {
   it("a participant page names its counterparties (from the participant index)", async () => {
     // the seller of the busiest stock's newest transfer, and the counterparty of its own newest one
     const participantJson = async (key: string) =>
-      JSON.parse(await readFile(path.join(site.dist, "_file", "api", "v1", "participants", `${key.replace(/[:#]/g, "-")}.json`), "utf8")) as {
-        name: string;
-        transfers: { counterparty: string[] };
-      };
+      readGzipJson<{ name: string; transfers: { counterparty: string[] } }>(
+        path.join(site.dist, "_file", "api", "v1", "participants", `${key.replace(/[:#]/g, "-")}.json.gz`),
+      );
     const seller = busiest.transfers.seller_id[0]!;
     const other = (await participantJson(seller)).transfers.counterparty[0]!;
     const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(seller)}`);

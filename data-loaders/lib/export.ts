@@ -8,6 +8,7 @@ import { sqlString } from "../../src/ingest/sql.ts";
 import { replaceDirectory } from "../../src/lib/atomic.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
+import { gzipJson } from "./gzip-json.ts";
 import { writeHistoryFiles } from "./history.ts";
 import { columns } from "./duck.ts";
 import { hasData, isSynthetic, latestDate, pct, SCHEMA_VERSION } from "./datasets/common.ts";
@@ -24,7 +25,8 @@ export interface ExportStats {
   bytes: number;
   stockFiles: number;
   participantFiles: number;
-  largestStock: { code: string; bytes: number } | null;
+  /** The largest stored stock file (`bytes`, gzip) and its JSON text's size (`jsonBytes`). */
+  largestStock: { code: string; bytes: number; jsonBytes: number } | null;
   /** history/: every file together and the largest stock's change-point file. */
   history: { bytes: number; largest: { code: string; bytes: number } | null };
   seconds: number;
@@ -105,10 +107,10 @@ async function writeStockPages(a: Analytics, dir: string, synthetic: boolean) {
   let largest: ExportStats["largestStock"] = null;
   let files = 0;
   for await (const s of stockPages(a, synthetic)) {
-    await writeFile(path.join(dir, `${s.code}.json`), s.text);
+    const gz = await gzipJson(s.text);
+    await writeFile(path.join(dir, `${s.code}.json.gz`), gz);
     files++;
-    const bytes = Buffer.byteLength(s.text);
-    if (!largest || bytes > largest.bytes) largest = { code: s.code, bytes };
+    if (!largest || gz.length > largest.bytes) largest = { code: s.code, bytes: gz.length, jsonBytes: Buffer.byteLength(s.text) };
   }
   return { files, largest };
 }
@@ -116,7 +118,7 @@ async function writeStockPages(a: Analytics, dir: string, synthetic: boolean) {
 async function writeParticipantPages(a: Analytics, dir: string) {
   let files = 0;
   for await (const p of participantPages(a)) {
-    await writeFile(path.join(dir, p.file), p.text);
+    await writeFile(path.join(dir, `${p.file}.gz`), await gzipJson(p.text));
     files++;
   }
   return files;
@@ -206,7 +208,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     const historyFiles = files.filter((f) => f.path.startsWith("history/"));
     const largestHistory = historyFiles
       .filter((f) => /^history\/\d{5}\.parquet$/.test(f.path))
-      .reduce<ExportStats["largestStock"]>((m, f) => (!m || f.bytes > m.bytes ? { code: path.basename(f.path, ".parquet"), bytes: f.bytes } : m), null);
+      .reduce<ExportStats["history"]["largest"]>((m, f) => (!m || f.bytes > m.bytes ? { code: path.basename(f.path, ".parquet"), bytes: f.bytes } : m), null);
     return {
       out: target,
       files: files.length + 1,
