@@ -118,7 +118,7 @@ describe("static API export", () => {
     const files = (await walk(out)).filter((f) => f !== "index.json");
     expect(index.files.map((f) => f.path)).toEqual(files);
     for (const f of index.files) expect(f.bytes).toBe((await stat(path.join(out, f.path))).size);
-    for (const want of ["stocks/00001.json.gz", "participants/C00001.json.gz", "downloads/transfers.parquet", "downloads/holdings-latest.parquet", "health.json", "badge.json"])
+    for (const want of ["stocks/00001.json.gz", "participants/C00001.json.gz", "downloads/transfers/year=2026/transfers-2026.parquet", "downloads/southbound/year=2026/southbound-2026.parquet", "downloads/holdings-latest.parquet", "health.json", "badge.json"])
       expect(files).toContain(want);
   });
 
