@@ -143,8 +143,14 @@ describe("static API export", () => {
     const j = await readGzipJson<any>(path.join(out, "stocks", "00002.json.gz"));
     const n = j.dates.length;
     expect(n).toBe(8);
-    for (const arr of [...Object.values(j.summary), ...Object.values(j.concentration), j.attention.attention_pct, ...Object.values(j.southbound)])
+    for (const arr of [...Object.values(j.summary), ...Object.values(j.concentration), j.attention.attention_pct])
       expect((arr as unknown[]).length).toBe(n);
+    // 00002 is neither in the southbound table nor held by a clearing agency: no arrays of nulls (schema 4)
+    expect(j.southbound).toBeNull();
+    // 00003 is held by the clearing agency A00003: its southbound arrays are there, aligned with its dates
+    const j3 = await readGzipJson<any>(path.join(out, "stocks", "00003.json.gz"));
+    for (const arr of Object.values(j3.southbound)) expect((arr as unknown[]).length).toBe(j3.dates.length);
+    expect(j3.southbound.clearing_shares.at(-1)).toBe(1_500_000);
     // trend series are change points: ascending indexes into `dates`, one holding each
     for (const s of j.trends.series) {
       expect(s.seq.length).toBe(s.shares.length);
@@ -153,10 +159,14 @@ describe("static API export", () => {
     }
     // the fixture: C00001 held 30 M, sold 1 M on day 3, took 10 M of the placing on day 6
     const c1 = j.trends.series.find((s: { key: string }) => s.key === "C00001");
-    expect(c1).toMatchObject({ id: "C00001", name: "ALPHA CUSTODY", seq: [0, 3, 6], shares: [30_000_000, 29_000_000, 39_000_000] });
+    expect(c1).toEqual({ key: "C00001", seq: [0, 3, 6], shares: [30_000_000, 29_000_000, 39_000_000] }); // its name is in `names` (schema 4)
     expect(j.trends.default_keys[0]).toBe("C00001");
     expect(j.corporate_actions).toEqual([{ date: j.dates[6], kind: "placing", ratio: 1.1, issued_before: 100_000_000, issued_after: 110_000_000 }]);
     expect(j.holdings.key[0]).toBe("C00001");
+    expect(Object.keys(j.holdings)).not.toContain("name");
+    // every key of the page has its name once, in `names`
+    for (const k of [...j.holdings.key, ...j.trends.series.map((x: { key: string }) => x.key), ...j.transfers.seller_id, ...j.transfers.buyer_id])
+      expect(typeof j.names[k], k).toBe("string");
     expect(j.names.C00001).toBe("ALPHA CUSTODY");
   });
 

@@ -16,7 +16,7 @@ import { sqlString } from "../../src/ingest/sql.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
 import { columns } from "./duck.ts";
-import { pct, RECENT_WINDOW_DAYS } from "./datasets/common.ts";
+import { pct, windowStart } from "./datasets/common.ts";
 import { RANKING_SQL } from "./datasets/concentration.ts";
 import { participantIndexColumns } from "./datasets/participants.ts";
 import { stockIndexColumns } from "./datasets/stocks.ts";
@@ -112,9 +112,6 @@ export async function writeDownloadParts(conn: DuckDBConnection, dir: string, op
   return rowsOf;
 }
 
-/** The first date of the recent window: the `days`-th latest stored date. */
-const windowStart = (days: number) => `(SELECT min(date) FROM (SELECT date FROM dates ORDER BY date DESC LIMIT ${days}))`;
-
 /** Single-file Parquet downloads: file name → query over the cache. */
 const singleFiles = (WINDOW_START: string): Record<string, string> => ({
   "holdings-latest.parquet": `SELECT l.date, l.stock_code, l.pkey AS participant_key, n.participant_id, n.name, l.shares,
@@ -163,7 +160,7 @@ export async function writeWindowDownloads(
 ): Promise<Map<string, number>> {
   const conn = a.db.conn;
   const log = options.log ?? (() => {});
-  const WINDOW_START = windowStart(options.windowDays ?? RECENT_WINDOW_DAYS);
+  const WINDOW_START = windowStart(options.windowDays);
   const files = singleFiles(WINDOW_START);
   const rowsOf = new Map<string, number>();
   for (const [file, sql] of Object.entries(files)) {

@@ -26,6 +26,10 @@ export async function isSynthetic(a: Analytics): Promise<boolean> {
  */
 export const RECENT_WINDOW_DAYS = 250;
 
+/** SQL for the first date of the recent window of `days` stored days (the cache's `dates`). */
+export const windowStart = (days: number = RECENT_WINDOW_DAYS) =>
+  `(SELECT min(date) FROM (SELECT date FROM dates ORDER BY date DESC LIMIT ${days}))`;
+
 /** Percent figures are published with 4 decimals. */
 export const pct = (expr: string) => `round(${expr}, 4)`;
 
