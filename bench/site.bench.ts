@@ -46,7 +46,7 @@ try {
   const size = await diskUsage(dist);
   const stockDir = path.join(dist, "_file", "api", "v1", "stocks");
   const stockFiles = await Promise.all(
-    (await readdir(stockDir)).map(async (f) => ({ code: f.replace(/\.json$/, ""), bytes: (await stat(path.join(stockDir, f))).size })),
+    (await readdir(stockDir)).map(async (f) => ({ code: f.replace(/\.json\.gz$/, ""), bytes: (await stat(path.join(stockDir, f))).size })),
   );
   stockFiles.sort((a, b) => b.bytes - a.bytes);
   console.log(

@@ -2,16 +2,18 @@
 // `npm run check-dataset -- DIR [--json]`: every table of the dataset read with each tool's default
 // call (DuckDB, pandas, pyarrow, pyarrow.dataset, Polars read and scan) must give DuckDB's row count
 // and checksum (src/ingest/dataset-check.ts). Exit 1 naming each table and tool that failed.
-import { checkDataset, failures } from "../src/ingest/dataset-check.ts";
+// `--downloads`: DIR is a static API's downloads/ folder; its yearly parts are checked instead.
+import { checkDataset, checkDownloads, failures } from "../src/ingest/dataset-check.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 const program = cliProgram("check-dataset")
   .description("Check that pandas, pyarrow, Polars and DuckDB read every table of a dataset with their default call, with identical rows")
-  .argument("<dir>", "dataset folder (e.g. data/parquet)")
+  .argument("<dir>", "dataset folder (e.g. data/parquet), or with --downloads a static API's downloads/ folder")
+  .option("--downloads", "check the yearly download parts (<name>/year=YYYY/) under DIR instead of dataset tables")
   .option("--json", "print the whole report as JSON")
-  .action(async (dir: string, o: { json?: boolean }) => {
+  .action(async (dir: string, o: { json?: boolean; downloads?: boolean }) => {
     await runCli("check-dataset", async () => {
-      const report = await checkDataset(dir);
+      const report = o.downloads ? await checkDownloads(dir) : await checkDataset(dir);
       if (o.json) console.log(JSON.stringify(report, null, 2));
       else
         for (const r of report.results.filter((x) => x.ok))
@@ -21,7 +23,7 @@ const program = cliProgram("check-dataset")
         for (const line of failed) console.error(`check-dataset: ${line}`);
         process.exit(1);
       }
-      if (!o.json) console.log(`check-dataset: every tool reads ${report.results.filter((r) => r.tool === "duckdb (reference)").length} tables of ${report.root} identically`);
+      if (!o.json) console.log(`check-dataset: every tool reads ${report.results.filter((r) => r.tool === "duckdb (reference)").length} ${o.downloads ? "yearly-part downloads" : "tables"} of ${report.root} identically`);
     });
   });
 

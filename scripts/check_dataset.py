@@ -2,7 +2,11 @@
 
 Run by scripts/check-dataset.ts (npm run check-dataset -- DIR), which computes DuckDB's answer and
 passes it on stdin as JSON:
-  {"root": DIR, "tables": {NAME: {"columns": [[name, duckdb_type], ...], "rows": N, "checksum": HEX}}}
+  {"root": DIR, "tables": {NAME: {"columns": [[name, duckdb_type], ...], "partition": "month"|"year", "rows": N, "checksum": HEX}}}
+NAME is a dataset table (`<root>/<table>/month=YYYY-MM/`) or a static API download with yearly
+parts (`<root>/<name>/year=YYYY/`, src/ingest/dataset-check.ts checkDownloads). For `year` folders
+every column must also come back with DuckDB's type, and a `year` column, where a tool adds one
+from the path, must be an integer equal to the row's own year.
 Prints one JSON line per (table, tool): {"table", "tool", "call", "ok", "rows", "checksum", "error"}.
 Exit status 1 when any call failed or disagreed, 0 otherwise.
 
@@ -49,16 +53,39 @@ def column_text(col: pa.ChunkedArray, duck_type: str) -> pa.Array:
     return pc.fill_null(text, NULL)
 
 
-def checksum(table: pa.Table, columns: list) -> tuple[int, str]:
+# The text of a hive key is the first characters of the row's date: YYYY-MM, YYYY.
+KEY_WIDTH = {"month": 7, "year": 4}
+
+
+def plain(col) -> pa.Array:
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    return col.dictionary_decode() if pa.types.is_dictionary(col.type) else col
+
+
+def same_type(got: pa.DataType, duck_type: str) -> bool:
+    want = ARROW_TYPES[duck_type]
+    if pa.types.is_string(want) or pa.types.is_large_string(want):
+        return pa.types.is_string(got) or pa.types.is_large_string(got) or pa.types.is_string_view(got)
+    return got == want
+
+
+def checksum(table: pa.Table, columns: list, partition: str = "month") -> tuple[int, str]:
     missing = [name for name, _ in columns if name not in table.column_names]
     if missing:
         raise ValueError(f"columns missing from the result: {', '.join(missing)} (got {', '.join(table.column_names)})")
-    if "month" in table.column_names and "month" not in [n for n, _ in columns]:
-        # The hive partition key: it must agree with each row's own date.
-        month = pc.cast(table.column("month"), pa.large_string())
-        own = pc.utf8_slice_codeunits(pc.cast(pc.cast(table.column("date"), pa.date32()), pa.large_string()), 0, 7)
-        if not pc.all(pc.equal(month, own)).as_py():
-            raise ValueError("the month partition column disagrees with the date column")
+    if partition == "year":
+        wrong = [f"{name} is {plain(table.column(name)).type}, DuckDB {t}" for name, t in columns if not same_type(plain(table.column(name)).type, t)]
+        if wrong:
+            raise ValueError(f"types differ: {'; '.join(wrong)}")
+    if partition in table.column_names and partition not in [n for n, _ in columns]:
+        # The hive partition key: it must agree with each row's own date (and a year be a number).
+        key = plain(table.column(partition))
+        if partition == "year" and not pa.types.is_integer(key.type):
+            raise ValueError(f"the year partition column is {key.type}, not an integer")
+        text = pc.cast(key, pa.large_string())
+        own = pc.utf8_slice_codeunits(pc.cast(pc.cast(table.column("date"), pa.date32()), pa.large_string()), 0, KEY_WIDTH[partition])
+        if not pc.all(pc.equal(text, own)).as_py():
+            raise ValueError(f"the {partition} partition column disagrees with the date column")
     if table.num_rows == 0:
         return 0, hashlib.sha256(b"").hexdigest()
     texts = [column_text(table.column(name), duck_type) for name, duck_type in columns]
@@ -102,7 +129,7 @@ def main() -> int:
         for tool, call, read in calls(table_dir):
             out = {"table": name, "tool": tool, "call": call, "ok": False, "rows": None, "checksum": None, "error": None}
             try:
-                rows, sums = checksum(read(), want["columns"])
+                rows, sums = checksum(read(), want["columns"], want.get("partition", "month"))
                 out.update(rows=rows, checksum=sums)
                 if rows != want["rows"]:
                     out["error"] = f"{rows} rows, DuckDB reads {want['rows']}"

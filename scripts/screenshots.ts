@@ -5,6 +5,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { assertStockCode } from "../src/lib/validate.ts";
 import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
 import { serveDist } from "./serve-dist.ts";
@@ -25,7 +26,7 @@ async function richestStock(site: string): Promise<string> {
   let best = { code: "", bytes: -1 };
   for (const f of files) {
     const bytes = (await stat(path.join(dir, f))).size;
-    if (bytes > best.bytes) best = { code: f.replace(/\.json$/, ""), bytes };
+    if (bytes > best.bytes) best = { code: f.replace(/\.json\.gz$/, ""), bytes };
   }
   return assertStockCode(best.code);
 }
@@ -39,9 +40,7 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ site: string; out: string; stock?: string }>();
   const code = opts.stock ? assertStockCode(opts.stock) : await richestStock(opts.site);
-  const stock = JSON.parse(await readFile(path.join(opts.site, "_file", "api", "v1", "stocks", `${code}.json`), "utf8")) as {
-    holdings: { key: string[] };
-  };
+  const stock = await readGzipJson<{ holdings: { key: string[] } }>(path.join(opts.site, "_file", "api", "v1", "stocks", `${code}.json.gz`));
   const holder = stock.holdings.key[0] ?? "";
   const shots: Shot[] = [
     { file: "home.png", path: "", chart: "#attention-board-chart" },

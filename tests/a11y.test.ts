@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import config from "../observablehq.config.ts";
 import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
 
@@ -53,11 +54,11 @@ beforeAll(async () => {
   site = await buildTestSite({ stocks: 30, days: 30 });
   browser = await launchBrowser();
   const stockDir = path.join(site.dist, "_file", "api", "v1", "stocks");
-  const stockFiles = (await readdir(stockDir)).filter((f) => f.endsWith(".json")).sort();
+  const stockFiles = (await readdir(stockDir)).filter((f) => f.endsWith(".json.gz")).sort();
   // The stock with the most holdings: every section of its page has something to show.
   const stocks = await Promise.all(
     stockFiles.map(
-      async (f) => JSON.parse(await readFile(path.join(stockDir, f), "utf8")) as { stock_code: string; dates: string[]; holdings: { key: string[] } },
+      (f) => readGzipJson<{ stock_code: string; dates: string[]; holdings: { key: string[] } }>(path.join(stockDir, f)),
     ),
   );
   const busiest = stocks.sort((a, b) => b.holdings.key.length - a.holdings.key.length)[0]!;

@@ -11,6 +11,7 @@ import { exportApi, ExportTargetError } from "../data-loaders/lib/export.ts";
 import { attention } from "../data-loaders/lib/datasets/attention.ts";
 import { SCHEMA_VERSION } from "../data-loaders/lib/datasets/common.ts";
 import { readRuns } from "../data-loaders/lib/datasets/health.ts";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { openDb, rows } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
 import { DAYS, writeFixture } from "./analytics-fixture.ts";
@@ -117,21 +118,21 @@ describe("static API export", () => {
     const files = (await walk(out)).filter((f) => f !== "index.json");
     expect(index.files.map((f) => f.path)).toEqual(files);
     for (const f of index.files) expect(f.bytes).toBe((await stat(path.join(out, f.path))).size);
-    for (const want of ["stocks/00001.json", "participants/C00001.json", "downloads/transfers.parquet", "downloads/holdings-latest.parquet", "health.json", "badge.json"])
+    for (const want of ["stocks/00001.json.gz", "participants/C00001.json.gz", "downloads/transfers/year=2026/transfers-2026.parquet", "downloads/southbound/year=2026/southbound-2026.parquet", "downloads/holdings-latest.parquet", "health.json", "badge.json"])
       expect(files).toContain(want);
   });
 
   it("investor participants get URL-safe file names that the participant index names", async () => {
     const files = await readdir(path.join(out, "participants"));
-    for (const f of files) expect(f).toMatch(/^(?:[A-Z]\d{5}|ip-[0-9a-f]{12}(?:-\d+)?)\.json$/);
+    for (const f of files) expect(f).toMatch(/^(?:[A-Z]\d{5}|ip-[0-9a-f]{12}(?:-\d+)?)\.json\.gz$/);
     expect(files.filter((f) => f.startsWith("ip-"))).toHaveLength(2);
     const csv = await readFile(path.join(out, "downloads", "participants.csv"), "utf8");
-    for (const f of files) expect(csv).toContain(f);
-    const page = JSON.parse(await readFile(path.join(out, "participants", files.find((f) => f.startsWith("ip-"))!), "utf8"));
+    for (const f of files) expect(csv).toContain(f.replace(/\.gz$/, ""));
+    const page = await readGzipJson<{ key: string; kind: string }>(path.join(out, "participants", files.find((f) => f.startsWith("ip-"))!));
     expect(page.key).toMatch(/^ip:[0-9a-f]{12}$/);
     expect(page.kind).toBe("investor");
     // a participant page lists its counterparties by key; their names are in the index (schema 2)
-    const c1 = JSON.parse(await readFile(path.join(out, "participants", "C00001.json"), "utf8"));
+    const c1 = await readGzipJson<{ transfers: { counterparty: string[]; side: string[] } }>(path.join(out, "participants", "C00001.json.gz"));
     expect(c1.transfers.counterparty).toEqual(["B00004", "B00002"]);
     expect(c1.transfers.side).toEqual(["buy", "sell"]);
     expect(c1).not.toHaveProperty("names");
@@ -139,11 +140,17 @@ describe("static API export", () => {
   });
 
   it("stock pages align every series with their dates; trends carry change points", async () => {
-    const j = JSON.parse(await readFile(path.join(out, "stocks", "00002.json"), "utf8"));
+    const j = await readGzipJson<any>(path.join(out, "stocks", "00002.json.gz"));
     const n = j.dates.length;
     expect(n).toBe(8);
-    for (const arr of [...Object.values(j.summary), ...Object.values(j.concentration), j.attention.attention_pct, ...Object.values(j.southbound)])
+    for (const arr of [...Object.values(j.summary), ...Object.values(j.concentration), j.attention.attention_pct])
       expect((arr as unknown[]).length).toBe(n);
+    // 00002 is neither in the southbound table nor held by a clearing agency: no arrays of nulls (schema 4)
+    expect(j.southbound).toBeNull();
+    // 00003 is held by the clearing agency A00003: its southbound arrays are there, aligned with its dates
+    const j3 = await readGzipJson<any>(path.join(out, "stocks", "00003.json.gz"));
+    for (const arr of Object.values(j3.southbound)) expect((arr as unknown[]).length).toBe(j3.dates.length);
+    expect(j3.southbound.clearing_shares.at(-1)).toBe(1_500_000);
     // trend series are change points: ascending indexes into `dates`, one holding each
     for (const s of j.trends.series) {
       expect(s.seq.length).toBe(s.shares.length);
@@ -152,10 +159,14 @@ describe("static API export", () => {
     }
     // the fixture: C00001 held 30 M, sold 1 M on day 3, took 10 M of the placing on day 6
     const c1 = j.trends.series.find((s: { key: string }) => s.key === "C00001");
-    expect(c1).toMatchObject({ id: "C00001", name: "ALPHA CUSTODY", seq: [0, 3, 6], shares: [30_000_000, 29_000_000, 39_000_000] });
+    expect(c1).toEqual({ key: "C00001", seq: [0, 3, 6], shares: [30_000_000, 29_000_000, 39_000_000] }); // its name is in `names` (schema 4)
     expect(j.trends.default_keys[0]).toBe("C00001");
     expect(j.corporate_actions).toEqual([{ date: j.dates[6], kind: "placing", ratio: 1.1, issued_before: 100_000_000, issued_after: 110_000_000 }]);
     expect(j.holdings.key[0]).toBe("C00001");
+    expect(Object.keys(j.holdings)).not.toContain("name");
+    // every key of the page has its name once, in `names`
+    for (const k of [...j.holdings.key, ...j.trends.series.map((x: { key: string }) => x.key), ...j.transfers.seller_id, ...j.transfers.buyer_id])
+      expect(typeof j.names[k], k).toBe("string");
     expect(j.names.C00001).toBe("ALPHA CUSTODY");
   });
 

@@ -5,6 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;
@@ -14,10 +15,13 @@ interface StockJson {
   stock_code: string;
   name: string;
   dates: string[];
-  holdings: { key: string[]; name: string[] };
+  holdings: { key: string[] };
+  names: Record<string, string>;
 }
 
 const PAYLOAD = /<|=HYPERLINK|^[=+\-@]/;
+/** The latest holders' names, in holdings order (names sit once per key in `names`, schema 4). */
+const holderNames = (s: StockJson) => s.holdings.key.map((k) => s.names[k] ?? "");
 let hostileStock: StockJson | undefined;
 /** A stock whose holders include a participant with a markup payload in its name. */
 let hostileHolders: StockJson | undefined;
@@ -27,11 +31,11 @@ beforeAll(async () => {
   browser = await launchBrowser();
   const dir = path.join(site.dist, "_file", "api", "v1", "stocks");
   const stocks: StockJson[] = await Promise.all(
-    (await readdir(dir)).map(async (f) => JSON.parse(await readFile(path.join(dir, f), "utf8")) as StockJson),
+    (await readdir(dir)).map((f) => readGzipJson<StockJson>(path.join(dir, f))),
   );
   hostileStock = stocks.find((s) => s.name.includes("<") || PAYLOAD.test(s.name));
   hostileHolders = [...stocks].sort(
-    (a, b) => b.holdings.name.filter((n) => n.includes("<")).length - a.holdings.name.filter((n) => n.includes("<")).length,
+    (a, b) => holderNames(b).filter((n) => n.includes("<")).length - holderNames(a).filter((n) => n.includes("<")).length,
   )[0];
   hostileDates.push(hostileHolders!.dates[0]!, hostileHolders!.dates[hostileHolders!.dates.length - 1]!);
 });
@@ -63,11 +67,11 @@ async function injected(page: Page): Promise<string[]> {
 
 /** Two stored dates of the hostile holders' stock, and a holder whose name carries markup. */
 const hostileDates: string[] = [];
-const hostileKey = () => hostileHolders!.holdings.key[hostileHolders!.holdings.name.findIndex((n) => n.includes("<"))]!;
+const hostileKey = () => hostileHolders!.holdings.key[holderNames(hostileHolders!).findIndex((n) => n.includes("<"))]!;
 
 describe("hostile names", () => {
   it("the dataset really carries payloads (else this file proves nothing)", () => {
-    expect(hostileHolders?.holdings.name.some((n) => n.includes("<"))).toBe(true);
+    expect(holderNames(hostileHolders!).some((n) => n.includes("<"))).toBe(true);
   });
 
   // Tables render only their first rows: where a filter exists, narrow it to names carrying markup
@@ -106,7 +110,7 @@ describe("hostile names", () => {
   });
 
   it("SQL console results show markup payloads as literal text", async () => {
-    const name = hostileHolders!.holdings.name.find((n) => n.includes("<"))!;
+    const name = holderNames(hostileHolders!).find((n) => n.includes("<"))!;
     const q = "SELECT key, name FROM participants WHERE name LIKE '%<%' ORDER BY key";
     const { page, watch, context } = await openPage(browser, site.url);
     await page.goto(`${site.url}sql?q=${encodeURIComponent(q)}`, { waitUntil: "networkidle" });
@@ -119,7 +123,7 @@ describe("hostile names", () => {
   });
 
   it("shows a markup payload as literal text in the holdings table and on the participant page", async () => {
-    const name = hostileHolders!.holdings.name.find((n) => n.includes("<"))!;
+    const name = holderNames(hostileHolders!).find((n) => n.includes("<"))!;
     const { page, watch, context } = await openPage(browser, site.url);
     await page.goto(`${site.url}stock?code=${hostileHolders!.stock_code}`, { waitUntil: "networkidle" });
     await page.getByPlaceholder("Filter by name or ID…").fill(name);
@@ -140,7 +144,7 @@ describe("hostile names", () => {
     await page.goto(`${site.url}stock?code=${hostileHolders!.stock_code}`, { waitUntil: "networkidle" });
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).first().click()]);
     const csv = await readFile((await download.path())!, "utf8");
-    const names = hostileHolders!.holdings.name;
+    const names = holderNames(hostileHolders!);
     const formulaNames = names.filter((n) => /^[=+\-@\t\r]/.test(n));
     expect(formulaNames.length, "the stock has a holder whose name starts with a formula character").toBeGreaterThan(0);
     // RFC 4180 fields: no text cell may start with a formula character (a negative number is data)

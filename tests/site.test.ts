@@ -5,6 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;
@@ -15,14 +16,16 @@ interface StockJson {
   name: string;
   dates: string[];
   transfers: { date: string[]; pct_of_issued: number[]; seller_id: string[] };
-  southbound: { pct: (number | null)[]; clearing_pct: (number | null)[] };
-  holdings: { key: string[]; name: string[] };
+  /** null for a stock neither in the southbound table nor held by a clearing participant (schema 4) */
+  southbound: { pct: (number | null)[]; clearing_pct: (number | null)[] } | null;
+  holdings: { key: string[] };
+  names: Record<string, string>;
 }
 
 async function readStocks(dist: string): Promise<StockJson[]> {
   const dir = path.join(dist, "_file", "api", "v1", "stocks");
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), "utf8")) as StockJson));
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".json.gz")).sort();
+  return Promise.all(files.map((f) => readGzipJson<StockJson>(path.join(dir, f))));
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -131,7 +134,7 @@ describe("pages", () => {
   });
 
   it("a stock held through Stock Connect draws its southbound chart", async () => {
-    const sb = stocks.find((s) => s.southbound.pct.some((x) => x != null));
+    const sb = stocks.find((s) => s.southbound?.pct.some((x) => x != null));
     expect(sb, "the synthetic market has southbound stocks").toBeDefined();
     const { page, watch, context } = await visit(`stock?code=${sb!.stock_code}`);
     expect(await waitForChart(page, "#southbound-chart")).toBeGreaterThan(0);
@@ -140,7 +143,7 @@ describe("pages", () => {
   });
 
   it("a stock outside Stock Connect says so instead of drawing a flat southbound line", async () => {
-    const none = stocks.find((s) => s.southbound.pct.every((x) => x == null) && s.southbound.clearing_pct.every((x) => !x));
+    const none = stocks.find((s) => s.southbound === null);
     expect(none, "the synthetic market has stocks outside Stock Connect").toBeDefined();
     const { page, watch, context } = await visit(`stock?code=${none!.stock_code}`);
     await expect.poll(() => page.getByTestId("no-southbound").count()).toBe(1);
@@ -153,7 +156,7 @@ describe("pages", () => {
     const { page, context } = await visit(`stock?code=${busiest.stock_code}`);
     const table = page.getByTestId("holdings-table");
     const before = await table.locator("tbody tr").count();
-    const name = busiest.holdings.name[0]!;
+    const name = busiest.names[busiest.holdings.key[0]!]!;
     await page.getByPlaceholder("Filter by name or ID…").fill(name);
     await expect.poll(() => table.locator("tbody tr").count()).toBeLessThan(before);
     expect(await table.locator("tbody tr").first().innerText()).toContain(name);
@@ -180,7 +183,7 @@ describe("pages", () => {
     await page.getByTestId("holdings-table").locator("tbody tr a").first().click();
     await page.waitForURL(/participant\?id=/);
     await expect.poll(() => page.getByTestId("participant-title").count(), { timeout: 30_000 }).toBe(1);
-    expect(await page.getByTestId("participant-title").innerText()).toBe(busiest.holdings.name[0]);
+    expect(await page.getByTestId("participant-title").innerText()).toBe(busiest.names[busiest.holdings.key[0]!]);
     expect(await waitForChart(page, "#portfolio-chart")).toBeGreaterThan(0);
     expectClean(watch);
     await context.close();
@@ -189,10 +192,9 @@ describe("pages", () => {
   it("a participant page names its counterparties (from the participant index)", async () => {
     // the seller of the busiest stock's newest transfer, and the counterparty of its own newest one
     const participantJson = async (key: string) =>
-      JSON.parse(await readFile(path.join(site.dist, "_file", "api", "v1", "participants", `${key.replace(/[:#]/g, "-")}.json`), "utf8")) as {
-        name: string;
-        transfers: { counterparty: string[] };
-      };
+      readGzipJson<{ name: string; transfers: { counterparty: string[] } }>(
+        path.join(site.dist, "_file", "api", "v1", "participants", `${key.replace(/[:#]/g, "-")}.json.gz`),
+      );
     const seller = busiest.transfers.seller_id[0]!;
     const other = (await participantJson(seller)).transfers.counterparty[0]!;
     const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(seller)}`);

@@ -5,18 +5,14 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { sqlString } from "../../src/ingest/sql.ts";
 import { replaceDirectory } from "../../src/lib/atomic.ts";
 import type { Analytics } from "./cache.ts";
-import { sqlSafeText, toCsv } from "./csv.ts";
+import { gzipJson } from "./gzip-json.ts";
 import { createHistorySources, historyYears, writeHistoryParts } from "./history-parts.ts";
-import { columns } from "./duck.ts";
-import { hasData, isSynthetic, latestDate, pct, SCHEMA_VERSION } from "./datasets/common.ts";
-import { RANKING_SQL } from "./datasets/concentration.ts";
+import { createDownloadSources, downloadYears, writeDownloadParts, writeWindowDownloads } from "./downloads.ts";
+import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./datasets/common.ts";
 import { healthSmall } from "./datasets/health.ts";
-import { participantIndexColumns } from "./datasets/participants.ts";
 import { participantPages } from "./datasets/participant-pages.ts";
-import { stockIndexColumns } from "./datasets/stocks.ts";
 import { stockPages } from "./datasets/stock-pages.ts";
 
 export interface ExportStats {
@@ -25,50 +21,11 @@ export interface ExportStats {
   bytes: number;
   stockFiles: number;
   participantFiles: number;
-  largestStock: { code: string; bytes: number } | null;
+  /** The largest stored stock file (`bytes`, gzip) and its JSON text's size (`jsonBytes`). */
+  largestStock: { code: string; bytes: number; jsonBytes: number } | null;
   /** history/: every file together and the largest yearly change-point part. */
   history: { bytes: number; largest: { code: string; year: number; bytes: number } | null };
   seconds: number;
-}
-
-/** Parquet downloads: file name → query over the cache. */
-const DOWNLOADS: Record<string, string> = {
-  "holdings-latest.parquet": `SELECT l.date, l.stock_code, l.pkey AS participant_key, n.participant_id, n.name, l.shares,
-      ${pct("l.pct")} AS pct_of_issued
-    FROM latest l LEFT JOIN pnames n USING (pkey) WHERE l.date = (SELECT max(date) FROM dates) ORDER BY l.stock_code, l.rank`,
-  "transfers.parquet": `SELECT p.date, p.stock_code, p.seller AS seller_id, s.name AS seller_name, p.buyer AS buyer_id, b.name AS buyer_name,
-      p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.group_id AS "group", p.confidence
-    FROM pairs p LEFT JOIN pnames s ON s.pkey = p.seller LEFT JOIN pnames b ON b.pkey = p.buyer
-    ORDER BY p.date, p.stock_code, p.set_id, p.buyer, p.seller`,
-  "concentration.parquet": `SELECT c.date, c.stock_code, ${pct("c.top1_pct")} AS top1_pct, ${pct("c.top5_pct")} AS top5_pct,
-      ${pct("c.top10_pct")} AS top10_pct, ${pct("c.ccass_pct")} AS ccass_pct, c.participants, s.issued_shares
-    FROM conc c JOIN summ s USING (stock_code, seq) ORDER BY c.date, c.stock_code`,
-  "attention.parquet": `SELECT date, stock_code, ${pct("attention_pct")} AS attention_pct, positions_changed FROM attn ORDER BY date, stock_code`,
-  "southbound.parquet": `SELECT c.date, c.stock_code, b.shares, ${pct("b.pct")} AS pct, c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
-    FROM conc c LEFT JOIN south b USING (stock_code, seq) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0 ORDER BY c.date, c.stock_code`,
-  // change points only: each row's holding lasts until the participant's next row for that stock
-  "trends-top10.parquet": `SELECT date, stock_code, pkey AS participant_key, shares AS shares_adj, change AS change_adj,
-      ${pct("shares * 100.0 / issued_adj")} AS pct_of_issued
-    FROM series_pts WHERE latest_rank <= 10 ORDER BY stock_code, participant_key, date`,
-  "corporate-actions.parquet": `SELECT date, stock_code, ca_kind AS kind, round(ca_ratio, 6) AS ratio, issued_prev AS issued_before,
-      issued_shares AS issued_after FROM summ WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
-};
-
-/** transfers.csv is written only up to this many pairs (the Parquet always has them all). */
-export const MAX_CSV_ROWS = 100_000;
-
-/** CSV downloads (small ones only): file name → columnar table. */
-async function csvTables(a: Analytics): Promise<Record<string, Record<string, unknown[]>>> {
-  return {
-    "stocks.csv": await stockIndexColumns(a),
-    "participants.csv": await participantIndexColumns(a),
-    "concentration-latest.csv": await columns(a.db.conn, RANKING_SQL),
-    "attention-bands.csv": await columns(
-      a.db.conn,
-      `SELECT stock_code, ${pct("p25")} AS p25, ${pct("p75")} AS p75, ${pct("p95")} AS p95, days FROM bands ORDER BY stock_code`,
-    ),
-    "corporate-actions.csv": await columns(a.db.conn, `SELECT strftime(date, '%Y-%m-%d') AS date, * EXCLUDE (date) FROM (${DOWNLOADS["corporate-actions.parquet"]})`),
-  };
 }
 
 /** `--out` names a folder that is not an earlier export: replacing it would delete what it holds. */
@@ -106,10 +63,10 @@ async function writeStockPages(a: Analytics, dir: string, synthetic: boolean) {
   let largest: ExportStats["largestStock"] = null;
   let files = 0;
   for await (const s of stockPages(a, synthetic)) {
-    await writeFile(path.join(dir, `${s.code}.json`), s.text);
+    const gz = await gzipJson(s.text);
+    await writeFile(path.join(dir, `${s.code}.json.gz`), gz);
     files++;
-    const bytes = Buffer.byteLength(s.text);
-    if (!largest || bytes > largest.bytes) largest = { code: s.code, bytes };
+    if (!largest || gz.length > largest.bytes) largest = { code: s.code, bytes: gz.length, jsonBytes: Buffer.byteLength(s.text) };
   }
   return { files, largest };
 }
@@ -117,37 +74,24 @@ async function writeStockPages(a: Analytics, dir: string, synthetic: boolean) {
 async function writeParticipantPages(a: Analytics, dir: string) {
   let files = 0;
   for await (const p of participantPages(a)) {
-    await writeFile(path.join(dir, p.file), p.text);
+    await writeFile(path.join(dir, `${p.file}.gz`), await gzipJson(p.text));
     files++;
   }
   return files;
 }
 
-/** Parquet and CSV downloads; returns the row count of each file (by path in the tree). */
+/**
+ * Parquet and CSV downloads: every year's parts (zstd 19: each closed year's part is written once
+ * for good when the lead's incremental build keeps them) and the single files. Returns the row
+ * count of each file, by path in the tree.
+ */
 async function writeDownloads(a: Analytics, dir: string, log: (s: string) => void): Promise<Map<string, number>> {
-  const rowsOf = new Map<string, number>();
-  for (const [file, sql] of Object.entries(DOWNLOADS)) {
-    const r = await a.db.conn.run(`COPY (${sql}) TO ${sqlString(path.join(dir, file))} (FORMAT parquet, COMPRESSION zstd)`);
-    rowsOf.set(`downloads/${file}`, r.rowsChanged);
-    log(`  ${file}`);
-  }
-  for (const [file, table] of Object.entries(await csvTables(a))) {
-    await writeFile(path.join(dir, file), toCsv(table as Parameters<typeof toCsv>[0]));
-    const first = Object.values(table)[0];
-    rowsOf.set(`downloads/${file}`, first ? first.length : 0);
-  }
-  // transfers.csv: DuckDB writes it (far faster than JS for big tables), names neutralised in SQL;
-  // only when small enough to be useful as a spreadsheet
-  const pairCount = Number((await a.db.conn.runAndReadAll("SELECT count(*) FROM pairs")).getRowsJS()[0]![0]);
-  if (pairCount <= MAX_CSV_ROWS) {
-    const r = await a.db.conn.run(
-      `COPY (SELECT strftime(date, '%Y-%m-%d') AS date, * EXCLUDE (date, seller_name, buyer_name),
-         ${sqlSafeText("seller_name")} AS seller_name, ${sqlSafeText("buyer_name")} AS buyer_name
-       FROM (${DOWNLOADS["transfers.parquet"]})) TO ${sqlString(path.join(dir, "transfers.csv"))} (FORMAT csv, HEADER true)`,
-    );
-    rowsOf.set("downloads/transfers.csv", r.rowsChanged);
-  }
-  return rowsOf;
+  await createDownloadSources(a.db.conn, a.data);
+  const years = await downloadYears(a.db.conn);
+  const parts = await writeDownloadParts(a.db.conn, dir, { years, level: () => 19 });
+  log(`  ${parts.size} yearly parts (${years.join(", ")})`);
+  const single = await writeWindowDownloads(a, dir, { log });
+  return new Map([...parts, ...single].map(([file, n]) => [`downloads/${file}`, n]));
 }
 
 export async function exportApi(a: Analytics, out: string, log: (s: string) => void = () => {}): Promise<ExportStats> {
@@ -192,7 +136,8 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     await writeFile(path.join(tmp, "health.json"), JSON.stringify(small));
     await writeFile(path.join(tmp, "badge.json"), JSON.stringify(badge));
 
-    const files = await listFiles(tmp);
+    // sorted by whole path (a folder `transfers/` sorts after the file `transfers.csv`, as docs/DATASETS.md says)
+    const files = (await listFiles(tmp)).sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     const index = {
       schema_version: SCHEMA_VERSION,
       has_data: await hasData(a),

@@ -20,6 +20,16 @@ export async function isSynthetic(a: Analytics): Promise<boolean> {
   return Boolean(await scalar(a.db.conn, "SELECT count(*) > 0 FROM stock_names WHERE stock_name ILIKE '%SYNTHETIC%'"));
 }
 
+/**
+ * The recent window, in stored days: the stock and participant JSON and the single-file downloads
+ * of concentration, attention and trends cover it; older dates are served by yearly parts.
+ */
+export const RECENT_WINDOW_DAYS = 250;
+
+/** SQL for the first date of the recent window of `days` stored days (the cache's `dates`). */
+export const windowStart = (days: number = RECENT_WINDOW_DAYS) =>
+  `(SELECT min(date) FROM (SELECT date FROM dates ORDER BY date DESC LIMIT ${days}))`;
+
 /** Percent figures are published with 4 decimals. */
 export const pct = (expr: string) => `round(${expr}, 4)`;
 

@@ -7,7 +7,7 @@ import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { participantFile, participantKind } from "../ids.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
-import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
 
 const PORTFOLIO = columnar(
   [
@@ -50,14 +50,14 @@ const PARTS = {
     )
     SELECT pkey, ${PORTFOLIO.json} AS j FROM g`,
   moves: `
-    WITH m AS (SELECT * FROM movers QUALIFY row_number() OVER (PARTITION BY pkey ORDER BY ${MOVES_ORDER.join(", ")}) <= 50),
+    WITH m AS (SELECT * FROM movers WHERE date >= ${windowStart()} QUALIFY row_number() OVER (PARTITION BY pkey ORDER BY ${MOVES_ORDER.join(", ")}) <= 50),
       g AS (SELECT pkey, ${MOVES.agg} FROM m GROUP BY pkey)
     SELECT pkey, ${MOVES.json} AS j FROM g`,
   transfers: `
     WITH t AS (
-      SELECT seller AS pkey, date, stock_code, 'sell' AS side, buyer AS counterparty, shares, pct_of_issued, confidence FROM pairs
+      SELECT seller AS pkey, date, stock_code, 'sell' AS side, buyer AS counterparty, shares, pct_of_issued, confidence FROM pairs WHERE date >= ${windowStart()}
       UNION ALL
-      SELECT buyer, date, stock_code, 'buy', seller, shares, pct_of_issued, confidence FROM pairs
+      SELECT buyer, date, stock_code, 'buy', seller, shares, pct_of_issued, confidence FROM pairs WHERE date >= ${windowStart()}
     ), g AS (SELECT pkey, ${TRANSFERS.agg} FROM t GROUP BY pkey)
     SELECT pkey, ${TRANSFERS.json} AS j FROM g`,
 } as const;

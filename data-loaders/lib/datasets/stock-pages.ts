@@ -8,7 +8,7 @@ import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { stockKind } from "../ids.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
-import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
 
 const inBatch = (codes: string[], col = "stock_code") => `${col} IN (${codes.map((c) => `'${c}'`).join(", ")})`;
 
@@ -36,15 +36,9 @@ const SERIES = columnar(
 );
 const col = (k: string) => `list_transform(r, x -> x.${k})`;
 
-const HOLDINGS = columnar(
-  [
-    ["key", "l.pkey"],
-    ["id", "n.participant_id"],
-    ["name", "n.name"],
-    ...LATEST_POSITION_COLUMNS,
-  ],
-  ["l.rank"],
-);
+// Names are in the page's `names` (once per key), and a CCASS ID is the key itself (investor
+// participants have none): repeating both here cost 11 MB of the full-market year's stock files.
+const HOLDINGS = columnar([["key", "l.pkey"], ...LATEST_POSITION_COLUMNS], ["l.rank"]);
 
 const TRANSFERS = columnar(
   [
@@ -64,7 +58,8 @@ const TRANSFERS = columnar(
 const PARTS = {
   series: (w: string) => `
     WITH g AS (
-      SELECT s.stock_code, ${SERIES.agg}, any_value(${pct("b.p25")}) AS p25, any_value(${pct("b.p75")}) AS p75, any_value(${pct("b.p95")}) AS p95
+      SELECT s.stock_code, ${SERIES.agg}, any_value(${pct("b.p25")}) AS p25, any_value(${pct("b.p75")}) AS p75, any_value(${pct("b.p95")}) AS p95,
+        bool_or(sb.shares IS NOT NULL OR c.clearing_shares > 0) AS has_southbound
       FROM summ s JOIN conc c USING (stock_code, seq) JOIN attn t USING (stock_code, seq)
       LEFT JOIN south sb USING (stock_code, seq) LEFT JOIN bands b ON b.stock_code = s.stock_code
       WHERE s.${w} GROUP BY s.stock_code
@@ -76,17 +71,19 @@ const PARTS = {
         consenting_shares: ${col("consenting_shares")}, nonconsenting_shares: ${col("nonconsenting_shares")}},
       concentration: {top1_pct: ${col("top1_pct")}, top5_pct: ${col("top5_pct")}, top10_pct: ${col("top10_pct")}},
       attention: {attention_pct: ${col("attention_pct")}, p25: p25, p75: p75, p95: p95},
-      southbound: {shares: ${col("sb_shares")}, pct: ${col("sb_pct")}, clearing_shares: ${col("clearing_shares")}, clearing_pct: ${col("clearing_pct")}}
+      -- null for a stock neither in the southbound table nor held by a clearing participant (most
+      -- stocks): four arrays of nulls and zeros otherwise
+      southbound: CASE WHEN has_southbound THEN {shares: ${col("sb_shares")}, pct: ${col("sb_pct")}, clearing_shares: ${col("clearing_shares")}, clearing_pct: ${col("clearing_pct")}} END
     })::VARCHAR AS j FROM g`,
   corporate_actions: (w: string) => `
     SELECT stock_code, to_json(list({date: strftime(date, '%Y-%m-%d'), kind: ca_kind, ratio: round(ca_ratio, 6),
       issued_before: issued_prev, issued_after: issued_shares} ORDER BY seq))::VARCHAR AS j
     FROM summ WHERE ca_kind IS NOT NULL AND ${w} GROUP BY stock_code`,
   holdings: (w: string) => `
-    WITH g AS (SELECT l.stock_code, ${HOLDINGS.agg} FROM latest l LEFT JOIN pnames n USING (pkey) WHERE l.${w} GROUP BY l.stock_code)
+    WITH g AS (SELECT l.stock_code, ${HOLDINGS.agg} FROM latest l WHERE l.${w} GROUP BY l.stock_code)
     SELECT stock_code, ${HOLDINGS.json} AS j FROM g`,
   transfers: (w: string) => `
-    WITH g AS (SELECT stock_code, ${TRANSFERS.agg} FROM pairs WHERE ${w} GROUP BY stock_code)
+    WITH g AS (SELECT stock_code, ${TRANSFERS.agg} FROM pairs WHERE ${w} AND date >= ${windowStart()} GROUP BY stock_code)
     SELECT stock_code, ${TRANSFERS.json} AS j FROM g`,
   // change points only (docs/DATASETS.md): a holding lasts until the series' next point
   trends: (w: string) => `
@@ -94,9 +91,8 @@ const PARTS = {
     g AS (
       SELECT k.stock_code,
         coalesce(list(k.pkey ORDER BY k.ord) FILTER (WHERE k.latest_rank <= 10), []) AS default_keys,
-        list({key: k.pkey, id: CASE WHEN regexp_full_match(k.pkey, '[A-Z][0-9]{5}') THEN k.pkey END, name: n.name,
-          seq: coalesce(list_transform(p.r, x -> x.seq), []), shares: coalesce(list_transform(p.r, x -> x.shares), [])} ORDER BY k.ord) AS series
-      FROM series_keys k LEFT JOIN p USING (stock_code, pkey) LEFT JOIN pnames n USING (pkey) WHERE k.${w} GROUP BY k.stock_code
+        list({key: k.pkey, seq: coalesce(list_transform(p.r, x -> x.seq), []), shares: coalesce(list_transform(p.r, x -> x.shares), [])} ORDER BY k.ord) AS series
+      FROM series_keys k LEFT JOIN p USING (stock_code, pkey) WHERE k.${w} GROUP BY k.stock_code
     )
     SELECT stock_code, to_json({default_keys: default_keys, series: series})::VARCHAR AS j FROM g`,
   // the years of history/<code>/<YYYY>.parquet (history-parts.ts); from summ until the cache holds a
@@ -107,8 +103,8 @@ const PARTS = {
     WITH k AS (
       SELECT stock_code, pkey FROM series_keys WHERE ${w}
       UNION SELECT stock_code, pkey FROM latest WHERE ${w}
-      UNION SELECT stock_code, seller FROM pairs WHERE ${w}
-      UNION SELECT stock_code, buyer FROM pairs WHERE ${w}
+      UNION SELECT stock_code, seller FROM pairs WHERE ${w} AND date >= ${windowStart()}
+      UNION SELECT stock_code, buyer FROM pairs WHERE ${w} AND date >= ${windowStart()}
     )
     SELECT k.stock_code, to_json(map_from_entries(list({k: k.pkey, v: n.name} ORDER BY k.pkey)))::VARCHAR AS j
     FROM k JOIN pnames n USING (pkey) WHERE n.name IS NOT NULL GROUP BY k.stock_code`,
@@ -117,8 +113,7 @@ const PARTS = {
 const EMPTY: Record<keyof typeof PARTS, string> = {
   series: "", // every stock has a summary: never empty
   corporate_actions: "[]",
-  holdings:
-    '{"key":[],"id":[],"name":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
+  holdings: '{"key":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
   transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[]}',
   trends: '{"default_keys":[],"series":[]}',
   history_years: "[]",
