@@ -329,12 +329,12 @@ describe("history parts", () => {
     const conn = await a.db.instance.connect();
     try {
       const cut = (await rows<{ d: string }>(conn, "SELECT strftime(min(date) + 3, '%Y-%m-%d') AS d FROM summ WHERE year(date) = 2026"))[0]!.d;
-      // the same market with its 2026 days cut short (a temp summ shadows the cache's): as if fewer days had been appended
-      await conn.run(`CREATE TEMP TABLE summ AS SELECT * FROM main.summ WHERE date <= DATE ${sqlString(cut)}`);
-      await createHistorySources(conn, data);
-      await conn.run(`DELETE FROM history_points WHERE date > DATE ${sqlString(cut)}`);
+      // the same market with its 2026 days cut short (temp tables shadow the cache's): as if fewer days had been appended
+      await conn.run(`CREATE TEMP TABLE summ_all AS SELECT * FROM main.summ_all WHERE date <= DATE ${sqlString(cut)}`);
+      await conn.run(`CREATE TEMP TABLE history_points AS SELECT * FROM main.history_points WHERE date <= DATE ${sqlString(cut)}`);
+      await createHistorySources(conn);
       const short = path.join(tmp, "short");
-      const written = await writeHistoryParts(conn, short, { years: [2025], level: () => 19 });
+      const written = await writeHistoryParts(conn, data, short, { years: [2025], level: () => 19 });
       expect(written.years).toEqual([2025]);
       const codes = (await readdir(short)).filter((x) => /^\d{5}$/.test(x));
       expect(codes.length).toBeGreaterThan(30);
@@ -346,12 +346,12 @@ describe("history parts", () => {
       }
       // a 2026 run beside it at another level: the 2025 files keep their bytes and times
       const before = await stat(path.join(short, "00634", "2025.parquet"));
-      await writeHistoryParts(conn, short, { years: [2026], level: () => 3 });
+      await writeHistoryParts(conn, data, short, { years: [2026], level: () => 3 });
       const after = await stat(path.join(short, "00634", "2025.parquet"));
       expect(after.mtimeMs).toBe(before.mtimeMs);
       expect(existsSync(path.join(short, "00634", "2026.parquet"))).toBe(true);
-      await expect(writeHistoryParts(conn, short, { years: [2026.5], level: () => 19 })).rejects.toThrow("not a calendar year: 2026.5");
-      await expect(writeHistoryParts(conn, short, { years: [2026], level: () => 40 })).rejects.toThrow("zstd level for 2026 must be an integer from 1 to 22, not 40");
+      await expect(writeHistoryParts(conn, data, short, { years: [2026.5], level: () => 19 })).rejects.toThrow("not a calendar year: 2026.5");
+      await expect(writeHistoryParts(conn, data, short, { years: [2026], level: () => 40 })).rejects.toThrow("zstd level for 2026 must be an integer from 1 to 22, not 40");
     } finally {
       conn.closeSync();
       a.db.close();

@@ -26,6 +26,7 @@ export const CHUNK_TABLES = {
   conc: "stock_code, date",
   dayfig: "stock_code, date",
   pmoves: "participant_key",
+  held: "stock_code, participant_key",
   pairs: "stock_code, date, set_id, buyer, seller",
 } as const;
 export type ChunkTable = keyof typeof CHUNK_TABLES;
@@ -175,7 +176,7 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
   await writeFile(path.join(tmp, "key"), `${key}\n`);
   await rm(chunkDir, { recursive: true, force: true });
   await rename(tmp, chunkDir);
-  for (const t of ["c_days", "c_hold", "c_split", "c_day", "c_pk", "c_h", "c_pts", "c_points", "c_conc", "c_dayfig", "c_pmoves", "c_noise", "c_movers", "c_pairs"])
+  for (const t of ["c_days", "c_hold", "c_split", "c_day", "c_pk", "c_h", "c_pts", "c_points", "c_conc", "c_dayfig", "c_pmoves", "c_held", "c_noise", "c_movers", "c_pairs"])
     await c.run(`DROP TABLE IF EXISTS ${t}`);
   await c.run("DROP VIEW IF EXISTS c_prior");
 }

@@ -43,15 +43,10 @@ export interface PartOptions {
 
 /**
  * The relations the parts are written from, each with a `date` column and the whole history:
- * `dl_transfers`, `dl_southbound`. ONE place builds them, today from the analytics cache's tables
- * (`pairs`, `summ`, `conc`, `south`) and the dataset's daily participant names, so that the state
- * behind them can change without touching the writer. Every column is a same-day figure:
- * - transfers' `shares` are put back into that day's share basis (the cache holds them in the
- *   latest basis, which a later split would change; a split's factor is exact, a consolidation's
- *   rounding may move a figure by less than one share of the later basis);
- * - `group` numbers the matched sets within the stock-day (the cache's `set_id` counts over the
- *   whole market, so appending a day would renumber later stocks' sets);
- * - names are the participant's name as listed on that date (a later rename changes nothing).
+ * `dl_transfers`, `dl_southbound`, views over the analytics cache's whole-history relations (cache
+ * SQL 90, over its month chunks) and the dataset's daily participant names. Every column is a
+ * same-day figure: transfers' shares in that day's basis, `group` numbering the matched sets within
+ * the stock-day, names as listed on that date (a later rename changes nothing).
  */
 export async function createDownloadSources(conn: DuckDBConnection, data: string): Promise<void> {
   const ds = await listDataset(data);
@@ -59,14 +54,13 @@ export async function createDownloadSources(conn: DuckDBConnection, data: string
     SELECT date, participant_key AS pkey, any_value(name) AS name FROM (${tableSql(ds.tables.participants, "participants")}) GROUP BY ALL`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_transfers AS
     SELECT p.date, p.stock_code, p.seller AS seller_id, sn.name AS seller_name, p.buyer AS buyer_id, bn.name AS buyer_name,
-      round(p.shares / s.factor)::BIGINT AS shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match,
-      dense_rank() OVER (PARTITION BY p.stock_code, p.date ORDER BY p.set_id)::INTEGER AS "group", p.confidence
-    FROM pairs p JOIN summ s USING (stock_code, seq)
+      p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.set_id AS "group", p.confidence
+    FROM pairs_all p
     LEFT JOIN dl_day_names sn ON sn.date = p.date AND sn.pkey = p.seller
     LEFT JOIN dl_day_names bn ON bn.date = p.date AND bn.pkey = p.buyer`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_southbound AS
     SELECT c.date, c.stock_code, b.shares, ${pct("b.pct")} AS pct, c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
-    FROM conc c LEFT JOIN south b USING (stock_code, seq) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0`);
+    FROM clearing_all c LEFT JOIN south_all b USING (stock_code, date) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0`);
 }
 
 /** The calendar years that hold rows of any part relation, ascending. */
@@ -131,7 +125,7 @@ const singleFiles = (WINDOW_START: string): Record<string, string> => ({
       OR date = max(date) FILTER (WHERE date < ${WINDOW_START}) OVER (PARTITION BY stock_code, pkey)
     ORDER BY stock_code, participant_key, date`,
   "corporate-actions.parquet": `SELECT date, stock_code, ca_kind AS kind, round(ca_ratio, 6) AS ratio, issued_prev AS issued_before,
-      issued_shares AS issued_after FROM summ WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
+      issued_shares AS issued_after FROM summ_all WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
 });
 
 /** CSV downloads (small ones only): file name → columnar table. */

@@ -2,14 +2,15 @@
 // sibling temp folder and swapped in at the end, so a reader (or a failed run) never sees a
 // half-written tree: on any error the old tree stays as it was and the temp folder is removed.
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { replaceDirectory } from "../../src/lib/atomic.ts";
 import type { Analytics } from "./cache.ts";
 import { gzipJson } from "./gzip-json.ts";
-import { createHistorySources, historyYears, writeHistoryParts } from "./history-parts.ts";
-import { createDownloadSources, downloadYears, writeDownloadParts, writeWindowDownloads } from "./downloads.ts";
+import { createHistorySources, writeHistoryParts } from "./history-parts.ts";
+import { keepPartFiles, keptParts, partLevel, partYear, yearParts } from "./year-parts.ts";
+import { createDownloadSources, writeDownloadParts, writeWindowDownloads } from "./downloads.ts";
 import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./datasets/common.ts";
 import { healthSmall } from "./datasets/health.ts";
 import { participantPages } from "./datasets/participant-pages.ts";
@@ -85,11 +86,10 @@ async function writeParticipantPages(a: Analytics, dir: string) {
  * for good when the lead's incremental build keeps them) and the single files. Returns the row
  * count of each file, by path in the tree.
  */
-async function writeDownloads(a: Analytics, dir: string, log: (s: string) => void): Promise<Map<string, number>> {
+async function writeDownloads(a: Analytics, dir: string, plan: PartPlan, log: (s: string) => void): Promise<Map<string, number>> {
   await createDownloadSources(a.db.conn, a.data);
-  const years = await downloadYears(a.db.conn);
-  const parts = await writeDownloadParts(a.db.conn, dir, { years, level: () => 19 });
-  log(`  ${parts.size} yearly parts (${years.join(", ")})`);
+  const parts = await writeDownloadParts(a.db.conn, dir, plan);
+  log(`  ${parts.size} yearly parts (${plan.years.join(", ") || "none"})`);
   const single = await writeWindowDownloads(a, dir, { log });
   return new Map([...parts, ...single].map(([file, n]) => [`downloads/${file}`, n]));
 }
@@ -115,6 +115,17 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     await mkdir(path.join(tmp, "downloads"), { recursive: true });
     await mkdir(path.join(tmp, "history"), { recursive: true });
     const synthetic = await isSynthetic(a);
+    // Per-year files: a year whose key the previous tree recorded is kept from it (linked), every
+    // other year is written (docs/ARCHITECTURE.md "Incremental builds").
+    const parts = await yearParts(a.db.conn);
+    const previous = await previousIndex(target);
+    const keep = keptParts(parts, previous.parts);
+    const keptFiles = await keepPartFiles(target, tmp, keep);
+    const plan: PartPlan = {
+      years: parts.filter((p) => !keep.has(p.year)).map((p) => p.year),
+      level: (y) => partLevel(parts.find((p) => p.year === y)!),
+    };
+    log(`per-year files: ${keptFiles} kept (years ${[...keep].join(", ") || "none"}), writing years ${plan.years.join(", ") || "none"}`);
 
     // Stock pages, participant pages, downloads and history files on their own connections at
     // once: while one waits on JavaScript (splicing, writing files) the others keep DuckDB's
@@ -129,8 +140,8 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     const [stocks, participantFiles, rowsOf] = await allSettledOrThrow<[Awaited<ReturnType<typeof writeStockPages>>, number, Map<string, number>, unknown]>([
       writeStockPages(a, path.join(tmp, "stocks"), synthetic).then(logged("stocks")),
       writeParticipantPages(forParticipants.a, path.join(tmp, "participants")).then(logged("participants")),
-      writeDownloads(forDownloads.a, path.join(tmp, "downloads"), log).then(logged("downloads")),
-      writeAllHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history")).then(logged("history")),
+      writeDownloads(forDownloads.a, path.join(tmp, "downloads"), plan, log).then(logged("downloads")),
+      writeHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history"), plan).then(logged("history")),
     ]);
     const { small, badge } = await healthSmall(a);
     await writeFile(path.join(tmp, "health.json"), JSON.stringify(small));
@@ -143,7 +154,12 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       has_data: await hasData(a),
       latest_date: await latestDate(a),
       synthetic,
-      files: files.map((f) => (rowsOf.has(f.path) ? { ...f, rows: rowsOf.get(f.path)! } : f)),
+      files: files.map((f) => {
+        const rows = rowsOf.get(f.path) ?? (partYear(f.path) !== null && keep.has(partYear(f.path)!) ? previous.rows.get(f.path) : undefined);
+        return rows === undefined ? f : { ...f, rows };
+      }),
+      // what each year's files were made from: the next export keeps a year whose key is unchanged
+      parts: Object.fromEntries(parts.map((p) => [String(p.year), p.key])),
     };
     await writeFile(path.join(tmp, "index.json"), JSON.stringify(index));
     await replaceDirectory(tmp, target);
@@ -174,13 +190,32 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
   }
 }
 
-/**
- * Every year's history parts at zstd 19 (the export is a full rebuild for now: the incremental one
- * will pass the open year alone, at a fast level).
- */
-async function writeAllHistory(conn: DuckDBConnection, data: string, dir: string): Promise<unknown> {
-  await createHistorySources(conn, data);
-  return writeHistoryParts(conn, dir, { years: await historyYears(conn), level: () => 19 });
+/** The history parts of the plan's years (and every participant's held/ file). */
+async function writeHistory(conn: DuckDBConnection, data: string, dir: string, plan: PartPlan): Promise<unknown> {
+  await createHistorySources(conn);
+  return writeHistoryParts(conn, data, dir, plan);
+}
+
+/** Which years' files to write, and at what zstd level. */
+interface PartPlan {
+  years: number[];
+  level: (year: number) => number;
+}
+
+/** The part keys and download row counts an earlier export recorded in its index.json (empty when none). */
+async function previousIndex(tree: string): Promise<{ parts: Map<number, string>; rows: Map<string, number> }> {
+  try {
+    const index = JSON.parse(await readFile(path.join(tree, "index.json"), "utf8")) as {
+      parts?: Record<string, string>;
+      files?: { path: string; rows?: number }[];
+    };
+    return {
+      parts: new Map(Object.entries(index.parts ?? {}).map(([y, k]) => [Number(y), String(k)])),
+      rows: new Map((index.files ?? []).filter((f) => typeof f.rows === "number").map((f) => [f.path, f.rows!])),
+    };
+  } catch {
+    return { parts: new Map(), rows: new Map() };
+  }
 }
 
 async function listFiles(root: string, rel = ""): Promise<{ path: string; bytes: number }[]> {

@@ -11,17 +11,21 @@
 //   history/<code>/<YYYY>.days.parquet  one row per stored date of the stock in YYYY (DAY_COLUMNS).
 //   history/held/<file>.json            per participant: the years in which it held each stock.
 //
-// The writer reads two relations on the connection (createHistorySources makes them today):
+// The writer reads relations of the analytics cache (views over its month chunks, cache SQL 90, and
+// `history_days`, made by createHistorySources):
 //   history_points(stock_code, participant_key, date, shares)  every change point of the full history
+//   history_held(stock_code, participant_key, year)  the positions held on some stored date of a year
 //   history_days(stock_code, date, issued_shares, ca_kind, ca_ratio, basis, …)  every stored date
+// One year at a time: writing a year reads that year's chunks and the holdings of its first dates,
+// never the whole history, so a nightly that rewrites the open year does the same work at ten years
+// as at one.
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { sqlString } from "../../src/ingest/sql.ts";
 import { isStockCode } from "../../src/lib/validate.ts";
-import { changePointsSql } from "./history.ts";
 import { participantFile } from "./ids.ts";
-import { listDataset, tableSql } from "./source.ts";
+import { listDataset, tableSqlOnDates } from "./source.ts";
 
 export interface HistoryPartsOptions {
   /** The calendar years whose parts are written; other years' files are left as they are. */
@@ -48,28 +52,15 @@ const parquetOptions = (level: number, version: "v1" | "v2") =>
   `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, PARQUET_VERSION ${version}`;
 
 /**
- * THE SOURCES OF THE WRITER, from today's analytics cache (`summ`, `pk`, `stock_last`) and the raw
- * holdings of the Parquet dataset. The only place that knows where they come from: the incremental
- * export replaces this body with views over its month-chunked state.
- *
- * `basis` is the product of the split/consolidation ratios from the stock's first stored date up to
- * and including the day, multiplied in date order over the list of those ratios (list_reduce), not a
- * window sum of logarithms: the same days give the same bits however many later days exist.
+ * `history_days` from the cache's whole-history stock-days (`summ_all`). `basis` is computed there on
+ * exact integers (the product of the split and consolidation fractions up to the day), so the same
+ * days give the same bits however many later days exist.
  */
-export async function createHistorySources(conn: DuckDBConnection, data: string): Promise<void> {
-  const ds = await listDataset(data);
-  await conn.run(changePointsSql(tableSql(ds.tables.holdings, "holdings"), "history_points"));
-  await conn.run(`CREATE OR REPLACE TEMP TABLE history_days AS
-WITH ratios AS (
-  SELECT stock_code, seq, issued_shares::DOUBLE / issued_prev AS r FROM summ WHERE ca_kind IN ('split', 'consolidation')
-), b AS (
-  SELECT s.stock_code, s.seq, list_reduce(list(x.r ORDER BY x.seq), (p, q) -> p * q) AS basis
-  FROM summ s JOIN ratios x ON x.stock_code = s.stock_code AND x.seq <= s.seq
-  GROUP BY s.stock_code, s.seq
-)
-SELECT s.stock_code, s.date, s.issued_shares, s.total_shares AS ccass_shares, s.total_count AS participants,
-  s.intermediaries_shares, s.consenting_shares, s.nonconsenting_shares, s.ca_kind, s.ca_ratio, coalesce(b.basis, 1.0) AS basis
-FROM summ s LEFT JOIN b USING (stock_code, seq)`);
+export async function createHistorySources(conn: DuckDBConnection): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP VIEW history_days AS
+SELECT stock_code, date, issued_shares, total_shares AS ccass_shares, total_count AS participants,
+  intermediaries_shares, consenting_shares, nonconsenting_shares, ca_kind, ca_ratio, basis
+FROM summ_all`);
 }
 
 /** Temp tables of the writer: each stock's first stored date per year, and every part's rows. */
@@ -77,26 +68,22 @@ const YEARS = "hist_years";
 const PARTS = "hist_parts";
 
 /**
- * The rows of every part of every year (stock_code, year, participant_key, date, shares), sorted as
- * written. A snapshot row is the position's last change point on or before the year's first stored
- * date, when it holds shares; the change points after that date follow.
+ * The rows of one year's parts (stock_code, participant_key, date, shares), sorted as written: a
+ * snapshot row for every position held on the stock's first stored date of the year (the holdings
+ * of that date, `snapshot`), then the change points after that date inside the year.
  */
-function partsSql(): string {
+function partsSql(year: number, snapshot: string): string {
   return `CREATE OR REPLACE TEMP TABLE ${PARTS} AS
-WITH p AS (
-  SELECT stock_code, participant_key, date, shares,
-    lead(date) OVER (PARTITION BY stock_code, participant_key ORDER BY date) AS until
-  FROM history_points
-), rows AS (
-  SELECT y.stock_code, y.year, p.participant_key, y.first_date AS date, p.shares
-  FROM p JOIN ${YEARS} y ON y.stock_code = p.stock_code AND p.date <= y.first_date AND (p.until IS NULL OR p.until > y.first_date)
-  WHERE p.shares > 0
+WITH y AS (SELECT stock_code, first_date FROM ${YEARS} WHERE year = ${year}), rows AS (
+  SELECT y.stock_code, x.participant_key, y.first_date AS date, x.shares
+  FROM (${snapshot}) x JOIN y ON y.stock_code = x.stock_code AND y.first_date = x.date
+  WHERE x.shares > 0
   UNION ALL
-  SELECT p.stock_code, y.year, p.participant_key, p.date, p.shares
-  FROM history_points p JOIN ${YEARS} y ON y.stock_code = p.stock_code AND y.year = year(p.date)
-  WHERE p.date > y.first_date
+  SELECT p.stock_code, p.participant_key, p.date, p.shares
+  FROM history_points p JOIN y ON y.stock_code = p.stock_code
+  WHERE p.date > y.first_date AND p.date >= DATE '${year}-01-01' AND p.date < DATE '${year + 1}-01-01'
 )
-SELECT * FROM rows ORDER BY stock_code, year, participant_key, date`;
+SELECT * FROM rows ORDER BY stock_code, participant_key, date`;
 }
 
 /** COPY to a temp name, then rename: a reader (or a re-run after a crash) never sees half a file. */
@@ -111,37 +98,46 @@ async function copyAtomic(conn: DuckDBConnection, select: string, target: string
   }
 }
 
-/** Write `years`' parts of every stock and every participant's held/ file under `dir`. */
-export async function writeHistoryParts(conn: DuckDBConnection, dir: string, opts: HistoryPartsOptions): Promise<{ files: number; years: number[] }> {
+/** Write `years`' parts of every stock of `data` and every participant's held/ file under `dir`. */
+export async function writeHistoryParts(
+  conn: DuckDBConnection,
+  data: string,
+  dir: string,
+  opts: HistoryPartsOptions,
+): Promise<{ files: number; years: number[] }> {
   // every argument checked before anything is written
   for (const y of opts.years) {
     if (!Number.isInteger(y) || y < 1900 || y > 9999) throw new Error(`not a calendar year: ${JSON.stringify(y)}`);
     const level = opts.level(y);
     if (!Number.isInteger(level) || level < 1 || level > 22) throw new Error(`zstd level for ${y} must be an integer from 1 to 22, not ${level}`);
   }
+  const ds = await listDataset(data);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${YEARS} AS
     SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`);
-  await conn.run(partsSql());
   const wanted = [...new Set(opts.years)].sort((a, b) => a - b);
-  const todo = wanted.length
-    ? (await conn.runAndReadAll(`SELECT stock_code, year FROM ${YEARS} WHERE year IN (${wanted.join(", ")}) ORDER BY 1, 2`)).getRowsJS()
-    : [];
   let files = 0;
-  for (const [code, year] of todo as [string, number][]) {
-    if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
+  for (const year of wanted) {
+    const firstDates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(first_date, '%Y-%m-%d') FROM ${YEARS} WHERE year = ${year} ORDER BY 1`))
+      .getRowsJS()
+      .map((r) => String(r[0]));
+    await conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates)));
+    const codes = (await conn.runAndReadAll(`SELECT stock_code FROM ${YEARS} WHERE year = ${year} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
     const level = opts.level(year);
-    const c = sqlString(code);
-    const stockDir = path.join(dir, code);
-    await mkdir(stockDir, { recursive: true });
-    await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${c} AND year = ${year} ORDER BY participant_key, date`,
-      path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
-    await copyAtomic(conn, `SELECT ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
-       FROM history_days WHERE stock_code = ${c} AND year(date) = ${year} ORDER BY date`,
-      path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
-    files += 2;
+    for (const code of codes) {
+      if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
+      const c = sqlString(code);
+      const stockDir = path.join(dir, code);
+      await mkdir(stockDir, { recursive: true });
+      await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${c} ORDER BY participant_key, date`,
+        path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
+      await copyAtomic(conn, `SELECT ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
+         FROM history_days WHERE stock_code = ${c} AND date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY date`,
+        path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
+      files += 2;
+    }
+    await conn.run(`DROP TABLE ${PARTS}`);
   }
   files += await writeHeld(conn, path.join(dir, "held"));
-  await conn.run(`DROP TABLE ${PARTS}`);
   await conn.run(`DROP TABLE ${YEARS}`);
   return { files, years: wanted };
 }
@@ -153,7 +149,7 @@ export async function writeHistoryParts(conn: DuckDBConnection, dir: string, opt
 async function writeHeld(conn: DuckDBConnection, dir: string): Promise<number> {
   const held = await conn.runAndReadAll(
     `SELECT participant_key, list(stock_code ORDER BY stock_code), list(years ORDER BY stock_code) FROM (
-       SELECT participant_key, stock_code, list(DISTINCT year ORDER BY year) AS years FROM ${PARTS} WHERE shares > 0 GROUP BY 1, 2
+       SELECT participant_key, stock_code, list(DISTINCT year ORDER BY year) AS years FROM history_held GROUP BY 1, 2
      ) GROUP BY 1 ORDER BY 1`,
   );
   await mkdir(dir, { recursive: true });

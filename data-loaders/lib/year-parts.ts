@@ -7,7 +7,7 @@
 // every night and is written with a fast zstd level; a closed year is written once at level 19.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { copyFile, link, mkdir, readdir, readFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { rows } from "./duck.ts";
@@ -60,16 +60,6 @@ export async function yearParts(conn: DuckDBConnection): Promise<YearPart[]> {
 export function partYear(rel: string): number | null {
   const m = /^history\/\d{5}\/(\d{4})\.(?:days\.)?parquet$/.exec(rel) ?? /^downloads\/[\w-]+\/year=(\d{4})\/[\w.-]+$/.exec(rel);
   return m ? Number(m[1]) : null;
-}
-
-/** The part keys an earlier export recorded in its index.json (none when absent or unreadable). */
-export async function previousPartKeys(tree: string): Promise<Map<number, string>> {
-  try {
-    const index = JSON.parse(await readFile(path.join(tree, "index.json"), "utf8")) as { parts?: Record<string, string> };
-    return new Map(Object.entries(index.parts ?? {}).map(([y, k]) => [Number(y), String(k)]));
-  } catch {
-    return new Map();
-  }
 }
 
 /** The parts whose files the previous tree holds with the same key. */

@@ -48,7 +48,7 @@ const TRANSFERS = columnar(
     ["shares", "shares"],
     ["pct_of_issued", pct("pct_of_issued")],
     ["match", "match"],
-    ["group", "group_id"],
+    ["group", "set_id"],
     ["confidence", "confidence"],
   ],
   [newestFirst("date"), descending("pct_of_issued"), "set_id", "buyer"],

@@ -8,7 +8,7 @@ export const MAX_PAIRS = 20_000;
 
 export const PAIRS_SQL = `
 SELECT strftime(date, '%Y-%m-%d') AS date, stock_code, seller AS seller_id, buyer AS buyer_id, shares,
-  ${pct("pct_of_issued")} AS pct_of_issued, match, group_id AS "group", confidence
+  ${pct("pct_of_issued")} AS pct_of_issued, match, set_id AS "group", confidence
 FROM pairs`;
 
 export async function transfers(a: Analytics) {

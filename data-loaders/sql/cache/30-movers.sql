@@ -17,10 +17,10 @@ FROM big c JOIN summ s ON s.sid = c.sid AND s.seq = c.seq JOIN pk k ON k.pid = c
 WHERE abs(c.change) * 10000 >= 5 * s.issued_adj;
 -- ;
 -- Likely transfers of the window (paired in the month chunks; shares in that day's basis).
--- `set_id` numbers the matched sets within each stock-day; `group_id` names a set across the whole
--- history (stock, date, set), so a pair's group never depends on other days.
+-- `set_id` numbers the matched sets within each stock-day from 1 (the published `group`), so a
+-- pair's group never depends on other days or stocks.
 CREATE TABLE pairs AS
-SELECT p.stock_code, p.date, s.seq, p.set_id, concat(p.stock_code, '-', strftime(p.date, '%Y%m%d'), '-', p.set_id) AS group_id,
+SELECT p.stock_code, p.date, s.seq, dense_rank() OVER (PARTITION BY p.stock_code, p.date ORDER BY p.set_id)::INTEGER AS set_id,
   p.seller, p.buyer, p.shares, p.pct_of_issued, p.match, p.confidence
 FROM wchunk_pairs p JOIN summ s USING (stock_code, date)
 ORDER BY p.stock_code, s.seq, p.set_id, p.buyer;

@@ -4,13 +4,21 @@
 -- Every change point, in the basis HKEX listed it (docs/DATASETS.md "history/").
 CREATE VIEW history_points AS SELECT stock_code, participant_key, date, shares FROM chunk_points;
 -- ;
--- Every likely transfer (shares in that day's basis; `group_id` as in `pairs`).
+-- The positions held on some stored date of each year (history/held/).
+CREATE VIEW history_held AS SELECT DISTINCT stock_code, participant_key, year FROM chunk_held;
+-- ;
+-- Every likely transfer (shares in that day's basis; `set_id` as in `pairs`).
 CREATE VIEW pairs_all AS
-SELECT stock_code, date, set_id, concat(stock_code, '-', strftime(date, '%Y%m%d'), '-', set_id) AS group_id,
+SELECT stock_code, date, dense_rank() OVER (PARTITION BY stock_code, date ORDER BY set_id)::INTEGER AS set_id,
   seller, buyer, shares, pct_of_issued, match, confidence
 FROM chunk_pairs;
 -- ;
--- Clearing-agency (A…) holdings of every stock-day (the southbound download's second half).
+-- Southbound holdings (percent of that day's issued shares) and clearing-agency (A…) holdings of
+-- every stock-day: the southbound download.
+CREATE TABLE south_all AS
+SELECT b.stock_code, b.date, b.shares, b.shares * 100.0 / s.issued_shares AS pct
+FROM src_southbound b JOIN summ_all s USING (stock_code, date);
+-- ;
 CREATE VIEW clearing_all AS
 SELECT c.stock_code, c.date, c.clearing_shares, c.clearing_shares * 100.0 / s.issued_shares AS clearing_pct
 FROM chunk_conc c JOIN summ_all s USING (stock_code, date);

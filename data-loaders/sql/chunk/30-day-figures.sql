@@ -28,6 +28,11 @@ SELECT d.stock_code, d.date, d.issued_shares, d.ca_kind, d.ca_ratio, d.ratio_p, 
 FROM c_day d LEFT JOIN m USING (stock_code, date)
 WHERE d.in_month;
 -- ;
+-- The positions held on some day of the month (which history parts a participant's page needs).
+CREATE TEMP TABLE c_held AS
+SELECT DISTINCT h.stock_code, h.participant_key, year(h.date)::INTEGER AS year FROM c_hold h SEMI JOIN c_day d ON d.stock_code = h.stock_code AND d.date = h.date AND d.in_month
+WHERE h.shares > 0;
+-- ;
 -- Each participant's last day with a move in the month (the participant index's latest activity).
 CREATE TEMP TABLE c_pmoves AS
 SELECT participant_key, max(date) AS last_move FROM c_points WHERE change <> 0 GROUP BY participant_key;
