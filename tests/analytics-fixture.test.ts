@@ -223,8 +223,9 @@ describe("transfers", () => {
       { date: DAYS[3], stock: "00002", seller: "C00001", buyer: "B00002", shares: 1_000_000, pct: 1, match: "one-to-one" },
     ];
     expect(got).toEqual(want);
-    // the two pieces of the one-to-many share a group; the others do not
-    const groups = t.pairs.group as number[];
+    // the two pieces of the one-to-many share a group; the others do not (a group is numbered
+    // within its stock-day: the stock and date are part of its name)
+    const groups = (t.pairs.group as number[]).map((g, i) => `${t.pairs.stock_code![i]} ${t.pairs.date![i]} ${g}`);
     expect(groups[1]).toBe(groups[2]);
     expect(new Set(groups).size).toBe(3);
     expect(t.names.C00002).toBe("BETA TRUST");
