@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sqlString } from "../src/ingest/compact.ts";
 import { TABLES } from "../src/ingest/layout.ts";
@@ -23,6 +24,7 @@ import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 const DATES = settlementDaysBetween("2026-10-01", "2026-11-04");
 const OCT = DATES.filter((d) => d.startsWith("2026-10"));
 const NOV = DATES.filter((d) => d.startsWith("2026-11"));
+const ROOT = path.resolve(import.meta.dirname, "..");
 const GIT_ENV = { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
 
 let work: string;
@@ -204,6 +206,25 @@ describe("a crash between main's push and data-open's reset", () => {
     await overlay(fork);
     await sameAsSource(fork.out, NOV[1]!);
   }, 240_000);
+});
+
+describe("the command line, as the workflows run it", () => {
+  it("overlays from a depth-1 checkout of data-open and prints main= and data_open= for $GITHUB_OUTPUT", async () => {
+    const origin = await newOrigin("cli");
+    await night(origin, OCT.slice(0, 2));
+    const repo = await runner(origin);
+    const checkout = path.join(repo.root, ".data-open");
+    sh(work, "clone", "--quiet", "--depth", "1", "--branch", "data-open", `file://${origin}`, checkout);
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, ["--import", pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(ROOT, "scripts", "data-branch.ts"), ...args], { cwd: repo.root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(cli("overlay", "--from", ".data-open", "--out", "data/parquet")).toBe(`data_open=${sh(origin, "rev-parse", "data-open")}\n`);
+    await scrape(repo, [OCT[2]!]);
+    const printed = cli("sync", "--out", "data/parquet", "--main", "main", "--message", "data: test");
+    expect(printed).toBe(`main=${sh(origin, "rev-parse", "main")}\ndata_open=${sh(origin, "rev-parse", "data-open")}\n`);
+    expect(tree(origin, "data-open").filter((f) => f.startsWith("data/parquet/stocks/"))).toHaveLength(3);
+    // an absent --from folder is "no data-open yet" (the workflows' checkout of a missing branch failed)
+    expect(cli("overlay", "--from", "no-such-folder")).toBe("data_open=\n");
+  }, 120_000);
 });
 
 describe("refusals", () => {

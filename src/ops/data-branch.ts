@@ -166,7 +166,8 @@ export async function overlay(repo: DataRepo, opts: { from?: string } = {}): Pro
   if (opts.from !== undefined) {
     const from = path.resolve(opts.from);
     commit = existsSync(path.join(from, ".git")) ? await resolveRef(from, "HEAD") : null;
-    if (commit) await git(repo.root, ["fetch", "--quiet", "--no-tags", from, `+${commit}:${OVERLAY_REF}`]);
+    // actions/checkout clones at depth 1, so the commit is a shallow root there: --update-shallow accepts it.
+    if (commit) await git(repo.root, ["fetch", "--quiet", "--no-tags", "--update-shallow", from, `+${commit}:${OVERLAY_REF}`]);
   } else {
     commit = await remoteBranchCommit(repo, repo.branch);
     if (commit) await git(repo.root, ["fetch", "--quiet", "--no-tags", repo.remote, `+refs/heads/${repo.branch}:${OVERLAY_REF}`]);
