@@ -209,10 +209,14 @@ describe("a crash between main's push and data-open's reset", () => {
 });
 
 describe("the command line, as the workflows run it", () => {
-  it("overlays from a depth-1 checkout of data-open and prints main= and data_open= for $GITHUB_OUTPUT", async () => {
+  it("overlays from a depth-1 checkout of data-open onto a depth-1 checkout of main and prints main= and data_open= for $GITHUB_OUTPUT", async () => {
     const origin = await newOrigin("cli");
     await night(origin, OCT.slice(0, 2));
-    const repo = await runner(origin);
+    // Depth 1, as actions/checkout leaves main.
+    const dir = path.join(work, "cli-checkout");
+    sh(work, "clone", "--quiet", "--depth", "1", `file://${origin}`, dir);
+    for (const [k, v] of [["user.name", "t"], ["user.email", "t@example.com"]]) sh(dir, "config", k!, v!);
+    const repo = await openDataRepo({ cwd: dir });
     const checkout = path.join(repo.root, ".data-open");
     sh(work, "clone", "--quiet", "--depth", "1", "--branch", "data-open", `file://${origin}`, checkout);
     const cli = (...args: string[]) =>

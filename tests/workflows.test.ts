@@ -416,7 +416,7 @@ describe("nightly", () => {
   });
 
   it("builds from main's commit with that night's data-open overlaid", () => {
-    const steps = deployJob[1].steps ?? [];
+    const steps = (deployJob[1].steps ?? []) as NStep[];
     const main = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.committed }}");
     const open = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.data_open }}");
     const overlay = at(steps, runs(/data-branch\.ts overlay --from \.data-open/));
@@ -430,7 +430,7 @@ describe("nightly", () => {
 
   it("keeps the analytics state between runs: CCASS_CACHE set, restored before the build, saved only after a successful deploy", () => {
     const [, job] = deployJob;
-    const steps = job.steps ?? [];
+    const steps = (job.steps ?? []) as NStep[];
     const cacheDir = job.env?.CCASS_CACHE;
     expect(typeof cacheDir).toBe("string");
     expect(String(cacheDir)).not.toBe("");
@@ -459,7 +459,7 @@ describe("nightly", () => {
 
   it("deploys only after a successful build that follows the scrape", () => {
     const [, job] = deployJob;
-    const steps = job.steps ?? [];
+    const steps = (job.steps ?? []) as NStep[];
     const upload = at(steps, (s) => s.uses?.startsWith("actions/upload-pages-artifact@") === true);
     const deploy = at(steps, (s) => s.uses?.startsWith("actions/deploy-pages@") === true);
     const build = at(steps, runs(/npm run build/));
