@@ -208,6 +208,34 @@ describe("a crash between main's push and data-open's reset", () => {
   }, 240_000);
 });
 
+describe("a late date in a closed month", () => {
+  it("(a backfill shard's daily file) is folded into main's month file, which main receives once, changed; data-open keeps none of it", async () => {
+    const origin = await newOrigin("late");
+    await night(origin, [...OCT, NOV[0]!]);
+    await night(origin, [NOV[1]!]);
+    expect(count(origin, "main")).toBe(2);
+    const before = sh(origin, "rev-parse", "main:data/parquet/stocks/month=2026-10/2026-10.parquet");
+    // A re-scrape of one October date with other names, as merge-shards copies it in.
+    const repo = await runner(origin);
+    await overlay(repo);
+    const late = path.join(repo.out, "stocks", "month=2026-10", `${OCT[4]}.parquet`);
+    await c.run(`COPY (SELECT date, stock_code, stock_name || ' (RENAMED)' AS stock_name FROM read_parquet(${sqlString(path.join(source, "stocks", "month=2026-10", `${OCT[4]}.parquet`))})) TO ${sqlString(late)} (FORMAT parquet)`);
+    await sync(repo, { mainBranch: "main", message: "data: backfill" });
+    expect(count(origin, "main")).toBe(3);
+    expect(sh(origin, "diff", "--name-status", "main~1", "main").split("\n")).toEqual(["M\tdata/parquet/stocks/month=2026-10/2026-10.parquet"]);
+    expect(sh(origin, "rev-parse", "main:data/parquet/stocks/month=2026-10/2026-10.parquet")).not.toBe(before);
+    expect(tree(origin, "data-open").some((f) => f.includes("month=2026-10"))).toBe(false);
+    const fork = await runner(origin);
+    await overlay(fork);
+    const glob = sqlString(path.join(fork.out, "stocks", "*", "*.parquet"));
+    expect(await rows(`SELECT count(*) FROM read_parquet(${glob}, hive_partitioning = false) WHERE date = DATE ${sqlString(OCT[4]!)} AND stock_name NOT LIKE '% (RENAMED)'`)).toBe(0);
+    expect(await rows(`SELECT count(*) FROM read_parquet(${glob}, hive_partitioning = false) WHERE date = DATE ${sqlString(OCT[4]!)}`)).toBe(
+      await rows(`SELECT count(*) FROM read_parquet(${sqlString(path.join(source, "stocks", "month=2026-10", `${OCT[4]}.parquet`))})`),
+    );
+    expect(await differences(fork.out, "holdings", NOV[1]!)).toBe(0);
+  }, 180_000);
+});
+
 describe("the command line, as the workflows run it", () => {
   it("overlays from a depth-1 checkout of data-open onto a depth-1 checkout of main and prints main= and data_open= for $GITHUB_OUTPUT", async () => {
     const origin = await newOrigin("cli");

@@ -112,6 +112,15 @@ function isMonthFile(relInDataset: string): boolean {
   return kind !== null && "month" in kind;
 }
 
+/** Refuse to commit anything under the dataset folder that is not a dataset file (a stray note, a copy). */
+function assertDatasetFiles(repo: DataRepo, delta: DeltaEntry[]): DeltaEntry[] {
+  for (const e of delta) {
+    const rel = inDataset(repo, e.path);
+    if (e.status !== "D" && (rel === null || !isDatasetFile(rel))) throw new DataBranchError(`${e.path} is not a dataset file; move it out of ${repo.rel} before committing`);
+  }
+  return delta;
+}
+
 export interface DeltaEntry {
   status: "A" | "M" | "D";
   /** path from the top of the work tree */
@@ -251,11 +260,7 @@ function dateSpan(paths: readonly string[]): string {
  */
 export async function publish(repo: DataRepo): Promise<PublishReport> {
   const lease = await resolveRef(repo.root, OVERLAY_REF);
-  const delta = (await datasetDelta(repo, ["HEAD"])).filter((e) => e.status !== "D");
-  for (const e of delta) {
-    const rel = inDataset(repo, e.path);
-    if (rel === null || !isDatasetFile(rel)) throw new DataBranchError(`${e.path} is not a dataset file; move it out of ${repo.rel} before publishing`);
-  }
+  const delta = assertDatasetFiles(repo, await datasetDelta(repo, ["HEAD"])).filter((e) => e.status !== "D");
   const paths = delta.map((e) => e.path);
   const tree = await withScratchIndex(async (env) => {
     await git(repo.root, ["read-tree", "--empty"], { env });
@@ -287,10 +292,9 @@ function monthBounds(month: string): [string, string] {
   return [`${month}-01`, `${month}-${String(last).padStart(2, "0")}`];
 }
 
-/** The newest date the dataset holds (stocks or summary: a date's tables are written together). */
-async function newestStoredDate(out: string): Promise<string | null> {
-  const dates = [...(await storedDates(out, "stocks")), ...(await storedDates(out, "summary"))].sort();
-  return dates.at(-1) ?? null;
+/** The dates the dataset holds: in stocks or summary, as src/ops/missing.ts counts them (a date's tables are written together). */
+async function storedDays(out: string): Promise<Set<string>> {
+  return new Set([...(await storedDates(out, "stocks")), ...(await storedDates(out, "summary"))]);
 }
 
 /** Months that still have daily files, in any table. */
@@ -317,23 +321,19 @@ export interface ClosePlan {
 export async function planClose(out: string, opts: { finalDays?: number; months?: readonly string[] } = {}): Promise<ClosePlan> {
   const finalDays = opts.finalDays ?? DEFAULT_FINAL_DAYS;
   for (const m of opts.months ?? []) if (!isMonth(m)) throw new DataBranchError(`invalid month (YYYY-MM): ${JSON.stringify(m)}`);
-  const newest = await newestStoredDate(out);
+  const stored = await storedDays(out);
+  const newest = [...stored].sort().at(-1) ?? null;
   const plan: ClosePlan = { newest, close: [], open: [] };
   const asked = new Set(opts.months ?? []);
   for (const month of await monthsWithDailyFiles(out)) {
     const [first, last] = monthBounds(month);
     if (asked.has(month)) plan.close.push({ month, why: "asked" });
     else if (newest === null || month >= monthOf(newest)) plan.open.push(month);
-    else if (await isComplete(out, first, last)) plan.close.push({ month, why: "complete" });
+    else if (settlementDaysBetween(first, last).every((d) => stored.has(d))) plan.close.push({ month, why: "complete" });
     else if (last < addDays(newest, -finalDays)) plan.close.push({ month, why: "final" });
     else plan.open.push(month);
   }
   return plan;
-}
-
-async function isComplete(out: string, first: string, last: string): Promise<boolean> {
-  const stored = new Set([...(await storedDates(out, "stocks")), ...(await storedDates(out, "summary"))]);
-  return settlementDaysBetween(first, last).every((d) => stored.has(d));
 }
 
 export interface CloseReport {
@@ -368,7 +368,7 @@ export async function close(repo: DataRepo, opts: { mainBranch: string; message:
       release();
     }
   }
-  const delta = await datasetDelta(repo, ["HEAD"]);
+  const delta = assertDatasetFiles(repo, await datasetDelta(repo, ["HEAD"]));
   const monthChanges = delta.filter((e) => {
     const rel = inDataset(repo, e.path);
     return rel !== null && (isMonthFile(rel) || (isDailyFile(rel) && e.status === "D"));
