@@ -48,6 +48,7 @@ const byName = (name: string) => {
   return wf;
 };
 
+const uses = (wf: Workflow) => stepsOf(wf).map((s) => s.uses?.split("@")[0]);
 const jobsOf = (wf: Workflow): [string, Job][] => Object.entries(wf.doc.jobs ?? {});
 const stepsOf = (wf: Workflow): Step[] => jobsOf(wf).flatMap(([, j]) => j.steps ?? []);
 /** Shell text of every run step, line continuations joined. */
@@ -82,6 +83,9 @@ function npmScriptProblems(wf: Workflow): string[] {
   return problems;
 }
 
+/** A step that pushes: git itself, or the data-branch steps that push main and data-open (scripts/data-branch.ts). */
+const PUSHES = /\bgit push\b|\bscripts\/data-branch\.ts (?:sync|publish|close)\b/;
+
 function isPermissionMap(p: unknown): boolean {
   if (p === null || typeof p !== "object" || Array.isArray(p)) return false;
   return Object.values(p).every((v) => v === "read" || v === "write" || v === "none");
@@ -96,7 +100,7 @@ function permissionProblems(wf: Workflow): string[] {
   for (const [name, job] of jobsOf(wf)) {
     if (!isPermissionMap(job.permissions)) problems.push(`${wf.file}: job ${name} has no explicit permissions map (got ${JSON.stringify(job.permissions)})`);
     const perms = (job.permissions ?? {}) as Record<string, string>;
-    const pushes = (job.steps ?? []).some((s) => typeof s.run === "string" && /\bgit push\b/.test(s.run));
+    const pushes = (job.steps ?? []).some((s) => typeof s.run === "string" && PUSHES.test(s.run));
     if (perms.contents === "write" && !pushes) problems.push(`${wf.file}: job ${name} may write contents but never pushes`);
     if (pushes && perms.contents !== "write") problems.push(`${wf.file}: job ${name} pushes without contents: write`);
     const deploys = (job.steps ?? []).some((s) => s.uses?.startsWith("actions/deploy-pages@"));
@@ -168,6 +172,25 @@ function gitAddProblems(wf: Workflow): string[] {
 }
 
 const GIT_ADDS = (wf: Workflow) => scriptsOf(wf).filter((s) => /\bgit add\b/.test(s)).length;
+
+/**
+ * scripts/data-branch.ts commits what is under its --out folder: every call names the dataset as
+ * `--out "$DATA"`, and the workflow's DATA is under data/, so its commits stay there too.
+ */
+function dataBranchProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  const data = (wf.doc as { env?: Record<string, unknown> }).env?.DATA;
+  for (const script of scriptsOf(wf)) {
+    for (const line of script.split("\n")) {
+      if (!/scripts\/data-branch\.ts/.test(line)) continue;
+      const words = shellWords(line);
+      const out = words[words.indexOf("--out") + 1];
+      if (!words.includes("--out") || out !== "$DATA") problems.push(`${wf.file}: "${line.trim()}" must pass --out "$DATA"`);
+      if (typeof data !== "string" || !/^data\/[\w/-]+$/.test(data)) problems.push(`${wf.file}: data-branch.ts runs but env.DATA (${JSON.stringify(data)}) is not a folder under data/`);
+    }
+  }
+  return problems;
+}
 
 /** `uses:` pinned to a full commit SHA with the exact version in a comment (`@<sha> # vX.Y.Z`). */
 function pinProblems(wf: Workflow): string[] {
@@ -244,7 +267,7 @@ function credentialProblems(wf: Workflow): string[] {
   }
   let allowed = 0;
   for (const step of stepsOf(wf) as (Step & { env?: Record<string, unknown> })[]) {
-    if (typeof step.run !== "string" || !/\bgit push\b/.test(step.run)) continue;
+    if (typeof step.run !== "string" || !PUSHES.test(step.run)) continue;
     const given = Object.values(step.env ?? {}).filter((v) => typeof v === "string" && new RegExp(TOKEN.source).test(v)).length;
     if (given === 0) problems.push(`${wf.file}: a step pushes but is given no token in its env`);
     allowed += given;
@@ -273,6 +296,7 @@ const CHECKS = {
   permissionProblems,
   cronProblems,
   gitAddProblems,
+  dataBranchProblems,
   pinProblems,
   concurrencyProblems,
   setupNodeCacheProblems,
@@ -304,6 +328,7 @@ jobs:
       - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020
       - run: npm run no-such-script && npx tsx scripts/no-such.ts
       - run: git add . && git add -A && git add data/x ':!src' && git push
+      - run: npx tsx scripts/data-branch.ts overlay --out .
       - run: echo "\${{ inputs.from }}" | tee out.txt
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
@@ -357,26 +382,102 @@ describe("nightly", () => {
       expect(hk.getUTCHours()).toBeLessThan(6);
     }
   });
-  it("commits data (at least one git add, all checked above) and deploys with the Pages actions", () => {
-    expect(GIT_ADDS(wf)).toBeGreaterThan(0);
-    const uses = stepsOf(wf).map((s) => s.uses?.split("@")[0]);
-    expect(uses).toEqual(expect.arrayContaining(["actions/upload-pages-artifact", "actions/deploy-pages"]));
+  type NStep = Step & { id?: string; if?: string; name?: string; env?: Record<string, unknown>; "continue-on-error"?: unknown };
+  type NJob = Job & { needs?: unknown; if?: string; env?: Record<string, unknown>; steps?: NStep[] };
+  const jobs = wf.doc.jobs as Record<string, NJob>;
+  const scrapeSteps = jobs.scrape?.steps ?? [];
+  const at = (steps: NStep[], test: (s: NStep) => boolean) => steps.findIndex(test);
+  const runs = (re: RegExp) => (s: NStep) => typeof s.run === "string" && re.test(s.run);
+  const deployJob = Object.entries(jobs).find(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith("actions/deploy-pages@")))!;
+
+  it("overlays data-open after the layout migration and before the scrape, and syncs the branches after the drift gate", () => {
+    const checkout = at(scrapeSteps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "data-open");
+    expect(checkout).toBeGreaterThan(0);
+    // The first night of a fork has no data-open: its checkout may fail, and publish then leases on "absent".
+    expect(scrapeSteps[checkout]?.["continue-on-error"]).toBe(true);
+    expect(scrapeSteps[checkout]?.with?.path).toBe(".data-open");
+    const migrate = at(scrapeSteps, runs(/compact -- --migrate/));
+    const overlay = at(scrapeSteps, runs(/data-branch\.ts overlay --from \.data-open/));
+    const scrape = at(scrapeSteps, runs(/scrape-missing/));
+    const verdict = at(scrapeSteps, runs(/drift-verdict/));
+    const sync = at(scrapeSteps, runs(/data-branch\.ts sync\b/));
+    expect(overlay).toBeGreaterThan(Math.max(checkout, migrate));
+    expect(scrape).toBeGreaterThan(overlay);
+    expect(sync).toBeGreaterThan(verdict);
+    expect(verdict).toBeGreaterThan(scrape);
+    // The sync closes months itself: no plain compaction of the checkout is left to commit daily files' months early.
+    expect(scrapeSteps.some(runs(/npm run compact -- --out/))).toBe(false);
+    expect(scrapeSteps[sync]?.run).toMatch(/--main "\$GITHUB_REF_NAME"/);
+    expect(scrapeSteps[sync]?.run).toMatch(/>> "\$GITHUB_OUTPUT"|tee -a "\$GITHUB_OUTPUT"/);
+    // Its printed main= and data_open= are the job's outputs, which the build checks out.
+    const outputs = (jobs.scrape as { outputs?: Record<string, string> }).outputs ?? {};
+    expect(outputs.committed).toBe(`\${{ steps.${scrapeSteps[sync]?.id}.outputs.main }}`);
+    expect(outputs.data_open).toBe(`\${{ steps.${scrapeSteps[sync]?.id}.outputs.data_open }}`);
   });
+
+  it("builds from main's commit with that night's data-open overlaid", () => {
+    const steps = (deployJob[1].steps ?? []) as NStep[];
+    const main = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.committed }}");
+    const open = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.data_open }}");
+    const overlay = at(steps, runs(/data-branch\.ts overlay --from \.data-open/));
+    const build = at(steps, runs(/npm run build/));
+    expect(main).toBeGreaterThanOrEqual(0);
+    expect(open).toBeGreaterThan(main);
+    expect(steps[open]?.["continue-on-error"]).toBeUndefined(); // the commit exists: failing to read it must stop the build
+    expect(overlay).toBeGreaterThan(open);
+    expect(build).toBeGreaterThan(overlay);
+  });
+
+  it("keeps the analytics state between runs: CCASS_CACHE set, restored before the build, saved only after a successful deploy", () => {
+    const [, job] = deployJob;
+    const steps = (job.steps ?? []) as NStep[];
+    const cacheDir = job.env?.CCASS_CACHE;
+    expect(typeof cacheDir).toBe("string");
+    expect(String(cacheDir)).not.toBe("");
+    const restore = at(steps, (s) => s.uses?.startsWith("actions/cache/restore@") === true);
+    const build = at(steps, runs(/npm run build/));
+    const deploy = at(steps, (s) => s.uses?.startsWith("actions/deploy-pages@") === true);
+    const save = at(steps, (s) => s.uses?.startsWith("actions/cache/save@") === true);
+    expect(restore).toBeGreaterThanOrEqual(0);
+    expect(build).toBeGreaterThan(restore);
+    expect(deploy).toBeGreaterThan(build);
+    expect(save).toBe(steps.length - 1);
+    expect(save).toBeGreaterThan(deploy);
+    const hash = "${{ hashFiles('data-loaders/**', 'src/ingest/schema.ts') }}";
+    const r = steps[restore]!;
+    expect(r.with?.path).toBe("${{ env.CCASS_CACHE }}");
+    expect(r.with?.key).toBe(`analytics-${hash}-\${{ github.run_id }}`);
+    expect(String(r.with?.["restore-keys"]).trim().split("\n")).toEqual([`analytics-${hash}-`, "analytics-"]);
+    // A missing state is a full rebuild, not a failure.
+    expect(r.with?.["fail-on-cache-miss"]).toBeUndefined();
+    expect(r["continue-on-error"]).toBeUndefined();
+    const sv = steps[save]!;
+    expect(sv.if).toBe("success()");
+    expect(sv.with?.path).toBe(r.with?.path);
+    expect(sv.with?.key).toBe(`\${{ steps.${r.id}.outputs.cache-primary-key }}`);
+  });
+
   it("deploys only after a successful build that follows the scrape", () => {
-    const jobs = wf.doc.jobs as Record<string, Job & { needs?: unknown; if?: string }>;
-    const deploy = Object.values(jobs).find((j) => (j.steps ?? []).some((s) => s.uses?.startsWith("actions/deploy-pages@")))!;
-    const build = Object.entries(jobs).find(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith("actions/upload-pages-artifact@")))!;
-    // Plain `needs` without always(): GitHub skips the deploy when the build (or the scrape before it) fails.
-    expect([deploy.needs].flat()).toContain(build[0]);
-    expect(String(deploy.if ?? "")).not.toMatch(/always\(\)/);
-    expect([build[1].needs].flat()).toContain("scrape");
-    expect(String((build[1] as { if?: string }).if ?? "")).not.toMatch(/always\(\)/);
+    const [, job] = deployJob;
+    const steps = (job.steps ?? []) as NStep[];
+    const upload = at(steps, (s) => s.uses?.startsWith("actions/upload-pages-artifact@") === true);
+    const deploy = at(steps, (s) => s.uses?.startsWith("actions/deploy-pages@") === true);
+    const build = at(steps, runs(/npm run build/));
+    expect(upload).toBeGreaterThan(build);
+    expect(deploy).toBeGreaterThan(upload);
+    // No step before the deploy may run on failure (GitHub then skips the deploy when the build fails).
+    for (const s of steps.slice(0, deploy + 1)) expect(String(s.if ?? "")).not.toMatch(/always\(\)|failure\(\)/);
+    // Plain `needs` without always(): GitHub skips the job when the scrape fails.
+    expect([job.needs].flat()).toContain("scrape");
+    expect(String(job.if ?? "")).not.toMatch(/always\(\)/);
+    expect(uses(wf)).toEqual(expect.arrayContaining(["actions/upload-pages-artifact", "actions/deploy-pages"]));
   });
+
   it("writes a job summary when nothing is published", () => {
     expect(wf.text).toMatch(/GITHUB_STEP_SUMMARY/);
-    const jobs = wf.doc.jobs as Record<string, Job & { needs?: unknown; if?: string }>;
-    const explain = Object.values(jobs).find((j) => [j.needs].flat().includes("deploy") && /always\(\)/.test(String(j.if)));
+    const explain = Object.values(jobs).find((j) => [j.needs].flat().includes(deployJob[0]) && /always\(\)/.test(String(j.if)));
     expect(explain).toBeDefined();
+    expect(String(explain?.if)).toContain(`needs.${deployJob[0]}.result != 'success'`);
   });
 });
 
@@ -396,12 +497,32 @@ describe("backfill", () => {
     expect(uses).toEqual(expect.arrayContaining(["actions/download-artifact", "actions/upload-artifact"]));
     expect([jobs.merge?.needs].flat()).toContain("shard");
     expect((jobs.merge?.steps ?? []).some((s) => s.run?.includes("merge-shards"))).toBe(true);
-    expect(GIT_ADDS(wf)).toBeGreaterThan(0);
+    expect((jobs.merge?.steps ?? []).some((s) => PUSHES.test(s.run ?? ""))).toBe(true);
+  });
+  it("shards and the merge overlay data-open first; a shard uploads only what neither branch holds; the merge syncs both branches", () => {
+    type BStep = Step & { "continue-on-error"?: unknown };
+    const index = (steps: BStep[], re: RegExp) => steps.findIndex((s) => re.test(s.run ?? ""));
+    for (const job of [jobs.shard, jobs.merge]) {
+      const steps = (job?.steps ?? []) as BStep[];
+      const checkout = steps.findIndex((s) => s.uses?.startsWith("actions/checkout@") && s.with?.ref === "data-open");
+      expect(steps[checkout]?.["continue-on-error"]).toBe(true);
+      const overlay = index(steps, /data-branch\.ts overlay --from \.data-open/);
+      expect(overlay).toBeGreaterThan(checkout);
+      const work = index(steps, /scrape-missing|merge-shards/);
+      expect(work).toBeGreaterThan(overlay);
+    }
+    const shard = jobs.shard?.steps ?? [];
+    const collect = shard.find((s) => /\.shard-files/.test(s.run ?? ""));
+    expect(collect?.run).toMatch(/data-branch\.ts changed --out "\$DATA" > \.shard-files/);
+    expect(collect?.run).not.toMatch(/git ls-files/);
+    const merge = jobs.merge?.steps ?? [];
+    expect(index(merge, /data-branch\.ts sync\b/)).toBeGreaterThan(index(merge, /merge-shards/));
+    expect(merge.some((s) => /npm run compact -- --out/.test(s.run ?? ""))).toBe(false);
   });
   it("commits the good shards, then fails the run when a shard with rejected pages was left out", () => {
     const steps = (jobs.merge?.steps ?? []) as (Step & { id?: string; if?: string })[];
     const merge = steps.findIndex((s) => s.run?.includes("merge-shards"));
-    const commit = steps.findIndex((s) => s.run?.includes("git push"));
+    const commit = steps.findIndex((s) => PUSHES.test(s.run ?? ""));
     expect(steps[merge]?.run).toMatch(/left_out=\$left_out" >> "\$GITHUB_OUTPUT"/);
     const fail = steps.findIndex((s) => String(s.if ?? "").includes(`steps.${steps[merge]?.id}.outputs.left_out != '0'`) && /\bexit 1\b/.test(s.run ?? ""));
     expect(fail).toBeGreaterThan(commit);
