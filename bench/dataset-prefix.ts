@@ -7,12 +7,13 @@
 // is a rewrite of the month file, which the nightly treats as a full rebuild.
 import { DuckDBInstance } from "@duckdb/node-api";
 import { existsSync } from "node:fs";
-import { link, mkdir, readdir, rm, stat } from "node:fs/promises";
+import { link, mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { storedDates, tableLayout } from "../src/ingest/compact.ts";
 import { dayFile, TABLE_KEYS, TABLES, type TableName } from "../src/ingest/layout.ts";
 import { sqlString } from "../src/ingest/sql.ts";
 import { produceFileAtomic } from "../src/lib/atomic.ts";
+import { relativeFiles } from "./tree-compare.ts";
 
 export class DatasetPrefixError extends Error {
   override readonly name = "DatasetPrefixError";
@@ -35,16 +36,6 @@ export interface DatasetPrefix {
 
 // Same options as the dataset writer (src/ingest/writer.ts), so a written-out day is shaped like a scraped one.
 const COPY_OPTIONS = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)";
-
-async function walkFiles(dir: string, rel = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    const r = path.join(rel, e.name);
-    if (e.isDirectory()) out.push(...(await walkFiles(dir, r)));
-    else if (e.isFile()) out.push(r);
-  }
-  return out;
-}
 
 async function linkInto(source: string, dest: string, rel: string): Promise<void> {
   await mkdir(path.dirname(path.join(dest, rel)), { recursive: true });
@@ -90,7 +81,7 @@ export async function linkDatasetPrefix(source: string, dest: string): Promise<D
   await rm(dest, { recursive: true, force: true });
   await mkdir(dest, { recursive: true });
   let files = 0;
-  for (const rel of await walkFiles(source)) {
+  for (const rel of await relativeFiles(source)) {
     if (skip.has(rel)) continue;
     await linkInto(source, dest, rel);
     files++;
@@ -129,7 +120,7 @@ export async function linkDatasetPrefix(source: string, dest: string): Promise<D
     async appendLastDate() {
       for (const h of held) if (!existsSync(path.join(dest, h.rel))) await linkInto(source, dest, h.rel);
       if (existsSync(aside)) {
-        for (const rel of await walkFiles(aside)) {
+        for (const rel of await relativeFiles(aside)) {
           await mkdir(path.dirname(path.join(dest, rel)), { recursive: true });
           await link(path.join(aside, rel), path.join(dest, rel));
         }
@@ -142,7 +133,7 @@ export async function linkDatasetPrefix(source: string, dest: string): Promise<D
 /** Every file's path, size and modification time below `dir`: taken before and after a run to prove a source was left as it was. */
 export async function treeStamp(dir: string): Promise<string> {
   const lines: string[] = [];
-  for (const rel of await walkFiles(dir)) {
+  for (const rel of await relativeFiles(dir)) {
     const s = await stat(path.join(dir, rel));
     lines.push(`${rel}\t${s.size}\t${Math.trunc(s.mtimeMs)}`);
   }

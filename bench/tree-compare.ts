@@ -13,14 +13,15 @@ export interface TreeComparison {
   onlyInSecond: string[];
 }
 
-async function relativeFiles(dir: string, rel = ""): Promise<string[]> {
+/** Every regular file below `dir`, as a path relative to it, sorted. */
+export async function relativeFiles(dir: string, rel = ""): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const r = rel === "" ? e.name : `${rel}/${e.name}`;
+    const r = rel === "" ? e.name : path.join(rel, e.name);
     if (e.isDirectory()) out.push(...(await relativeFiles(dir, r)));
     else if (e.isFile()) out.push(r);
   }
-  return out;
+  return out.sort();
 }
 
 export async function compareTrees(first: string, second: string): Promise<TreeComparison> {

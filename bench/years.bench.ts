@@ -42,35 +42,40 @@ import {
 
 const SEED = 1;
 const END = "2026-11-20";
-const DAYS_PER_YEAR = Number(process.env.CCASS_BENCH_DAYS_PER_YEAR ?? 248);
-const years = (process.env.CCASS_BENCH_YEARS ?? "1,3").split(",").map(Number);
-const stocks = Number(process.env.CCASS_BENCH_STOCKS ?? 2800);
+const MIB = 2 ** 20;
+
+/** Comma-separated positive integers from the environment: a typo must stop the bench, not measure something else. */
+function positiveIntegers(name: string, fallback: string): number[] {
+  const raw = process.env[name] ?? fallback;
+  const values = raw.split(",").map(Number);
+  if (!values.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`${name}: expected positive integers, got ${JSON.stringify(raw)}`);
+  return values;
+}
+const DAYS_PER_YEAR = positiveIntegers("CCASS_BENCH_DAYS_PER_YEAR", "248")[0]!;
+const stocks = positiveIntegers("CCASS_BENCH_STOCKS", "2800")[0]!;
+const years = positiveIntegers("CCASS_BENCH_YEARS", "1,3");
 const root = path.resolve(process.env.CCASS_BENCH_YEARS_DATA ?? path.join(REPO, ".cache", "bench-years"));
 const work = path.resolve(process.env.CCASS_BENCH_YEARS_WORK ?? path.join(REPO, ".cache", "bench-years-work"));
-const MIB = 2 ** 20;
-for (const [name, v] of [["CCASS_BENCH_DAYS_PER_YEAR", DAYS_PER_YEAR], ["CCASS_BENCH_STOCKS", stocks], ...years.map((y) => ["CCASS_BENCH_YEARS", y] as const)] as const) {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name}: expected positive integers, got ${JSON.stringify(process.env[name])}`);
-}
 
 // The Framework loaders (src/pages/data/NAME.json.ts): their stdout is what the site serves under
 // _file/data/; `trends` runs in the build but is published per stock by the export instead.
 const FRAMEWORK_LOADERS = new Set((await readdir(path.join(REPO, "src", "pages", "data"))).filter((f) => f.endsWith(".json.ts")).map((f) => f.slice(0, -".json.ts".length)));
 
 /** The dataset of `n` years, written when missing. One made with other options is an error, never removed: the folder may be shared. */
-async function dataset(n: number): Promise<{ dir: string; generatedSeconds: number | null }> {
+async function dataset(n: number): Promise<string> {
   const dir = path.join(root, `${n}y`);
   const days = n * DAYS_PER_YEAR;
   const options = path.join(dir, "_truth", "options.json");
   if (existsSync(options)) {
     const o = JSON.parse(await readFile(options, "utf8")) as { seed: number; stocks: number; days: number; end: string };
-    if (o.seed === SEED && o.stocks === stocks && o.days === days && o.end === END) return { dir, generatedSeconds: null };
+    if (o.seed === SEED && o.stocks === stocks && o.days === days && o.end === END) return dir;
     throw new Error(`${dir} holds ${o.stocks} stocks × ${o.days} days (seed ${o.seed}, end ${o.end}), not ${stocks} × ${days}: pick another CCASS_BENCH_YEARS_DATA or remove it`);
   }
   if (existsSync(dir)) throw new Error(`${dir} exists without _truth/options.json: not a dataset this bench wrote; pick another CCASS_BENCH_YEARS_DATA`);
   console.log(`writing ${n} year(s): ${stocks} stocks × ${days} days to ${dir} …`);
   const s = await writeSyntheticDataset({ out: dir, seed: SEED, stocks, days, end: END });
   console.log(`  ${s.holdingsRows} holdings rows in ${s.seconds.toFixed(0)} s`);
-  return { dir, generatedSeconds: s.seconds };
+  return dir;
 }
 
 /** One build as the site runs it: the loaders, each its own process, then the export into `out`. */
@@ -108,7 +113,7 @@ async function build(label: string, data: string, cache: string, out: string, to
 }
 
 async function measureSize(n: number, shellBytes: number): Promise<SizeFigures> {
-  const { dir } = await dataset(n);
+  const dir = await dataset(n);
   const before = await treeStamp(dir);
   const base = path.join(work, `${n}y`);
   await rm(base, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetPrefixError, linkDatasetPrefix, treeStamp } from "../bench/dataset-prefix.ts";
-import { compareTrees, describeComparison } from "../bench/tree-compare.ts";
+import { compareTrees, describeComparison, relativeFiles } from "../bench/tree-compare.ts";
 import { checkGoals, markdownTable, projectLinear, projectTen, readGitGrowth, type BuildFigures, type SizeFigures } from "../bench/years-report.ts";
 import { compact, sqlString } from "../src/ingest/compact.ts";
 import { TABLES } from "../src/ingest/layout.ts";
@@ -18,16 +18,6 @@ import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 let work: string;
 let source: string;
 let dates: string[];
-
-async function files(dir: string, rel = ""): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
-    const r = path.join(rel, e.name);
-    if (e.isDirectory()) out.push(...(await files(dir, r)));
-    else out.push(r);
-  }
-  return out.sort();
-}
 
 /** Every table's rows as sorted text lines, optionally without one date. */
 async function rows(dir: string, without?: string): Promise<Record<string, string[]>> {
@@ -67,20 +57,20 @@ describe("the night-before copy (linkDatasetPrefix)", () => {
     expect([p.previousDate, p.lastDate]).toEqual(dates.slice(-2));
     expect(p.decompacted).toBe(false);
 
-    const all = await files(source);
+    const all = await relativeFiles(source);
     const last = all.filter((f) => f.endsWith(`${p.lastDate}.parquet`));
     expect(last.length).toBe(TABLES.length); // one file per table on the last date
-    expect(await files(copy)).toEqual(all.filter((f) => !last.includes(f)));
-    for (const f of await files(copy)) expect((await stat(path.join(copy, f))).ino).toBe((await stat(path.join(source, f))).ino);
+    expect(await relativeFiles(copy)).toEqual(all.filter((f) => !last.includes(f)));
+    for (const f of await relativeFiles(copy)) expect((await stat(path.join(copy, f))).ino).toBe((await stat(path.join(source, f))).ino);
 
     await p.appendLastDate();
-    expect(await files(copy)).toEqual(all);
+    expect(await relativeFiles(copy)).toEqual(all);
     for (const f of last) expect((await stat(path.join(copy, f))).ino).toBe((await stat(path.join(source, f))).ino);
     expect(await treeStamp(source)).toBe(before);
 
     // Run again on the same folder: replaced, not merged with what the append left.
     const again = await linkDatasetPrefix(source, copy);
-    expect(await files(copy)).toEqual(all.filter((f) => !last.includes(f)));
+    expect(await relativeFiles(copy)).toEqual(all.filter((f) => !last.includes(f)));
     expect(again.files).toBe(all.length - last.length);
   });
 
