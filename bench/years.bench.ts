@@ -163,13 +163,38 @@ console.log(`site shell: npm run build on 20 stocks × 10 days (pages, bundles, 
 const shell = await measureSiteShell(work);
 console.log(`  ${(shell.bytes / MB).toFixed(1)} MB (dist ${(shell.dist_bytes / MB).toFixed(1)} MB less API ${(shell.api_bytes / MB).toFixed(1)} MB and loader outputs ${(shell.loader_output_bytes / MB).toFixed(2)} MB), built in ${shell.build_seconds.toFixed(0)} s`);
 
-const measured: SizeFigures[] = [];
-for (const n of years) measured.push(await measureSize(n, shell.bytes));
-const projection = projectTen(measured);
 const gitFile = path.join(REPO, "bench-out", "growth.json");
 const git = readGitGrowth(gitFile);
-const goals = checkGoals(measured, git, projection.dist_bytes);
-const table = markdownTable(measured, projection, git);
+
+/** bench-out/years.json, rewritten after each size: a run stopped at 3 years still leaves the 1-year figures. */
+async function writeFigures(measured: SizeFigures[], complete: boolean): Promise<{ table: string; goals: ReturnType<typeof checkGoals> }> {
+  const projection = projectTen(measured);
+  const goals = checkGoals(measured, git, projection.dist_bytes);
+  const table = markdownTable(measured, projection, git);
+  const figures = {
+    complete,
+    stocks,
+    days_per_year: DAYS_PER_YEAR,
+    memory_limit: process.env.CCASS_MEMORY_LIMIT ?? "default (4GB)",
+    load_average: { start: loadAtStart, now: loadavg() },
+    site_shell: shell,
+    git_growth: git,
+    sizes: measured,
+    projection_method: "linear in years of history, through the first and last measured sizes, evaluated at 10",
+    projected_10_years: projection,
+    goals,
+    table,
+  };
+  await writeFileAtomic(path.join(REPO, "bench-out", "years.json"), JSON.stringify(figures, null, 2) + "\n");
+  return { table, goals };
+}
+
+const measured: SizeFigures[] = [];
+for (const n of years) {
+  measured.push(await measureSize(n, shell.bytes));
+  await writeFigures(measured, false);
+}
+const { table, goals } = await writeFigures(measured, true);
 
 console.log(`\n${stocks} securities, ${DAYS_PER_YEAR} settlement days a year; times: wall (CPU), sum of the ten processes`);
 console.log(table);
@@ -180,26 +205,4 @@ console.log(
     `\nnightly vs cold export: ${measured.map((f) => `${f.years} y ${f.comparison.differing + f.comparison.only_in_cold + f.comparison.only_in_incremental} of ${f.comparison.compared} files differ`).join("; ")}.`,
 );
 console.log(`\ngoals\n${formatGoals(goals)}`);
-const loadAtEnd = loadavg();
-console.log(`load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ${loadAtEnd.map((x) => x.toFixed(1)).join(" ")} at the end`);
-
-await writeFileAtomic(
-  path.join(REPO, "bench-out", "years.json"),
-  JSON.stringify(
-    {
-      stocks,
-      days_per_year: DAYS_PER_YEAR,
-      memory_limit: process.env.CCASS_MEMORY_LIMIT ?? "default (4GB)",
-      load_average: { start: loadAtStart, end: loadAtEnd },
-      site_shell: shell,
-      git_growth: git,
-      sizes: measured,
-      projection_method: "linear in years of history, through the first and last measured sizes, evaluated at 10",
-      projected_10_years: projection,
-      goals,
-      table,
-    },
-    null,
-    2,
-  ) + "\n",
-);
+console.log(`load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);
