@@ -1,121 +1,208 @@
-// How a cold full build grows with the years of history kept: 1-year and 3-year full-market
-// synthetic datasets, each built from a cold analytics cache the way the site build runs it (the
-// nine loaders, each its own process, then the static API export), with wall time, CPU time, peak
-// RSS and the size of the exported API tree; the 10-year figure is projected on the line through
-// the two. (The incremental nightly is not built yet: docs/ARCHITECTURE.md "Growing to a decade".)
+// How the nightly and the site grow with the years of history kept (issue #11 "Figures"): for each
+// size (1 and 3 years of the full-market synthetic market by default), as the site build runs it
+// (the nine loaders, each its own process, then the static API export):
+//   1. the dataset less its last date, as hard links (bench/dataset-prefix.ts), built cold into a
+//      state S (CCASS_CACHE) and an export folder T: the previous night;
+//   2. the last date linked in, then the same commands on the same S and T: the incremental nightly
+//      (today's code has no incremental path, so this is a full rebuild until it lands);
+//   3. the full dataset built cold into a fresh S2 and T2: the cold full build;
+//   4. T against T2, byte for byte (bench/tree-compare.ts): how many files differ, and which.
+// Wall time, CPU time and peak RSS of every process; `dist/` = the cold API tree + the loaders'
+// outputs + the site shell measured once with `npm run build` on a small dataset (bench/site-shell.ts);
+// git growth per year from bench-out/growth.json (npm run bench -- growth). The 10-year column is
+// the line through the first and last sizes (x = years), evaluated at 10 (bench/years-report.ts).
 //   npm run bench -- years
-// Environment: CCASS_BENCH_YEARS ("1,3"), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_YEARS_DATA
-// (folder of the datasets, default .cache/bench-years; <N>y/ is written with the replica's
-// synthetic market when missing or made with other options). A year is 248 settlement days, so
-// 3 years (744 days) is a long market: listings, delistings, participants coming and going.
+// Environment: CCASS_BENCH_YEARS ("1,3"), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS_PER_YEAR (248),
+// CCASS_BENCH_YEARS_DATA (folder of the datasets, default .cache/bench-years; <N>y/ is written with
+// the replica's synthetic market when missing, and never removed), CCASS_BENCH_YEARS_WORK (states,
+// exports and linked copies, default .cache/bench-years-work: on the datasets' filesystem, for the
+// hard links), CCASS_MEMORY_LIMIT (DuckDB's, passed to every step).
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { loadavg } from "node:os";
 import path from "node:path";
+import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { LOADERS, REPO, runMeasured } from "./child-run.ts";
+import { linkDatasetPrefix, treeStamp } from "./dataset-prefix.ts";
 import { diskUsage } from "./disk-usage.ts";
+import { measureSiteShell } from "./site-shell.ts";
+import { compareTrees, describeComparison } from "./tree-compare.ts";
+import {
+  checkGoals,
+  formatGoals,
+  markdownTable,
+  MB,
+  projectTen,
+  readGitGrowth,
+  type BuildFigures,
+  type SizeFigures,
+  type StepFigures,
+} from "./years-report.ts";
 
-const DAYS_PER_YEAR = 248;
 const SEED = 1;
 const END = "2026-11-20";
-const years = (process.env.CCASS_BENCH_YEARS ?? "1,3").split(",").map(Number);
-const stocks = Number(process.env.CCASS_BENCH_STOCKS ?? 2800);
-const root = path.resolve(process.env.CCASS_BENCH_YEARS_DATA ?? path.join(REPO, ".cache", "bench-years"));
 const MIB = 2 ** 20;
 
-/** The dataset of `n` years, written unless one with the same options is there. */
-async function dataset(n: number): Promise<{ dir: string; generatedSeconds: number | null }> {
+/** Comma-separated positive integers from the environment: a typo must stop the bench, not measure something else. */
+function positiveIntegers(name: string, fallback: string): number[] {
+  const raw = process.env[name] ?? fallback;
+  const values = raw.split(",").map(Number);
+  if (!values.every((v) => Number.isInteger(v) && v > 0)) throw new Error(`${name}: expected positive integers, got ${JSON.stringify(raw)}`);
+  return values;
+}
+const DAYS_PER_YEAR = positiveIntegers("CCASS_BENCH_DAYS_PER_YEAR", "248")[0]!;
+const stocks = positiveIntegers("CCASS_BENCH_STOCKS", "2800")[0]!;
+const years = positiveIntegers("CCASS_BENCH_YEARS", "1,3");
+const root = path.resolve(process.env.CCASS_BENCH_YEARS_DATA ?? path.join(REPO, ".cache", "bench-years"));
+const work = path.resolve(process.env.CCASS_BENCH_YEARS_WORK ?? path.join(REPO, ".cache", "bench-years-work"));
+
+// The Framework loaders (src/pages/data/NAME.json.ts): their stdout is what the site serves under
+// _file/data/; `trends` runs in the build but is published per stock by the export instead.
+const FRAMEWORK_LOADERS = new Set((await readdir(path.join(REPO, "src", "pages", "data"))).filter((f) => f.endsWith(".json.ts")).map((f) => f.slice(0, -".json.ts".length)));
+
+/** The dataset of `n` years, written when missing. One made with other options is an error, never removed: the folder may be shared. */
+async function dataset(n: number): Promise<string> {
   const dir = path.join(root, `${n}y`);
   const days = n * DAYS_PER_YEAR;
   const options = path.join(dir, "_truth", "options.json");
   if (existsSync(options)) {
     const o = JSON.parse(await readFile(options, "utf8")) as { seed: number; stocks: number; days: number; end: string };
-    if (o.seed === SEED && o.stocks === stocks && o.days === days && o.end === END) return { dir, generatedSeconds: null };
+    if (o.seed === SEED && o.stocks === stocks && o.days === days && o.end === END) return dir;
+    throw new Error(`${dir} holds ${o.stocks} stocks × ${o.days} days (seed ${o.seed}, end ${o.end}), not ${stocks} × ${days}: pick another CCASS_BENCH_YEARS_DATA or remove it`);
   }
-  await rm(dir, { recursive: true, force: true });
+  if (existsSync(dir)) throw new Error(`${dir} exists without _truth/options.json: not a dataset this bench wrote; pick another CCASS_BENCH_YEARS_DATA`);
   console.log(`writing ${n} year(s): ${stocks} stocks × ${days} days to ${dir} …`);
   const s = await writeSyntheticDataset({ out: dir, seed: SEED, stocks, days, end: END });
   console.log(`  ${s.holdingsRows} holdings rows in ${s.seconds.toFixed(0)} s`);
-  return { dir, generatedSeconds: s.seconds };
+  return dir;
 }
 
-interface YearFigures {
-  years: number;
-  days: number;
-  holdings_parquet_mib: number;
-  generated_seconds: number | null;
-  build_seconds: number;
-  build_cpu_seconds: number;
-  /** the export's own split: cache build and export proper, from its summary line */
-  export_line: string;
-  peak_rss_mib: number;
-  api_tree_mib: number;
-  api_files: number;
-  steps: { step: string; seconds: number; cpu_seconds: number; peak_rss_mib: number }[];
+/** One build as the site runs it: the loaders, each its own process, then the export into `out`. */
+async function build(label: string, data: string, cache: string, out: string, today: string): Promise<BuildFigures> {
+  const env = { CCASS_DATA: data, CCASS_CACHE: cache, CCASS_TODAY: today };
+  const steps: StepFigures[] = [];
+  const load0 = loadavg()[0]!;
+  const measure = (step: string, script: string, args: string[]) => {
+    const r = runMeasured(script, args, env);
+    steps.push({ step, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / MIB, stdout_bytes: r.stdoutBytes });
+    return r;
+  };
+  for (const name of LOADERS) measure(name, path.join(REPO, "data-loaders", `${name}.ts`), []);
+  const e = measure("export-api", path.join(REPO, "scripts", "export-api.ts"), ["--out", out, "--quiet"]);
+  const tree = await diskUsage(out);
+  const peak = steps.reduce((a, b) => (b.peak_rss_mib > a.peak_rss_mib ? b : a));
+  const f: BuildFigures = {
+    seconds: steps.reduce((a, x) => a + x.seconds, 0),
+    cpu_seconds: steps.reduce((a, x) => a + x.cpu_seconds, 0),
+    peak_rss_mib: peak.peak_rss_mib,
+    peak_step: peak.step,
+    export_line: e.stdout.trim(),
+    api_tree_bytes: tree.bytes,
+    api_files: tree.files,
+    loader_output_bytes: steps.filter((x) => FRAMEWORK_LOADERS.has(x.step)).reduce((a, x) => a + x.stdout_bytes, 0),
+    load_average: [load0, loadavg()[0]!],
+    steps,
+  };
+  console.log(
+    `  ${label}: ${f.seconds.toFixed(1)} s wall, ${f.cpu_seconds.toFixed(1)} s CPU, peak ${(f.peak_rss_mib / 1024).toFixed(2)} GiB (${f.peak_step}), ` +
+      `API tree ${(f.api_tree_bytes / MB).toFixed(0)} MB in ${f.api_files} files; load ${f.load_average.map((x) => x.toFixed(1)).join(" → ")}`,
+  );
+  console.log(`    ${f.export_line}`);
+  return f;
 }
 
-async function coldBuild(n: number): Promise<YearFigures> {
-  const { dir, generatedSeconds } = await dataset(n);
-  const cache = await mkdtemp(path.join(tmpdir(), "ccass-bench-years-cache-"));
-  const out = await mkdtemp(path.join(tmpdir(), "ccass-bench-years-api-"));
-  const env = { CCASS_DATA: dir, CCASS_CACHE: cache };
-  const steps: YearFigures["steps"] = [];
+async function measureSize(n: number, shellBytes: number): Promise<SizeFigures> {
+  const dir = await dataset(n);
+  const before = await treeStamp(dir);
+  const base = path.join(work, `${n}y`);
+  await rm(base, { recursive: true, force: true });
+  await mkdir(base, { recursive: true });
   try {
-    // The first loader builds the cache (the cold part); the rest and the export reuse it.
-    for (const name of LOADERS) {
-      const r = runMeasured(path.join(REPO, "data-loaders", `${name}.ts`), [], env);
-      steps.push({ step: name, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / MIB });
-    }
-    const e = runMeasured(path.join(REPO, "scripts", "export-api.ts"), ["--out", path.join(out, "v1"), "--quiet"], env);
-    steps.push({ step: "export-api", seconds: e.seconds, cpu_seconds: e.cpu, peak_rss_mib: e.rss / MIB });
-    const tree = await diskUsage(path.join(out, "v1"));
-    const figures: YearFigures = {
+    const prefix = await linkDatasetPrefix(dir, path.join(base, "data"));
+    console.log(
+      `${n} year(s) from ${dir}: ${prefix.files} files linked into ${prefix.dir} without ${prefix.lastDate}` +
+        (prefix.decompacted ? " (its compacted month written out as daily files)" : ""),
+    );
+    const state = path.join(base, "state");
+    const tree = path.join(base, "api", "v1");
+    const previous = await build(`previous night (cold, to ${prefix.previousDate})`, prefix.dir, state, tree, prefix.previousDate);
+    await prefix.appendLastDate();
+    const incremental = await build(`nightly (+ ${prefix.lastDate}, same state)`, prefix.dir, state, tree, prefix.lastDate);
+    await rm(state, { recursive: true, force: true }); // disk: a 3-year cache is several GB
+    const coldTree = path.join(base, "cold-api", "v1");
+    const cold = await build("cold full build (fresh state)", prefix.dir, path.join(base, "cold-state"), coldTree, prefix.lastDate);
+    const c = await compareTrees(tree, coldTree);
+    console.log(`  ${describeComparison(c, ["nightly", "cold"])}`);
+    if ((await treeStamp(dir)) !== before) throw new Error(`${dir} changed during the bench: a step wrote through a hard link`);
+    return {
       years: n,
       days: n * DAYS_PER_YEAR,
+      stocks,
       holdings_parquet_mib: (await diskUsage(path.join(dir, "holdings"))).bytes / MIB,
-      generated_seconds: generatedSeconds,
-      build_seconds: steps.reduce((s, x) => s + x.seconds, 0),
-      build_cpu_seconds: steps.reduce((s, x) => s + x.cpu_seconds, 0),
-      export_line: e.stdout.trim(),
-      peak_rss_mib: Math.max(...steps.map((x) => x.peak_rss_mib)),
-      api_tree_mib: tree.bytes / MIB,
-      api_files: tree.files,
-      steps,
+      previous_night: previous,
+      incremental,
+      cold,
+      comparison: {
+        compared: c.compared,
+        differing: c.differing.length,
+        only_in_incremental: c.onlyInFirst.length,
+        only_in_cold: c.onlyInSecond.length,
+        first_differing: [...c.differing, ...c.onlyInFirst, ...c.onlyInSecond].slice(0, 20),
+      },
+      dist_bytes: cold.api_tree_bytes + cold.loader_output_bytes + shellBytes,
     };
-    console.log(
-      `${n} year(s): cold build ${figures.build_seconds.toFixed(1)} s wall, ${figures.build_cpu_seconds.toFixed(1)} s CPU, ` +
-        `peak ${figures.peak_rss_mib.toFixed(0)} MiB (${steps.reduce((a, b) => (b.peak_rss_mib > a.peak_rss_mib ? b : a)).step}), ` +
-        `API tree ${figures.api_tree_mib.toFixed(0)} MiB in ${figures.api_files} files; holdings Parquet ${figures.holdings_parquet_mib.toFixed(0)} MiB`,
-    );
-    console.log(`  ${figures.export_line}`);
-    return figures;
   } finally {
-    await rm(cache, { recursive: true, force: true });
-    await rm(out, { recursive: true, force: true });
+    await rm(base, { recursive: true, force: true });
   }
 }
 
-/** The value at 10 years on the line through two measured points (x = years). */
-function project(points: YearFigures[], pick: (f: YearFigures) => number, at = 10): number | null {
-  if (points.length < 2) return null;
-  const [a, b] = [points[0]!, points[points.length - 1]!];
-  const slope = (pick(b) - pick(a)) / (b.years - a.years);
-  return pick(a) + slope * (at - a.years);
+await mkdir(work, { recursive: true });
+const loadAtStart = loadavg();
+console.log(`site shell: npm run build on 20 stocks × 10 days (pages, bundles, DuckDB-WASM; added to every size's API tree and loader outputs) …`);
+const shell = await measureSiteShell(work);
+console.log(`  ${(shell.bytes / MB).toFixed(1)} MB (dist ${(shell.dist_bytes / MB).toFixed(1)} MB less API ${(shell.api_bytes / MB).toFixed(1)} MB and loader outputs ${(shell.loader_output_bytes / MB).toFixed(2)} MB), built in ${shell.build_seconds.toFixed(0)} s`);
+
+const gitFile = path.join(REPO, "bench-out", "growth.json");
+const git = readGitGrowth(gitFile);
+
+/** bench-out/years.json, rewritten after each size: a run stopped at 3 years still leaves the 1-year figures. */
+async function writeFigures(measured: SizeFigures[], complete: boolean): Promise<{ table: string; goals: ReturnType<typeof checkGoals> }> {
+  const projection = projectTen(measured);
+  const goals = checkGoals(measured, git, projection.dist_bytes);
+  const table = markdownTable(measured, projection, git);
+  const figures = {
+    complete,
+    stocks,
+    days_per_year: DAYS_PER_YEAR,
+    memory_limit: process.env.CCASS_MEMORY_LIMIT ?? "default (4GB)",
+    load_average: { start: loadAtStart, now: loadavg() },
+    site_shell: shell,
+    git_growth: git,
+    sizes: measured,
+    projection_method: "linear in years of history, through the first and last measured sizes, evaluated at 10",
+    projected_10_years: projection,
+    goals,
+    table,
+  };
+  await writeFileAtomic(path.join(REPO, "bench-out", "years.json"), JSON.stringify(figures, null, 2) + "\n");
+  return { table, goals };
 }
 
-const measured: YearFigures[] = [];
-for (const n of years) measured.push(await coldBuild(n));
-const projected = {
-  build_seconds: project(measured, (f) => f.build_seconds),
-  peak_rss_mib: project(measured, (f) => f.peak_rss_mib),
-  api_tree_mib: project(measured, (f) => f.api_tree_mib),
-};
-if (projected.build_seconds !== null) {
-  console.log(
-    `10 years (projected on the line through ${measured.map((f) => `${f.years}`).join(" and ")} years): ` +
-      `cold build ${projected.build_seconds.toFixed(0)} s, peak ${projected.peak_rss_mib!.toFixed(0)} MiB, API tree ${projected.api_tree_mib!.toFixed(0)} MiB`,
-  );
+const measured: SizeFigures[] = [];
+for (const n of years) {
+  measured.push(await measureSize(n, shell.bytes));
+  await writeFigures(measured, false);
 }
-await mkdir(path.join(REPO, "bench-out"), { recursive: true });
-await writeFile(path.join(REPO, "bench-out", "years.json"), JSON.stringify({ stocks, measured, projected_10_years: projected, load_average: loadavg() }, null, 2));
+const { table, goals } = await writeFigures(measured, true);
+
+console.log(`\n${stocks} securities, ${DAYS_PER_YEAR} settlement days a year; times: wall (CPU), sum of the ten processes`);
+console.log(table);
+console.log(
+  `\n10 years: on the line through the ${measured[0]?.years}- and ${measured.at(-1)?.years}-year figures (value(10) = a + (b − a) / (years_b − years_a) × (10 − years_a)).` +
+    `\ndist/ = cold API tree + Framework loader outputs + site shell ${(shell.bytes / MB).toFixed(1)} MB (measured once with npm run build on ${shell.dataset.stocks} stocks × ${shell.dataset.days} days, not on the full market).` +
+    `\ngit growth: ${git ? `${gitFile} ${git.field}${git.stocks !== null && git.stocks !== stocks ? ` (measured on ${git.stocks} stocks, not ${stocks})` : ""}` : "run the growth bench (npm run bench -- growth)"}.` +
+    `\nnightly vs cold export: ${measured.map((f) => `${f.years} y ${f.comparison.differing + f.comparison.only_in_cold + f.comparison.only_in_incremental} of ${f.comparison.compared} files differ`).join("; ")}.`,
+);
+console.log(`\ngoals\n${formatGoals(goals)}`);
+console.log(`load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);
