@@ -137,9 +137,9 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
     )
     SELECT *, (row_number() OVER (PARTITION BY stock_code ORDER BY date) - 1)::INTEGER AS lseq FROM d`);
   const carryDates = (await rows<{ d: string }>(c, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM c_days WHERE NOT in_month ORDER BY 1`)).map((r) => r.d);
+  // every holding of those dates (a carry-in date's other stocks come too: the joins with c_day drop them)
   await c.run(`CREATE OR REPLACE TEMP TABLE c_hold AS
-    SELECT x.stock_code, x.date, x.participant_key, x.shares
-    FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])}) x SEMI JOIN c_days d USING (stock_code, date)`);
+    SELECT stock_code, date, participant_key, shares FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])})`);
   await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig", DAYFIG_EMPTY)}`);
   profile?.("inputs", t0);
   for (const stmt of chunkStatements()) {

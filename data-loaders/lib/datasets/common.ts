@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Analytics } from "../cache.ts";
 import { scalar } from "../duck.ts";
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export async function hasData(a: Analytics): Promise<boolean> {
   return Number(await scalar(a.db.conn, "SELECT count(*) FROM summ")) > 0;
