@@ -174,8 +174,14 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
   profile?.("write", t0);
   await writeFile(path.join(tmp, "source"), `${path.resolve(ds.root)}\n`);
   await writeFile(path.join(tmp, "key"), `${key}\n`);
-  await rm(chunkDir, { recursive: true, force: true });
-  await rename(tmp, chunkDir);
+  // Another build of the same month (another dataset folder with the same content, sharing this
+  // cache folder) may have finished first: its chunk has the same key, hence the same content.
+  try {
+    await rename(tmp, chunkDir);
+  } catch (err) {
+    if (!existsSync(path.join(chunkDir, "key"))) throw err;
+    await rm(tmp, { recursive: true, force: true });
+  }
   for (const t of ["c_days", "c_hold", "c_split", "c_day", "c_pk", "c_h", "c_pts", "c_points", "c_conc", "c_dayfig", "c_pmoves", "c_held", "c_noise", "c_movers", "c_pairs"])
     await c.run(`DROP TABLE IF EXISTS ${t}`);
   await c.run("DROP VIEW IF EXISTS c_prior");
