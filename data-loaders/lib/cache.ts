@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { withLock } from "../../src/lib/lock-file.ts";
 import { openDb, rows, scalar, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
-import { chunkCodeKey, chunkRead, ensureChunks, monthFiles, pruneChunks, type Chunk, type ChunkTable } from "./chunks.ts";
+import { CHUNK_TABLES, chunkCodeKey, chunkRead, ensureChunks, monthFiles, pruneChunks, type Chunk, type ChunkTable } from "./chunks.ts";
 import { contentHash, saveContentHashes } from "./file-hashes.ts";
 import { positionKeyMacros } from "./position-key.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
@@ -131,18 +131,6 @@ interface BuildState {
   chunks: Chunk[];
 }
 
-/** Empty stand-ins of the chunk tables' columns (a dataset with no stored day has no chunk). */
-const CHUNK_EMPTY: Record<ChunkTable, string> = {
-  points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
-  conc: "NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares",
-  dayfig: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
-    NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved, NULL::BIGINT AS positions_changed`,
-  pmoves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",
-  held: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::INTEGER AS year",
-  pairs: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::INTEGER AS set_id, NULL::VARCHAR AS seller, NULL::VARCHAR AS buyer,
-    NULL::BIGINT AS shares, NULL::DOUBLE AS pct_of_issued, NULL::VARCHAR AS match, NULL::DOUBLE AS confidence`,
-};
-
 /**
  * `month_keys`: per month, its chunk's key and a hash of every file of the month (all tables): what a
  * per-year file of the export depends on, so the export can keep a closed year's files when its
@@ -158,7 +146,7 @@ async function writeMonthKeys(db: Db, ds: DatasetFiles, dir: string, chunks: rea
 }
 
 async function chunkViews(db: Db, prefix: string, chunks: readonly Chunk[], tables: readonly ChunkTable[]) {
-  for (const t of tables) await db.conn.run(`CREATE OR REPLACE VIEW ${prefix}${t} AS ${chunkRead(chunks, t, CHUNK_EMPTY[t])}`);
+  for (const t of tables) await db.conn.run(`CREATE OR REPLACE VIEW ${prefix}${t} AS ${chunkRead(chunks, t)}`);
 }
 
 /**
@@ -184,7 +172,7 @@ async function runStatement(db: Db, ds: DatasetFiles, dir: string, stmt: string,
   }
   if (/^-- @month-chunks/m.test(stmt)) {
     state.chunks = await ensureChunks(db, ds, dir, chunkCodeKey(CACHE_VERSION), log);
-    await chunkViews(db, "chunk_", state.chunks, Object.keys(CHUNK_EMPTY) as ChunkTable[]);
+    await chunkViews(db, "chunk_", state.chunks, Object.keys(CHUNK_TABLES) as ChunkTable[]);
     await writeMonthKeys(db, ds, dir, state.chunks);
     return `month chunks (${state.chunks.length})`;
   }

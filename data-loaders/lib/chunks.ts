@@ -110,14 +110,22 @@ export async function ensureChunks(db: Db, ds: DatasetFiles, dir: string, codeKe
 }
 
 /** Chunk files of one table over some chunks (a read_parquet list; an empty table when none). */
-export function chunkRead(chunks: readonly Chunk[], table: ChunkTable, emptyColumns: string): string {
-  if (chunks.length === 0) return `SELECT ${emptyColumns} WHERE false`;
+export function chunkRead(chunks: readonly Chunk[], table: ChunkTable): string {
+  if (chunks.length === 0) return `SELECT ${CHUNK_EMPTY[table]} WHERE false`;
   return `SELECT * FROM read_parquet([${chunks.map((c) => sqlString(path.join(c.dir, `${table}.parquet`))).join(", ")}])`;
 }
 
-const DAYFIG_EMPTY = `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind,
-  NULL::DOUBLE AS ca_ratio, NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved,
-  NULL::BIGINT AS positions_changed`;
+/** Empty stand-ins of the chunk tables' columns (a dataset with no stored day has no chunk). */
+export const CHUNK_EMPTY: Record<ChunkTable, string> = {
+  points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
+  conc: "NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares",
+  dayfig: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
+    NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved, NULL::BIGINT AS positions_changed`,
+  pmoves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",
+  held: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::INTEGER AS year",
+  pairs: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::INTEGER AS set_id, NULL::VARCHAR AS seller, NULL::VARCHAR AS buyer,
+    NULL::BIGINT AS shares, NULL::DOUBLE AS pct_of_issued, NULL::VARCHAR AS match, NULL::DOUBLE AS confidence`,
+};
 
 async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: string[], prior: Chunk[], chunkDir: string, key: string) {
   const first = dates[0]!;
@@ -140,7 +148,7 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
   // every holding of those dates (a carry-in date's other stocks come too: the joins with c_day drop them)
   await c.run(`CREATE OR REPLACE TEMP TABLE c_hold AS
     SELECT stock_code, date, participant_key, shares FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])})`);
-  await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig", DAYFIG_EMPTY)}`);
+  await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig")}`);
   profile?.("inputs", t0);
   for (const stmt of chunkStatements()) {
     t0 = performance.now();
