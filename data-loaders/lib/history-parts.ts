@@ -72,29 +72,37 @@ SELECT s.stock_code, s.date, s.issued_shares, s.total_shares AS ccass_shares, s.
 FROM summ s LEFT JOIN b USING (stock_code, seq)`);
 }
 
-/** Temp tables of the writer: each stock's first stored date per year, and every part's rows. */
+/** Temp tables of the writer: each stock's first stored date per year, positions' spans, the parts' rows. */
 const YEARS = "hist_years";
+const SPANS = "hist_spans";
 const PARTS = "hist_parts";
 
+/** Every change point with the date of the participant's next one (until: null for the last). */
+const spansSql = () => `CREATE OR REPLACE TEMP TABLE ${SPANS} AS
+SELECT stock_code, participant_key, date, shares, lead(date) OVER (PARTITION BY stock_code, participant_key ORDER BY date) AS until
+FROM history_points`;
+
 /**
- * The rows of every part of every year (stock_code, year, participant_key, date, shares), sorted as
- * written. A snapshot row is the position's last change point on or before the year's first stored
- * date, when it holds shares; the change points after that date follow.
+ * The positions held on each year's first stored date (stock_code, year, participant_key, shares):
+ * the last change point on or before that date, when it holds shares.
  */
-function partsSql(): string {
+const snapshotSql = (yearFilter: string) => `SELECT y.stock_code, y.year, s.participant_key, y.first_date AS date, s.shares
+FROM ${SPANS} s JOIN ${YEARS} y ON y.stock_code = s.stock_code AND s.date <= y.first_date AND (s.until IS NULL OR s.until > y.first_date)
+WHERE s.shares > 0 AND ${yearFilter}`;
+
+/**
+ * The rows of the parts of `years` (stock_code, year, participant_key, date, shares), sorted as
+ * written: the snapshot, then the change points after the year's first stored date.
+ */
+function partsSql(years: readonly number[]): string {
+  const inYears = `y.year IN (${years.join(", ")})`;
   return `CREATE OR REPLACE TEMP TABLE ${PARTS} AS
-WITH p AS (
-  SELECT stock_code, participant_key, date, shares,
-    lead(date) OVER (PARTITION BY stock_code, participant_key ORDER BY date) AS until
-  FROM history_points
-), rows AS (
-  SELECT y.stock_code, y.year, p.participant_key, y.first_date AS date, p.shares
-  FROM p JOIN ${YEARS} y ON y.stock_code = p.stock_code AND p.date <= y.first_date AND (p.until IS NULL OR p.until > y.first_date)
-  WHERE p.shares > 0
+WITH rows AS (
+  ${snapshotSql(inYears)}
   UNION ALL
   SELECT p.stock_code, y.year, p.participant_key, p.date, p.shares
   FROM history_points p JOIN ${YEARS} y ON y.stock_code = p.stock_code AND y.year = year(p.date)
-  WHERE p.date > y.first_date
+  WHERE p.date > y.first_date AND ${inYears}
 )
 SELECT * FROM rows ORDER BY stock_code, year, participant_key, date`;
 }
@@ -121,8 +129,9 @@ export async function writeHistoryParts(conn: DuckDBConnection, dir: string, opt
   }
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${YEARS} AS
     SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`);
-  await conn.run(partsSql());
   const wanted = [...new Set(opts.years)].sort((a, b) => a - b);
+  await conn.run(spansSql());
+  await conn.run(partsSql(wanted.length ? wanted : [0]));
   const todo = wanted.length
     ? (await conn.runAndReadAll(`SELECT stock_code, year FROM ${YEARS} WHERE year IN (${wanted.join(", ")}) ORDER BY 1, 2`)).getRowsJS()
     : [];
@@ -141,19 +150,23 @@ export async function writeHistoryParts(conn: DuckDBConnection, dir: string, opt
     files += 2;
   }
   files += await writeHeld(conn, path.join(dir, "held"));
-  await conn.run(`DROP TABLE ${PARTS}`);
-  await conn.run(`DROP TABLE ${YEARS}`);
+  for (const t of [PARTS, SPANS, YEARS]) await conn.run(`DROP TABLE ${t}`);
   return { files, years: wanted };
 }
 
 /**
  * history/held/<file>.json for every participant: {participant_key, stocks: {code: [years]}}, the
- * years whose part has a row where it holds shares (codes and years ascending: same data, same bytes).
+ * years whose part has a row where it holds shares (codes and years ascending: same data, same bytes):
+ * a change point with shares in that year, or a position held on the year's first stored date.
+ * Over every year, whichever years' parts are written.
  */
 async function writeHeld(conn: DuckDBConnection, dir: string): Promise<number> {
   const held = await conn.runAndReadAll(
     `SELECT participant_key, list(stock_code ORDER BY stock_code), list(years ORDER BY stock_code) FROM (
-       SELECT participant_key, stock_code, list(DISTINCT year ORDER BY year) AS years FROM ${PARTS} WHERE shares > 0 GROUP BY 1, 2
+       SELECT participant_key, stock_code, list(DISTINCT year ORDER BY year) AS years FROM (
+         SELECT participant_key, stock_code, year(date)::INTEGER AS year FROM history_points WHERE shares > 0
+         UNION ALL SELECT participant_key, stock_code, year FROM (${snapshotSql("true")})
+       ) GROUP BY 1, 2
      ) GROUP BY 1 ORDER BY 1`,
   );
   await mkdir(dir, { recursive: true });
