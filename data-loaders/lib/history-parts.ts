@@ -76,6 +76,7 @@ FROM summ s LEFT JOIN b USING (stock_code, seq)`);
 const YEARS = "hist_years";
 const SPANS = "hist_spans";
 const PARTS = "hist_parts";
+const DAYS = "hist_days";
 
 /** Every change point with the date of the participant's next one (until: null for the last). */
 const spansSql = () => `CREATE OR REPLACE TEMP TABLE ${SPANS} AS
@@ -130,6 +131,11 @@ export async function writeHistoryParts(conn: DuckDBConnection, dir: string, opt
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${YEARS} AS
     SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`);
   const wanted = [...new Set(opts.years)].sort((a, b) => a - b);
+  // Both tables sorted by stock: each COPY below reads only its stock's row groups (zone maps)
+  // instead of scanning every stock's rows.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
+    SELECT stock_code, year(date)::INTEGER AS year, ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
+    FROM history_days WHERE year(date) IN (${wanted.length ? wanted.join(", ") : 0}) ORDER BY stock_code, date`);
   await conn.run(spansSql());
   await conn.run(partsSql(wanted.length ? wanted : [0]));
   const todo = wanted.length
@@ -144,13 +150,12 @@ export async function writeHistoryParts(conn: DuckDBConnection, dir: string, opt
     await mkdir(stockDir, { recursive: true });
     await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${c} AND year = ${year} ORDER BY participant_key, date`,
       path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
-    await copyAtomic(conn, `SELECT ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
-       FROM history_days WHERE stock_code = ${c} AND year(date) = ${year} ORDER BY date`,
+    await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${c} AND year = ${year} ORDER BY date`,
       path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
     files += 2;
   }
   files += await writeHeld(conn, path.join(dir, "held"));
-  for (const t of [PARTS, SPANS, YEARS]) await conn.run(`DROP TABLE ${t}`);
+  for (const t of [PARTS, SPANS, YEARS, DAYS]) await conn.run(`DROP TABLE ${t}`);
   return { files, years: wanted };
 }
 
