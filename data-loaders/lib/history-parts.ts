@@ -63,9 +63,10 @@ SELECT stock_code, date, issued_shares, total_shares AS ccass_shares, total_coun
 FROM summ_all`);
 }
 
-/** Temp tables of the writer: each stock's first stored date per year, and every part's rows. */
+/** Temp tables of the writer: each stock's first stored date per year, one year's parts' rows and days. */
 const YEARS = "hist_years";
 const PARTS = "hist_parts";
+const DAYS = "hist_days";
 
 /**
  * The rows of one year's parts (stock_code, participant_key, date, shares), sorted as written: a
@@ -121,6 +122,11 @@ export async function writeHistoryParts(
       .getRowsJS()
       .map((r) => String(r[0]));
     await conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates)));
+    // sorted by stock, as the parts are: each COPY below reads only its stock's row groups (zone
+    // maps) instead of scanning every stock's days
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
+      SELECT stock_code, ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
+      FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY stock_code, date`);
     const codes = (await conn.runAndReadAll(`SELECT stock_code FROM ${YEARS} WHERE year = ${year} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
     const level = opts.level(year);
     for (const code of codes) {
@@ -130,12 +136,12 @@ export async function writeHistoryParts(
       await mkdir(stockDir, { recursive: true });
       await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${c} ORDER BY participant_key, date`,
         path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
-      await copyAtomic(conn, `SELECT ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
-         FROM history_days WHERE stock_code = ${c} AND date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY date`,
+      await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${c} ORDER BY date`,
         path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
       files += 2;
     }
     await conn.run(`DROP TABLE ${PARTS}`);
+    await conn.run(`DROP TABLE ${DAYS}`);
   }
   files += await writeHeld(conn, path.join(dir, "held"));
   await conn.run(`DROP TABLE ${YEARS}`);
@@ -144,7 +150,9 @@ export async function writeHistoryParts(
 
 /**
  * history/held/<file>.json for every participant: {participant_key, stocks: {code: [years]}}, the
- * years whose part has a row where it holds shares (codes and years ascending: same data, same bytes).
+ * years whose part has a row where it holds shares (codes and years ascending: same data, same bytes):
+ * a change point with shares in that year, or a position held on the year's first stored date.
+ * Over every year, whichever years' parts are written.
  */
 async function writeHeld(conn: DuckDBConnection, dir: string): Promise<number> {
   const held = await conn.runAndReadAll(
