@@ -24,7 +24,7 @@ await runCli("export-api", async () => {
     console.log(
       `export-api: ${stats.files} files, ${(stats.bytes / 1e6).toFixed(1)} MB in ${stats.out} ` +
         `(${stats.stockFiles} stocks, ${stats.participantFiles} participants; largest stock ${stats.largestStock?.code ?? "-"} ` +
-        `${((stats.largestStock?.bytes ?? 0) / 1024).toFixed(0)} KB; history ${(stats.history.bytes / 1e6).toFixed(1)} MB, ` +
+        `${((stats.largestStock?.bytes ?? 0) / 1024).toFixed(0)} KB gzip, ${((stats.largestStock?.jsonBytes ?? 0) / 1024).toFixed(0)} KB JSON; history ${(stats.history.bytes / 1e6).toFixed(1)} MB, ` +
         `largest part ${stats.history.largest ? `${stats.history.largest.code}/${stats.history.largest.year}` : "-"} ${((stats.history.largest?.bytes ?? 0) / 1024).toFixed(0)} KB; cache ${a.buildSeconds.toFixed(1)} s, export ${stats.seconds.toFixed(1)} s)`,
     );
   } finally {

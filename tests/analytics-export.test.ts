@@ -222,6 +222,40 @@ describe("static API export", () => {
     }
   });
 
+  it("the documented query recomputes concentration and attention of any date from a stock's history part", async () => {
+    // docs/DATASETS.md "downloads/": the recent-window files are recomputable from the history parts.
+    // The fixture is one calendar year, so a stock's 2026 part holds its whole change-point file;
+    // the days part's basis is 1 / factor (only ratios of it are used).
+    const docs = await readFile(path.join(REPO, "docs", "DATASETS.md"), "utf8");
+    const block = /```sql\n(-- concentration and attention of 00700[\s\S]*?)```/.exec(docs)?.[1];
+    expect(block, "the query in docs/DATASETS.md").toBeDefined();
+    const [setSite, query] = [block!.slice(0, block!.indexOf(";\n") + 1), block!.slice(block!.indexOf(";\n") + 2)];
+    const db = await openDb(":memory:");
+    try {
+      for (const code of ["00001", "00002", "00003"]) {
+        const dir = path.join(scratch, "history-parts", code);
+        await mkdir(dir, { recursive: true });
+        await db.conn.run(`COPY (FROM read_parquet(${sqlString(path.join(out, "history", `${code}.parquet`))})) TO ${sqlString(path.join(dir, "2026.parquet"))} (FORMAT parquet)`);
+        await db.conn.run(`COPY (SELECT date, issued_shares, 1 / factor AS basis FROM read_parquet(${sqlString(path.join(out, "history", `${code}.days.parquet`))})) TO ${sqlString(path.join(dir, "2026.days.parquet"))} (FORMAT parquet)`);
+        await db.conn.run(setSite.replace(/'https:[^']*'/, sqlString(`${dir}/`)));
+        for (const day of DAYS) {
+          const [got] = await rows(db.conn, query.replace("DATE '2026-03-16'", `DATE '${day}'`));
+          const [want] = await rows(
+            db.conn,
+            `SELECT c.top1_pct, c.top5_pct, c.top10_pct, a.attention_pct, a.positions_changed
+             FROM read_parquet(${sqlString(path.join(out, "downloads", "concentration.parquet"))}) c
+             JOIN read_parquet(${sqlString(path.join(out, "downloads", "attention.parquet"))}) a USING (date, stock_code)
+             WHERE c.stock_code = '${code}' AND c.date = DATE '${day}'`,
+          );
+          const { date: _date, ...figures } = got as Record<string, unknown>;
+          expect(figures, `${code} ${day}`).toEqual(want);
+        }
+      }
+    } finally {
+      db.close();
+    }
+  });
+
   it("CSV cells that a spreadsheet would run as formulas are neutralised", async () => {
     const csv = await readFile(path.join(out, "downloads", "participants.csv"), "utf8");
     expect(csv).toContain(`"'=HYPERLINK(""http://x"")"`);

@@ -50,8 +50,7 @@ beforeAll(async () => {
   await cutAfter(full, cut, "2025-12-31");
 }, 180_000);
 afterAll(async () => {
-  if (!process.env.KEEP_SCRATCH) await rm(scratch, { recursive: true, force: true });
-  else console.log(scratch);
+  await rm(scratch, { recursive: true, force: true });
 });
 
 describe("yearly download parts", () => {
