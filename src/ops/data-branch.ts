@@ -98,17 +98,21 @@ function inDataset(repo: DataRepo, repoPath: string): string | null {
   return repoPath.startsWith(`${repo.rel}/`) ? repoPath.slice(repo.rel.length + 1) : null;
 }
 
+/** What a `<table>/month=M/<name>` path holds: one date, a compacted month, or neither. */
+function partitionFileKind(relInDataset: string): ReturnType<typeof dataFileKind> {
+  const parts = relInDataset.split("/");
+  return parts.length === 3 ? dataFileKind(parts[2]!) : null;
+}
+
 /** `<table>/month=M/<date>.parquet`: a daily file (open months live on data-open only). */
 export function isDailyFile(relInDataset: string): boolean {
-  const parts = relInDataset.split("/");
-  const kind = parts.length === 3 ? dataFileKind(parts[2]!) : null;
+  const kind = partitionFileKind(relInDataset);
   return kind !== null && "date" in kind;
 }
 
 /** `<table>/month=M/M.parquet`: a compacted month (main's content). */
 function isMonthFile(relInDataset: string): boolean {
-  const parts = relInDataset.split("/");
-  const kind = parts.length === 3 ? dataFileKind(parts[2]!) : null;
+  const kind = partitionFileKind(relInDataset);
   return kind !== null && "month" in kind;
 }
 
