@@ -3,11 +3,10 @@
 // date's daily files and syncs, as the nightly does. Sizes are of the blobs git holds (Parquet is
 // already zstd-compressed, so git's zlib gains nothing on it) and of the origin's object store.
 import { execFileSync } from "node:child_process";
-import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { TABLES } from "../src/ingest/layout.ts";
 import { openDataRepo, overlay, sync } from "../src/ops/data-branch.ts";
+import { copyDays } from "../tests/helpers/dataset-days.ts";
 import { diskUsage } from "./disk-usage.ts";
 
 const GIT_ENV = { GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@example.com", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@example.com" };
@@ -61,13 +60,7 @@ export async function simulateNights(source: string, dates: readonly string[], w
     sh(work, "clone", "--quiet", "--depth", "1", "--single-branch", "-b", "main", `file://${origin}`, clone);
     const repo = await openDataRepo({ cwd: clone });
     await overlay(repo);
-    for (const t of TABLES) {
-      const rel = path.join(t, `month=${date.slice(0, 7)}`, `${date}.parquet`);
-      if (!existsSync(path.join(source, rel))) continue;
-      await mkdir(path.dirname(path.join(repo.out, rel)), { recursive: true });
-      await copyFile(path.join(source, rel), path.join(repo.out, rel));
-    }
-    await copyFile(path.join(source, "participants_dim.parquet"), path.join(repo.out, "participants_dim.parquet"));
+    await copyDays(source, repo.out, [date]);
     await sync(repo, { mainBranch: "main", message: `data: CCASS ${date}` });
     dataOpenMaxBytes = Math.max(dataOpenMaxBytes, treeBytes(origin, "data-open"));
     await rm(clone, { recursive: true, force: true });

@@ -16,9 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sqlString } from "../src/ingest/compact.ts";
 import { TABLES } from "../src/ingest/layout.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
+import { InvalidValueError } from "../src/lib/validate.ts";
 import { changedFiles, close, DataBranchError, openDataRepo, overlay, planClose, publish, sync, type DataRepo } from "../src/ops/data-branch.ts";
 import { missingDates } from "../src/ops/missing.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
+import { copyDays } from "./helpers/dataset-days.ts";
 
 // October 2026 complete, then the first days of November (the open month).
 const DATES = settlementDaysBetween("2026-10-01", "2026-11-04");
@@ -51,7 +53,7 @@ async function newOrigin(name: string): Promise<string> {
 }
 
 let clones = 0;
-/** A fresh clone of main, as a runner's checkout. */
+/** A fresh clone of main, as a runner's checkout (`origin` a path, or a file:// URL for --depth). */
 async function runner(origin: string, args: string[] = []): Promise<DataRepo> {
   const dir = path.join(work, `clone-${++clones}`);
   sh(work, "clone", "--quiet", ...args, origin, dir);
@@ -60,17 +62,7 @@ async function runner(origin: string, args: string[] = []): Promise<DataRepo> {
 }
 
 /** What a scrape of `dates` adds: their daily files of every table, and the dimension. */
-async function scrape(repo: DataRepo, dates: readonly string[]): Promise<void> {
-  for (const d of dates) {
-    for (const t of TABLES) {
-      const rel = path.join(t, `month=${d.slice(0, 7)}`, `${d}.parquet`);
-      if (!existsSync(path.join(source, rel))) continue;
-      await mkdir(path.dirname(path.join(repo.out, rel)), { recursive: true });
-      await copyFile(path.join(source, rel), path.join(repo.out, rel));
-    }
-  }
-  await copyFile(path.join(source, "participants_dim.parquet"), path.join(repo.out, "participants_dim.parquet"));
-}
+const scrape = (repo: DataRepo, dates: readonly string[]) => copyDays(source, repo.out, dates);
 
 /** One nightly: fresh checkout, overlay, scrape, sync. */
 async function night(origin: string, dates: readonly string[]): Promise<DataRepo> {
@@ -240,11 +232,7 @@ describe("the command line, as the workflows run it", () => {
   it("overlays from a depth-1 checkout of data-open onto a depth-1 checkout of main and prints main= and data_open= for $GITHUB_OUTPUT", async () => {
     const origin = await newOrigin("cli");
     await night(origin, OCT.slice(0, 2));
-    // Depth 1, as actions/checkout leaves main.
-    const dir = path.join(work, "cli-checkout");
-    sh(work, "clone", "--quiet", "--depth", "1", `file://${origin}`, dir);
-    for (const [k, v] of [["user.name", "t"], ["user.email", "t@example.com"]]) sh(dir, "config", k!, v!);
-    const repo = await openDataRepo({ cwd: dir });
+    const repo = await runner(`file://${origin}`, ["--depth", "1"]); // as actions/checkout leaves main
     const checkout = path.join(repo.root, ".data-open");
     sh(work, "clone", "--quiet", "--depth", "1", "--branch", "data-open", `file://${origin}`, checkout);
     const cli = (...args: string[]) =>
@@ -293,22 +281,27 @@ describe("refusals", () => {
     expect(existsSync(path.join(victim.root, ".github"))).toBe(false);
   }, 60_000);
 
+  it("refuses to publish or close a stray file in the dataset folder, and pushes nothing", async () => {
+    const origin = await newOrigin("stray");
+    const repo = await runner(origin);
+    await mkdir(repo.out, { recursive: true });
+    await scrape(repo, [OCT[0]!]);
+    await writeFile(path.join(repo.out, "notes.txt"), "a note\n");
+    await expect(publish(repo)).rejects.toThrow(/data\/parquet\/notes\.txt is not a dataset file/);
+    await expect(close(repo, { mainBranch: "main", message: "x" })).rejects.toThrow(DataBranchError);
+    expect(sh(origin, "branch", "--list")).not.toMatch(/data-open/);
+    expect(count(origin, "main")).toBe(1);
+  }, 60_000);
+
   it("keeps a month with a missing settlement day open, until it is final or named", async () => {
     const dir = path.join(work, "gap");
-    for (const t of TABLES) {
-      for (const d of [...OCT.filter((x) => x !== OCT[5]), NOV[0]!]) {
-        const rel = path.join(t, `month=${d.slice(0, 7)}`, `${d}.parquet`);
-        if (!existsSync(path.join(source, rel))) continue;
-        await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-        await copyFile(path.join(source, rel), path.join(dir, rel));
-      }
-    }
+    await copyDays(source, dir, [...OCT.filter((x) => x !== OCT[5]), NOV[0]!], { dimension: false });
     expect(await planClose(dir)).toEqual({ newest: NOV[0], close: [], open: ["2026-10", "2026-11"] });
     // Final once its last day (31 October) is more than finalDays before the newest date (2 November).
     expect((await planClose(dir, { finalDays: 2 })).close).toEqual([]);
     expect((await planClose(dir, { finalDays: 1 })).close).toEqual([{ month: "2026-10", why: "final" }]);
     expect((await planClose(dir, { months: ["2026-10"] })).close).toEqual([{ month: "2026-10", why: "asked" }]);
-    await expect(planClose(dir, { months: ["2026-13"] })).rejects.toThrow(DataBranchError);
+    await expect(planClose(dir, { months: ["2026-13"] })).rejects.toThrow(InvalidValueError);
   }, 60_000);
 });
 

@@ -16,12 +16,14 @@
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { compact, compactMonth, storedDates, tableLayout } from "../ingest/compact.ts";
-import { dataFileKind, isMonth, monthOf, stateDir, TABLES } from "../ingest/layout.ts";
+import { compact, compactMonth } from "../ingest/compact.ts";
+import { dataFileKind, isMonth, stateDir, TABLES } from "../ingest/layout.ts";
 import { acquireRunLock } from "../ingest/lock.ts";
-import { addDays, settlementDaysBetween } from "../lib/calendar.ts";
+import { planClose, type ClosePlan } from "./close-plan.ts";
 import { git, GitError, gitRun, resolveRef, withScratchIndex } from "./git.ts";
 import { isMergeable } from "./merge.ts";
+
+export { DEFAULT_FINAL_DAYS, planClose, type ClosePlan } from "./close-plan.ts";
 
 export class DataBranchError extends Error {
   override readonly name = "DataBranchError";
@@ -29,8 +31,6 @@ export class DataBranchError extends Error {
 
 /** Local ref holding the data-open commit the overlay read: the lease of the next publish. */
 export const OVERLAY_REF = "refs/ccass/data-open";
-/** Days after which a month with missing settlement days closes anyway: HKEX shows 12 months, so older days can never be scraped. */
-export const DEFAULT_FINAL_DAYS = 366;
 
 export interface DataRepo {
   /** top of the git work tree */
@@ -98,17 +98,21 @@ function inDataset(repo: DataRepo, repoPath: string): string | null {
   return repoPath.startsWith(`${repo.rel}/`) ? repoPath.slice(repo.rel.length + 1) : null;
 }
 
+/** What a `<table>/month=M/<name>` path holds: one date, a compacted month, or neither. */
+function partitionFileKind(relInDataset: string): ReturnType<typeof dataFileKind> {
+  const parts = relInDataset.split("/");
+  return parts.length === 3 ? dataFileKind(parts[2]!) : null;
+}
+
 /** `<table>/month=M/<date>.parquet`: a daily file (open months live on data-open only). */
 export function isDailyFile(relInDataset: string): boolean {
-  const parts = relInDataset.split("/");
-  const kind = parts.length === 3 ? dataFileKind(parts[2]!) : null;
+  const kind = partitionFileKind(relInDataset);
   return kind !== null && "date" in kind;
 }
 
 /** `<table>/month=M/M.parquet`: a compacted month (main's content). */
 function isMonthFile(relInDataset: string): boolean {
-  const parts = relInDataset.split("/");
-  const kind = parts.length === 3 ? dataFileKind(parts[2]!) : null;
+  const kind = partitionFileKind(relInDataset);
   return kind !== null && "month" in kind;
 }
 
@@ -276,64 +280,14 @@ export async function publish(repo: DataRepo): Promise<PublishReport> {
   try {
     await git(repo.root, ["push", "--quiet", `--force-with-lease=refs/heads/${repo.branch}:${lease ?? ""}`, repo.remote, `${commit}:refs/heads/${repo.branch}`]);
   } catch (err) {
-    if (err instanceof GitError)
-      throw new DataBranchError(`${repo.branch} was not replaced: it is not the commit this checkout overlaid (${lease ? lease.slice(0, 12) : "none"}); run overlay again, then this step (${err.message})`);
+    // git says "stale info" when the lease does not hold; anything else (auth, network) is passed on as it is.
+    if (err instanceof GitError && /stale info|already exists/.test(err.stderr))
+      throw new DataBranchError(`${repo.branch} was not replaced: it is not the commit this checkout overlaid (${lease ? lease.slice(0, 12) : "none"}); run overlay again, then this step`);
     throw err;
   }
   await git(repo.root, ["update-ref", OVERLAY_REF, commit]);
   repo.log(`${repo.branch} is now ${commit.slice(0, 12)}: ${message}`);
   return { commit, files: paths.length, pushed: true };
-}
-
-/** First and last calendar day of a month. */
-function monthBounds(month: string): [string, string] {
-  const [y, m] = month.split("-").map(Number) as [number, number];
-  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return [`${month}-01`, `${month}-${String(last).padStart(2, "0")}`];
-}
-
-/** The dates the dataset holds: in stocks or summary, as src/ops/missing.ts counts them (a date's tables are written together). */
-async function storedDays(out: string): Promise<Set<string>> {
-  return new Set([...(await storedDates(out, "stocks")), ...(await storedDates(out, "summary"))]);
-}
-
-/** Months that still have daily files, in any table. */
-async function monthsWithDailyFiles(out: string): Promise<string[]> {
-  const months = new Set<string>();
-  for (const t of TABLES) for (const d of (await tableLayout(out, t)).daily.keys()) months.add(monthOf(d));
-  return [...months].sort();
-}
-
-export interface ClosePlan {
-  newest: string | null;
-  /** months that close now, with why */
-  close: { month: string; why: "complete" | "final" | "asked" }[];
-  /** months that keep their daily files (on data-open) */
-  open: string[];
-}
-
-/**
- * Which months close: every month before the newest stored date's month whose settlement days are
- * all stored (HKEX's calendar, src/lib/calendar.ts), or whose last day is more than `finalDays`
- * before the newest date (HKEX can no longer show its missing days), or that is asked for.
- * The newest date's month never closes on its own: its days are still coming.
- */
-export async function planClose(out: string, opts: { finalDays?: number; months?: readonly string[] } = {}): Promise<ClosePlan> {
-  const finalDays = opts.finalDays ?? DEFAULT_FINAL_DAYS;
-  for (const m of opts.months ?? []) if (!isMonth(m)) throw new DataBranchError(`invalid month (YYYY-MM): ${JSON.stringify(m)}`);
-  const stored = await storedDays(out);
-  const newest = [...stored].sort().at(-1) ?? null;
-  const plan: ClosePlan = { newest, close: [], open: [] };
-  const asked = new Set(opts.months ?? []);
-  for (const month of await monthsWithDailyFiles(out)) {
-    const [first, last] = monthBounds(month);
-    if (asked.has(month)) plan.close.push({ month, why: "asked" });
-    else if (newest === null || month >= monthOf(newest)) plan.open.push(month);
-    else if (settlementDaysBetween(first, last).every((d) => stored.has(d))) plan.close.push({ month, why: "complete" });
-    else if (last < addDays(newest, -finalDays)) plan.close.push({ month, why: "final" });
-    else plan.open.push(month);
-  }
-  return plan;
 }
 
 export interface CloseReport {

@@ -9,6 +9,13 @@ import path from "node:path";
 
 export class GitError extends Error {
   override readonly name = "GitError";
+  constructor(
+    message: string,
+    /** all of git's stderr, for callers that tell one refusal from another */
+    readonly stderr = "",
+  ) {
+    super(message);
+  }
 }
 
 export interface GitOptions {
@@ -36,7 +43,7 @@ export function gitRun(cwd: string, args: readonly string[], opts: GitOptions = 
         const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
         if (code === 0 || opts.allow?.includes(code)) return resolve({ stdout, code });
         const last = stderr.trim().split("\n").filter(Boolean).at(-1) ?? (err as Error).message;
-        reject(new GitError(`git ${args.slice(0, 2).join(" ")} failed (exit ${code}): ${last.trim()}`));
+        reject(new GitError(`git ${args.slice(0, 2).join(" ")} failed (exit ${code}): ${last.trim()}`, stderr));
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);

@@ -9,8 +9,13 @@ import path from "node:path";
 import { storedDates } from "../ingest/compact.ts";
 import { settlementDaysBetween } from "../lib/calendar.ts";
 
+/** The dates `out` holds: those `stocks` or `summary` has (the writer writes a date's tables together). */
+export async function storedDays(out: string): Promise<Set<string>> {
+  return new Set([...(await storedDates(out, "stocks")), ...(await storedDates(out, "summary"))]);
+}
+
 export async function missingDates(out: string, from: string, to: string): Promise<string[]> {
-  const stored = new Set([...(await storedDates(out, "stocks")), ...(await storedDates(out, "summary"))]);
+  const stored = await storedDays(out);
   return settlementDaysBetween(from, to).filter((d) => !stored.has(d));
 }
 
