@@ -56,16 +56,17 @@ export const GIB = 2 ** 30;
 
 /**
  * Git growth per year from `bench-out/growth.json` (npm run bench -- growth): what `main` receives
- * a year under the month-compacted scheme (`perYear.mainBytes`), else the old scheme's whole git
- * history (`perYear.gitHistoryBytes`: daily files + compacted months + the dimension's copies).
+ * a year with the open month on the data-open branch (`twoBranches.mainBytesPerYear`), else the old
+ * scheme's whole git history (`perYear.gitHistoryBytes`: daily files + compacted months + the
+ * dimension's copies).
  */
 export function readGitGrowth(file: string): GitGrowth | null {
   if (!existsSync(file)) return null;
-  const g = JSON.parse(readFileSync(file, "utf8")) as { stocks?: number; perYear?: Record<string, unknown> };
+  const g = JSON.parse(readFileSync(file, "utf8")) as { stocks?: number } & Record<string, Record<string, unknown> | undefined>;
   const stocks = typeof g.stocks === "number" ? g.stocks : null;
-  for (const field of ["mainBytes", "gitHistoryBytes"]) {
-    const v = g.perYear?.[field];
-    if (typeof v === "number" && Number.isFinite(v)) return { bytes_per_year: v, field: `perYear.${field}`, stocks };
+  for (const [group, field] of [["twoBranches", "mainBytesPerYear"], ["perYear", "gitHistoryBytes"]] as const) {
+    const v = g[group]?.[field];
+    if (typeof v === "number" && Number.isFinite(v)) return { bytes_per_year: v, field: `${group}.${field}`, stocks };
   }
   return null;
 }
