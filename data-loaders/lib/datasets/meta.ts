@@ -1,4 +1,4 @@
-// meta.json: latest date, every stored date, counts, the synthetic flag.
+// meta.json: latest date, every stored date, counts over the whole history, the synthetic flag.
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./common.ts";
@@ -9,9 +9,9 @@ SELECT
   (SELECT count(*) FROM stock_last) AS stocks,
   (SELECT count(*) FROM stock_last WHERE last_date = (SELECT max(date) FROM dates)) AS stocks_latest,
   (SELECT count(*) FROM pstats) AS participants,
-  (SELECT coalesce(sum(listed_count), 0) FROM summ) AS holdings_rows,
-  (SELECT count(*) FROM pairs) AS transfer_pairs,
-  (SELECT count(*) FROM summ WHERE ca_kind IS NOT NULL) AS corporate_actions`;
+  (SELECT coalesce(sum(listed_count), 0) FROM summ_all) AS holdings_rows,
+  (SELECT count(*) FROM pairs_all) AS transfer_pairs,
+  (SELECT count(*) FROM summ_all WHERE ca_kind IS NOT NULL) AS corporate_actions`;
 
 export async function meta(a: Analytics) {
   const dates = (await rows<{ date: string }>(a.db.conn, "SELECT date FROM dates ORDER BY date")).map((r) => r.date);

@@ -95,10 +95,9 @@ const PARTS = {
       FROM series_keys k LEFT JOIN p USING (stock_code, pkey) WHERE k.${w} GROUP BY k.stock_code
     )
     SELECT stock_code, to_json({default_keys: default_keys, series: series})::VARCHAR AS j FROM g`,
-  // the years of history/<code>/<YYYY>.parquet (history-parts.ts); from summ until the cache holds a
-  // recent window only: then from the full-history state the parts are written from
+  // the years of history/<code>/<YYYY>.parquet (history-parts.ts): every stored day, not the window
   history_years: (w: string) => `
-    SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM summ WHERE ${w} GROUP BY stock_code`,
+    SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM summ_all WHERE ${w} GROUP BY stock_code`,
   names: (w: string) => `
     WITH k AS (
       SELECT stock_code, pkey FROM series_keys WHERE ${w}
