@@ -250,6 +250,11 @@ describe("participant page: any date and two dates", () => {
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
     expectClean(watch);
     await context.close();
+    // a weekend in a year it held stocks: not a stored date, said so
+    const weekend = await visit(`participant?id=${encodeURIComponent(key)}&date=2026-01-03`);
+    await expect.poll(() => weekend.page.getByTestId("trail-error").count(), { timeout: 30_000 }).toBe(1);
+    expect(await weekend.page.getByTestId("trail-error").innerText()).toContain("2026-01-03 (date=) is not a stored date.");
+    await weekend.context.close();
   });
 });
 
