@@ -199,7 +199,9 @@ const { table, goals } = await writeFigures(measured, true);
 console.log(`\n${stocks} securities, ${DAYS_PER_YEAR} settlement days a year; times: wall (CPU), sum of the ten processes`);
 console.log(table);
 console.log(
-  `\n10 years: on the line through the ${measured[0]?.years}- and ${measured.at(-1)?.years}-year figures (value(10) = a + (b − a) / (years_b − years_a) × (10 − years_a)).` +
+  (measured.length < 2
+    ? "\n10 years: not projected (one size measured; the line needs two)."
+    : `\n10 years: on the line through the ${measured[0]!.years}- and ${measured.at(-1)!.years}-year figures (value(10) = a + (b − a) / (years_b − years_a) × (10 − years_a)).`) +
     `\ndist/ = cold API tree + Framework loader outputs + site shell ${(shell.bytes / MB).toFixed(1)} MB (measured once with npm run build on ${shell.dataset.stocks} stocks × ${shell.dataset.days} days, not on the full market).` +
     `\ngit growth: ${git ? `${gitFile} ${git.field}${git.stocks !== null && git.stocks !== stocks ? ` (measured on ${git.stocks} stocks, not ${stocks})` : ""}` : "run the growth bench (npm run bench -- growth)"}.` +
     `\nnightly vs cold export: ${measured.map((f) => `${f.years} y ${f.comparison.differing + f.comparison.only_in_cold + f.comparison.only_in_incremental} of ${f.comparison.compared} files differ`).join("; ")}.`,
