@@ -58,6 +58,11 @@ export function cacheStatements(): string[] {
     .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
 }
 
+/** DuckDB's memory limit for the cache build and its readers: `CCASS_MEMORY_LIMIT`, default 4GB. */
+function memoryLimit(): string {
+  return process.env.CCASS_MEMORY_LIMIT ?? "4GB";
+}
+
 /** CACHE_VERSION plus the code that shapes the cache, so a code change is never served a stale cache. */
 function assemblyVersion(): string {
   const h = createHash("sha256");
@@ -86,7 +91,10 @@ export async function openAnalytics(data = dataDir(), options: { cache?: string;
       await pruneOld(dir, fp, path.resolve(data));
     });
   }
-  const db = await openDb(file, { access_mode: "READ_ONLY" });
+  // the readers (loaders, the export) under the same limit as the build, spilling to the same
+  // folder: the knob bounds every step
+  await mkdir(path.join(dir, "spill"), { recursive: true });
+  const db = await openDb(file, { access_mode: "READ_ONLY", memory_limit: memoryLimit(), temp_directory: path.join(dir, "spill") });
   return { db, data, file, buildSeconds };
 }
 
@@ -99,7 +107,7 @@ async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: stri
   const db = await openDb(tmp, {
     // the month chunks bound what one step holds (a month of holdings); the limit is the knob for
     // smaller machines (docs/DATASETS.md "Memory")
-    memory_limit: process.env.CCASS_MEMORY_LIMIT ?? "4GB",
+    memory_limit: memoryLimit(),
     temp_directory: spill,
     preserve_insertion_order: "false",
   });
