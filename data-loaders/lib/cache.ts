@@ -1,8 +1,10 @@
 // The shared analytics cache. Framework runs every loader as its own process; rescanning 50+
 // million holdings in each would multiply the cost, so the first loader to run materialises the
-// intermediate tables (data-loaders/sql/cache/*.sql, plus the transfer pairs) into one DuckDB file
-// keyed by a fingerprint of the Parquet files, under a lock; the others wait for it and open it
-// read-only. Any change to the dataset (a file added, rewritten or touched) changes the key.
+// intermediate tables (data-loaders/sql/cache/*.sql, over the month chunks of chunks.ts) into one
+// DuckDB file keyed by a fingerprint of the Parquet files, under a lock; the others wait for it
+// and open it read-only. Any change to the dataset (a file added, rewritten or touched) changes the
+// key; the month chunks it is built from are kept while their own inputs are unchanged, so a new
+// key after a nightly recomputes one month, not the history.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
@@ -45,7 +47,9 @@ export interface Analytics {
  * only (reading a few days' files instead of scanning the year). A statement that starts with
  * "-- @position-key" asks whether every (sid, pid) fits in one INTEGER; the builder then defines
  * position_key(sid, pid), position_sid(k) and position_pid(k) on an INTEGER (16 bits for pid) or,
- * when not, a BIGINT.
+ * when not, a BIGINT. "-- @month-chunks" computes or reuses every month chunk and defines the
+ * `chunk_*` views over them; "-- @window-chunks" defines `wchunk_*` views over the chunks of the
+ * months its query returns.
  */
 const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "cache");
 

@@ -82,9 +82,8 @@ async function writeParticipantPages(a: Analytics, dir: string) {
 }
 
 /**
- * Parquet and CSV downloads: every year's parts (zstd 19: each closed year's part is written once
- * for good when the lead's incremental build keeps them) and the single files. Returns the row
- * count of each file, by path in the tree.
+ * Parquet and CSV downloads: the plan's years' parts (the other years are kept from the previous
+ * tree) and the single files. Returns the row count of each file written, by path in the tree.
  */
 async function writeDownloads(a: Analytics, dir: string, plan: PartPlan, log: (s: string) => void): Promise<Map<string, number>> {
   await createDownloadSources(a.db.conn, a.data);
