@@ -6,16 +6,17 @@
 // key; the month chunks it is built from are kept while their own inputs are unchanged, so a new
 // key after a nightly recomputes one month, not the history.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { withLock } from "../../src/lib/lock-file.ts";
-import { openDb, rows, scalar, type Db } from "./duck.ts";
+import { openDb, rows, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
 import { CHUNK_TABLES, chunkCodeKey, chunkRead, ensureChunks, monthFiles, pruneChunks, type Chunk, type ChunkTable } from "./chunks.ts";
 import { contentHash, saveContentHashes } from "./file-hashes.ts";
-import { positionKeyMacros } from "./position-key.ts";
+import { definePositionKey } from "./position-key.ts";
+import { hashSqlFiles, sqlStatements } from "./sql-files.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
 
 export { positionKeyMacros } from "./position-key.ts";
@@ -55,11 +56,7 @@ const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "cache");
 
 /** Every statement of the cache SQL, in order (comments kept: the directives live in them). */
 export function cacheStatements(): string[] {
-  return readdirSync(SQL_DIR)
-    .filter((f) => /^\d+-[\w-]+\.sql$/.test(f))
-    .sort()
-    .flatMap((f) => readFileSync(path.join(SQL_DIR, f), "utf8").split(/^-- ;$/m))
-    .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
+  return sqlStatements(SQL_DIR);
 }
 
 /** DuckDB's memory limit for the cache build and its readers: `CCASS_MEMORY_LIMIT`, default 4GB. */
@@ -71,7 +68,7 @@ function memoryLimit(): string {
 function assemblyVersion(): string {
   const h = createHash("sha256");
   h.update(chunkCodeKey(CACHE_VERSION));
-  for (const f of readdirSync(SQL_DIR).sort()) h.update(readFileSync(path.join(SQL_DIR, f)));
+  hashSqlFiles(h, SQL_DIR);
   h.update(readFileSync(import.meta.filename));
   return h.digest("hex");
 }
@@ -178,8 +175,7 @@ async function runStatement(db: Db, ds: DatasetFiles, dir: string, stmt: string,
     return `view ${onDates[1]} (${dates.length} dates)`;
   }
   if (/^-- @position-key/m.test(stmt)) {
-    const fits = Boolean(await scalar(db.conn, query));
-    for (const macro of positionKeyMacros(fits)) await db.conn.run(macro);
+    const fits = await definePositionKey(db.conn, query);
     return `position key (${fits ? "INTEGER" : "BIGINT"})`;
   }
   if (/^-- @month-chunks/m.test(stmt)) {

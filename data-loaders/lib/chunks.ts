@@ -15,7 +15,8 @@ import { sqlString } from "../../src/ingest/sql.ts";
 import { scalar, rows, type Db } from "./duck.ts";
 import { contentHash } from "./file-hashes.ts";
 import { pairDay, type Mover } from "./pairing.ts";
-import { positionKeyMacros } from "./position-key.ts";
+import { definePositionKey } from "./position-key.ts";
+import { hashSqlFiles, sqlStatements } from "./sql-files.ts";
 import { tableSqlOnDates, type DatasetFiles, type SourceTable } from "./source.ts";
 
 const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
@@ -37,15 +38,6 @@ export interface Chunk {
   dir: string;
 }
 
-/** The chunk SQL's statements in file-name order (the same "-- ;" separators as the cache SQL). */
-function chunkStatements(): string[] {
-  return readdirSync(SQL_DIR)
-    .filter((f) => /^\d+-[\w-]+\.sql$/.test(f))
-    .sort()
-    .flatMap((f) => readFileSync(path.join(SQL_DIR, f), "utf8").split(/^-- ;$/m))
-    .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
-}
-
 /**
  * What the chunks' content depends on besides the data: the chunk SQL, the summary SQL that feeds it,
  * the pairing and this file. A change to any of them recomputes every chunk (a full rebuild),
@@ -54,7 +46,7 @@ function chunkStatements(): string[] {
 export function chunkCodeKey(extra: string): string {
   const h = createHash("sha256");
   h.update(extra);
-  for (const f of readdirSync(SQL_DIR).sort()) h.update(readFileSync(path.join(SQL_DIR, f)));
+  hashSqlFiles(h, SQL_DIR);
   for (const f of ["pairing.ts", "chunks.ts"]) h.update(readFileSync(path.join(import.meta.dirname, f)));
   return h.digest("hex");
 }
@@ -150,7 +142,7 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
     SELECT stock_code, date, participant_key, shares FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])})`);
   await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig")}`);
   profile?.("inputs", t0);
-  for (const stmt of chunkStatements()) {
+  for (const stmt of sqlStatements(SQL_DIR)) {
     t0 = performance.now();
     await runChunkStatement(db, stmt);
     profile?.(/CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (\w+)/.exec(stmt)?.[1] ?? "statement", t0);
@@ -196,12 +188,8 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
 }
 
 async function runChunkStatement(db: Db, stmt: string) {
-  if (/^-- @position-key/m.test(stmt)) {
-    const fits = Boolean(await scalar(db.conn, stmt.replace(/;\s*$/, "")));
-    for (const macro of positionKeyMacros(fits)) await db.conn.run(macro);
-    return;
-  }
-  await db.conn.run(stmt);
+  if (/^-- @position-key/m.test(stmt)) await definePositionKey(db.conn, stmt.replace(/;\s*$/, ""));
+  else await db.conn.run(stmt);
 }
 
 /**

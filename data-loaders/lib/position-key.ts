@@ -1,4 +1,6 @@
 // The packed position key of the window over every holding (cache SQL 20, chunk SQL 20).
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { scalar } from "./duck.ts";
 
 /**
  * position_key(sid, pid) packs a position into one sortable number, position_sid/position_pid
@@ -17,4 +19,14 @@ export function positionKeyMacros(fitsInteger: boolean): string[] {
         "CREATE OR REPLACE TEMP MACRO position_sid(k) AS (k >> 32)::INTEGER",
         "CREATE OR REPLACE TEMP MACRO position_pid(k) AS (k & 4294967295)::INTEGER",
       ];
+}
+
+/**
+ * The "-- @position-key" directive: `query` says whether every id fits the INTEGER packing; define
+ * the macros for the answer. Returns that answer.
+ */
+export async function definePositionKey(conn: DuckDBConnection, query: string): Promise<boolean> {
+  const fits = Boolean(await scalar(conn, query));
+  for (const macro of positionKeyMacros(fits)) await conn.run(macro);
+  return fits;
 }
