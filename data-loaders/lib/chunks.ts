@@ -20,6 +20,8 @@ import { hashSqlFiles, sqlStatements } from "./sql-files.ts";
 import { tableSqlOnDates, type DatasetFiles, type SourceTable } from "./source.ts";
 
 const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
+/** The cache SQL file that makes `sm`, the stock-days every chunk reads. */
+const SUMMARY_SQL = "05-stock-days.sql";
 
 /** The files a chunk keeps, each the table of the same name of the chunk SQL, sorted as given. */
 export const CHUNK_TABLES = {
@@ -47,6 +49,7 @@ export function chunkCodeKey(extra: string): string {
   const h = createHash("sha256");
   h.update(extra);
   hashSqlFiles(h, SQL_DIR);
+  hashSqlFiles(h, path.join(SQL_DIR, "..", "cache"), (f) => f === SUMMARY_SQL);
   for (const f of ["pairing.ts", "chunks.ts"]) h.update(readFileSync(path.join(import.meta.dirname, f)));
   return h.digest("hex");
 }
