@@ -39,6 +39,8 @@ const CASES: [string, string[], RegExp][] = [
   ["dataset-card.ts", ["--bogus"], /^dataset-card: error: unknown option '--bogus'/],
   ["demo.ts", ["--days", "999", "--dir", "OUT"], /^demo: error: .*days must be an integer from 1 to 250/],
   ["export-api.ts", ["--quiet", "--bogus"], /^export-api: error: unknown option '--bogus'/],
+  ["import-archive.ts", ["--dump", "OUT", "--out", "OUT", "--from", "2026-02-30"], /^import-archive: error: .*must be a date YYYY-MM-DD/],
+  ["import-archive.ts", ["--dump", "OUT", "--out", "OUT"], /^import-archive: ArchiveInputError: no dump at /],
   ["ops.ts", ["backfill-plan", "--from", "2026-11-02"], /^ops: error: required option '--to <date>' not specified/],
   ["replica.ts", ["--days", "2601"], /^replica: error: .*days must be an integer from 1 to 2600/],
   ["replica.ts", ["--oversized", "7OO"], /^replica: error: .*invalid stock code/],

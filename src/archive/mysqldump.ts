@@ -22,6 +22,15 @@ import type { Readable } from "node:stream";
 
 export type DumpValue = string | number | null;
 
+// Node's own slice decoders (Buffer#toString's targets, without its argument checks); typed here
+// because @types/node leaves them out.
+declare module "node:buffer" {
+  interface Buffer {
+    latin1Slice(start: number, end: number): string;
+    utf8Slice(start: number, end: number): string;
+  }
+}
+
 /** Receives the rows of one table; `row` is reused for the next row (copy what you keep). */
 export type RowSink = (row: DumpValue[]) => void;
 
@@ -98,6 +107,8 @@ class DumpParser {
   /** the value parsed last (set by the value scanners, to avoid returning a pair) */
   private value: DumpValue = null;
   private table = "";
+  private rowLatin1 = 0;
+  private readonly dates = new Map<number, string>();
   readonly stats: DumpStats;
 
   constructor(
@@ -223,6 +234,7 @@ class DumpParser {
     const n = buf.length;
     const row = this.row;
     let k = 0;
+    this.rowLatin1 = 0; // counted when the row is complete (a row cut by a chunk end is read again)
     for (;;) {
       while (p < n && isSpace(buf[p]!)) p++;
       if (p >= n) return NEED_MORE;
@@ -239,6 +251,7 @@ class DumpParser {
       }
       if (c === RPAREN) {
         if (k !== this.columns) this.fail(base, p, `a row of \`${this.table}\` has ${k} values, its CREATE TABLE ${this.columns} columns`);
+        this.stats.latin1Strings += this.rowLatin1;
         if (this.sink !== null) {
           row.length = k;
           this.sink(row);
@@ -402,11 +415,23 @@ class DumpParser {
       for (let i = from; i < to; i++) v = v * 256 + b[i]!;
       return v;
     }
-    if (high < 128) return b.toString("latin1", from, to);
+    if (high < 128) {
+      // Dates ('2010-01-04') are most of the archive's strings: one string per distinct date, not per value.
+      const key = to - from === 10 && b[from + 4] === MINUS && b[from + 7] === MINUS ? dateKey(b, from) : -1;
+      if (key >= 0) {
+        let date = this.dates.get(key);
+        if (date === undefined) {
+          date = b.latin1Slice(from, to);
+          if (this.dates.size < 100_000) this.dates.set(key, date);
+        }
+        return date;
+      }
+      return b.latin1Slice(from, to);
+    }
     const slice = b.subarray(from, to);
-    if (isUtf8(slice)) return b.toString("utf8", from, to);
-    this.stats.latin1Strings++;
-    return b.toString("latin1", from, to);
+    if (isUtf8(slice)) return b.utf8Slice(from, to);
+    this.rowLatin1++;
+    return b.latin1Slice(from, to);
   }
 
   /** At the end of the text: anything but "between statements" means the dump was cut short. */
@@ -417,6 +442,18 @@ class DumpParser {
   failAt(offset: number, problem: string): never {
     throw new DumpFormatError(this.file, offset, problem);
   }
+}
+
+/** YYYYMMDD of the digits of a 'YYYY-MM-DD' at p, or -1 when one is not a digit. */
+function dateKey(b: Buffer, p: number): number {
+  let key = 0;
+  for (let i = 0; i < 10; i++) {
+    if (i === 4 || i === 7) continue;
+    const d = b[p + i]! - ZERO;
+    if (d < 0 || d > 9) return -1;
+    key = key * 10 + d;
+  }
+  return key;
 }
 
 function isHexDigit(c: number): boolean {
