@@ -19,7 +19,7 @@ export interface MonthReconciliation extends DateCounts {
   month: string;
   /** table → date → counts */
   tables: Record<string, Record<string, DateCounts>>;
-  /** table → up to five differing rows: key, archive's values, scraped values */
+  /** table → up to five rows that do not agree (differing first): key, archive's values, scraped values */
   examples: Record<string, { key: unknown[]; archive: unknown[] | null; scraped: unknown[] | null }[]>;
 }
 
@@ -56,7 +56,7 @@ export async function compareMonth(c: DuckDBConnection, out: string, month: stri
       result[verdict] += Number(n);
     }
     result.tables[table] = perDate;
-    const examples = (await c.runAndReadAll(`SELECT k, av, sv FROM rc WHERE verdict <> 'agreeing' ORDER BY verdict, k LIMIT 5`)).getRowsJS() as [unknown[], unknown[] | null, unknown[] | null][];
+    const examples = (await c.runAndReadAll(`SELECT k, av, sv FROM rc WHERE verdict <> 'agreeing' ORDER BY verdict <> 'differing', verdict, k LIMIT 5`)).getRowsJS() as [unknown[], unknown[] | null, unknown[] | null][];
     if (examples.length > 0) result.examples[table] = examples.map(([k, av, sv]) => ({ key: k, archive: av, scraped: sv }));
   }
   return result;
