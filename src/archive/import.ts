@@ -21,17 +21,16 @@ import { produceFileAtomic, writeFileAtomic } from "../lib/atomic.ts";
 import { settlementDaysBetween } from "../lib/calendar.ts";
 import { isParticipantId } from "../lib/validate.ts";
 import { rewriteDateInMonth } from "../ingest/compact.ts";
-import { assertCurrentLayout, dayFile, monthDir, monthFile, type TableName } from "../ingest/layout.ts";
+import { archiveDir, assertCurrentLayout, dayFile, monthDir, monthFile, type TableName } from "../ingest/layout.ts";
 import { investorKey } from "../ingest/participant-key.ts";
 import { columnList, TABLE_SCHEMAS } from "../ingest/schema.ts";
 import { sqlDate, sqlString } from "../ingest/sql.ts";
 import { DatasetWriter } from "../ingest/writer.ts";
+import { ARCHIVE_SECURITY_PREFIX, migrateSecurityIds } from "../ingest/security-id.ts";
 import { buildStage, dumpFiles, existingStage, stageDir, type StageManifest } from "./stage.ts";
 import { compareMonth, type MonthReconciliation } from "./reconcile.ts";
 
 export const ARCHIVE_CREDIT = "Webb-site (David M. Webb), CC-BY 4.0";
-/** The security_id of an archive security: its Webb-site issueID, prefixed (docs/ARCHIVE.md "security_id"). */
-export const securityIdOf = (issueID: number) => `wb:${issueID}`;
 
 export interface ImportOptions {
   dump: string;
@@ -63,7 +62,6 @@ export interface ImportSummary {
   reconciliation: { months: number; agreeing: number; differing: number; archiveOnly: number; scrapedOnly: number };
 }
 
-const archiveDir = (out: string) => path.join(out, "_archive");
 const monthsDir = (out: string) => path.join(archiveDir(out), "months");
 const stateFile = (out: string, month: string) => path.join(archiveDir(out), "state", `${month}.parquet`);
 const rejectsRoot = (out: string) => path.join(out, "_rejects", "archive");
@@ -142,6 +140,9 @@ export async function importArchive(opts: ImportOptions): Promise<ImportSummary>
       JSON.stringify({ source: "Webb-site CCASS archive", credit: ARCHIVE_CREDIT, dumps: stage.dumps, from: opts.from ?? null, to: opts.to ?? null, rule: "scraped rows win; archive rows fill dates never scraped (docs/ARCHIVE.md)" }, null, 1) + "\n",
     );
     await writeSecurities(c, opts.out);
+    // Scraped files: their hk: ids become the archive's where it lists the code that day.
+    const relinked = await migrateSecurityIds(c, opts.out);
+    if (relinked.length > 0) log(`security_id: ${relinked.length} scraped summary/stocks files linked to the archive's securities`);
     await writeFileAtomic(path.join(archiveDir(opts.out), "reconciliation.json"), JSON.stringify(await reconciliationReport(opts.out), null, 1) + "\n");
     return summary;
   } finally {
@@ -345,9 +346,10 @@ async function importMonth(c: DuckDBConnection, opts: ImportOptions, month: stri
                      coalesce(CIPhldg, 0) AS consenting_shares, coalesce(CIPcnt, 0) AS consenting_count,
                      coalesce(NCIPhldg, 0) AS nonconsenting_shares, coalesce(NCIPcnt, 0) AS nonconsenting_count,
                      coalesce(intermedHldg, 0) + coalesce(CIPhldg, 0) + coalesce(NCIPhldg, 0) AS total_shares,
-                     (coalesce(intermedCnt, 0) + coalesce(CIPcnt, 0) + coalesce(NCIPcnt, 0))::INTEGER AS total_count
+                     (coalesce(intermedCnt, 0) + coalesce(CIPcnt, 0) + coalesce(NCIPcnt, 0))::INTEGER AS total_count,
+                     '${ARCHIVE_SECURITY_PREFIX}' || issueID AS security_id
               FROM sday`,
-    stocks: `SELECT atDate AS date, code AS stock_code, coalesce(name, code) AS stock_name FROM sday`,
+    stocks: `SELECT atDate AS date, code AS stock_code, coalesce(name, code) AS stock_name, '${ARCHIVE_SECURITY_PREFIX}' || issueID AS security_id FROM sday`,
     participants: `SELECT DISTINCT ON (date, participant_key) date, participant_key, ccass_id AS participant_id, name, NULL::VARCHAR AS address FROM hk ORDER BY date, participant_key, name`,
   };
   if (scraped.length > 0) {
@@ -427,7 +429,7 @@ async function writeRejects(c: DuckDBConnection, out: string, month: string, res
 async function writeSecurities(c: DuckDBConnection, out: string): Promise<void> {
   await produceFileAtomic(path.join(archiveDir(out), "securities.parquet"), async (tmp) => {
     await c.run(
-      `COPY (SELECT 'wb:' || l.issueID AS security_id, l.issueID AS issue_id, l.code AS stock_code, l.ftd AS first_trade_date, l.dd AS delist_date, n.name
+      `COPY (SELECT '${ARCHIVE_SECURITY_PREFIX}' || l.issueID AS security_id, l.issueID AS issue_id, l.code AS stock_code, l.ftd AS first_trade_date, l.dd AS delist_date, n.name
              FROM listings l LEFT JOIN names n USING (issueID) ORDER BY l.issueID, l.ftd NULLS FIRST, l.code)
        TO ${sqlString(tmp)} ${COPY}`,
     );

@@ -33,7 +33,8 @@ export async function compareMonth(c: DuckDBConnection, out: string, month: stri
     const def = TABLE_SCHEMAS[table];
     const key = def.key;
     // participants: the archive has no address, so only the ID and the name are compared
-    const values = def.columns.map((col) => col.name).filter((n) => !key.includes(n) && n !== "address");
+    // (and security_id is this project's own id, derived, not a figure of either source)
+    const values = def.columns.map((col) => col.name).filter((n) => !key.includes(n) && n !== "address" && n !== "security_id");
     const glob = path.join(monthDir(out, table, month), "*.parquet");
     const cols = [...key, ...values].join(", ");
     await c.run(`CREATE OR REPLACE TEMP TABLE rc_a AS SELECT ${cols} FROM (${selects[table]}) WHERE ${inDates}`);

@@ -31,6 +31,7 @@ import {
   type TableName,
 } from "./layout.ts";
 import { acquireRunLock, RunLockedError } from "./lock.ts";
+import { migrateSecurityIds } from "./security-id.ts";
 import { sqlString } from "./sql.ts";
 
 export { isMonth, monthOf, sqlString };
@@ -392,6 +393,7 @@ export async function compact(out: string, opts: CompactOptions = {}): Promise<C
   try {
     const legacy = legacyPartitions(out);
     if (legacy.length > 0) throw new CompactionError(`${out} uses the old date=/part-0.parquet layout (${legacy[0]!.rel}); run compact --migrate first`);
+    await migrateSecurityIds(c, out); // a dataset from before security_id: the column first, so months fold alike
     const report: CompactReport = { out, before, months: [] };
     for (const { table, month } of await planCompaction(out, before, opts.tables)) {
       const r = await compactMonth(out, table, month, c);
@@ -418,6 +420,8 @@ export interface MigrateReport {
   renamedMonths: number;
   /** of the moved dates, those folded into their month's compacted file (late dates beside an old month file) */
   foldedDates: number;
+  /** summary/stocks files given their security_id column */
+  securityIdFiles: number;
 }
 
 /**
@@ -427,7 +431,7 @@ export interface MigrateReport {
 export async function migrateLayout(out: string): Promise<MigrateReport> {
   if (!(await isDir(out))) throw new CompactionError(`dataset folder not found: ${out}`);
   const release = await acquireLock(out);
-  const report: MigrateReport = { out, movedDates: 0, renamedMonths: 0, foldedDates: 0 };
+  const report: MigrateReport = { out, movedDates: 0, renamedMonths: 0, foldedDates: 0, securityIdFiles: 0 };
   try {
     const legacy = legacyPartitions(out);
     for (const f of legacy) {
@@ -460,6 +464,8 @@ export async function migrateLayout(out: string): Promise<MigrateReport> {
     // 3. A late date of an old compacted month is now a daily file beside its month file: fold it in
     //    (the daily file wins, as the old rule had it). Also finishes this step after a crash.
     await withConnection(undefined, async (c) => {
+      // 3a. summary and stocks files from before security_id get the column (src/ingest/security-id.ts).
+      report.securityIdFiles = (await migrateSecurityIds(c, out)).length;
       for (const { table, month } of await planCompaction(out, "0001-01")) report.foldedDates += (await compactMonth(out, table, month, c)).datesFolded.length;
     });
     return report;

@@ -106,6 +106,10 @@ export const stateDir = (root: string) => path.join(root, "_state");
 export const rejectsDir = (root: string, date: string) => path.join(root, "_rejects", `date=${assertIsoDate(date)}`);
 export const runsDir = (root: string) => path.join(root, "_runs");
 export const truthDir = (root: string) => path.join(root, "_truth");
+/** What the Webb-site archive import keeps beside the dataset (src/archive/, docs/ARCHIVE.md). */
+export const archiveDir = (root: string) => path.join(root, "_archive");
+/** The archive's securities: security_id, code and listing dates (src/ingest/security-id.ts). */
+export const archiveSecuritiesFile = (root: string) => path.join(archiveDir(root), "securities.parquet");
 
 /**
  * The run reports' file names, oldest first. A run id starts with its start time

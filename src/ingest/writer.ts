@@ -22,9 +22,10 @@ import {
   stockListProblem,
 } from "./invariants.ts";
 import { rewriteDateInMonth, settleMonth } from "./compact.ts";
-import { assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
+import { archiveSecuritiesFile, assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
 import { columnList, TABLE_SCHEMAS } from "./schema.ts";
 import { participantKeys } from "./participant-key.ts";
+import { migrateSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
 import { sqlDate, sqlString } from "./sql.ts";
 
 /** Everything known about one settlement date. Absent parts leave their stored rows untouched. */
@@ -115,6 +116,12 @@ export class DatasetWriter {
     const t0 = performance.now();
     await this.conn.run(STAGING_DDL);
     const holdingsRows = await this.stage(input);
+    // security_id: the archive's where it lists the code that day; stored files of this month
+    // written before the column existed get it first (src/ingest/security-id.ts).
+    if (existsSync(archiveSecuritiesFile(this.root)))
+      for (const t of ["new_summary", "new_stocks"])
+        await this.conn.run(`UPDATE ${t} SET security_id = ${scrapedSecurityIdSql(this.root, "stock_code", sqlDate(date))}`);
+    await migrateSecurityIds(this.conn, this.root, monthOf(date), { relink: false });
     const t1 = performance.now();
     const files: string[] = [];
     const d = sqlDate(date);
@@ -167,6 +174,7 @@ export class DatasetWriter {
           s.appendBigInt(BigInt(c.shares));
           s.appendInteger(c.participants);
         }
+        s.appendVarchar(SCRAPED_SECURITY_PREFIX + page.stockCode); // the archive's id, when it has one, is set below
         s.endRow();
       }
       for (const [key, variants] of staged) for (const v of variants) appendParticipant(p, key, v.id, v.name, v.address, 0);
@@ -194,6 +202,7 @@ export class DatasetWriter {
       for (const st of input.stockList.stocks) {
         a.appendVarchar(st.code);
         a.appendVarchar(st.name);
+        a.appendVarchar(SCRAPED_SECURITY_PREFIX + st.code);
         a.endRow();
       }
       a.closeSync();
