@@ -21,7 +21,7 @@ export const ARCHIVE_SECURITY_PREFIX = "wb:";
 /** The tables that carry security_id. */
 export const SECURITY_TABLES: readonly TableName[] = ["summary", "stocks"];
 
-/** SQL for the security_id of a scraped row, from its code and date expressions. */
+/** SQL for the security_id of a scraped row, from its code and date expressions (qualified: the subquery has a stock_code of its own). */
 export function scrapedSecurityIdSql(root: string, code: string, date: string): string {
   const file = archiveSecuritiesFile(root);
   const own = `'${SCRAPED_SECURITY_PREFIX}' || ${code}`;
@@ -53,16 +53,16 @@ export async function migrateSecurityIds(c: DuckDBConnection, root: string, mont
         if (!name.endsWith(".parquet") || name.startsWith(".")) continue;
         const file = path.join(dir, name);
         const cols = await columnsOf(c, file);
-        const derived = scrapedSecurityIdSql(root, "stock_code", "date");
+        const derived = scrapedSecurityIdSql(root, "o.stock_code", "o.date");
         let select: string;
-        if (!cols.includes("security_id")) select = `SELECT *, ${derived} AS security_id FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`;
+        if (!cols.includes("security_id")) select = `SELECT o.*, ${derived} AS security_id FROM read_parquet(${sqlString(file)}, hive_partitioning = false) o`;
         else {
           if (!relink || !existsSync(archiveSecuritiesFile(root))) continue;
           const stale = await c.runAndReadAll(
-            `SELECT count(*) FROM read_parquet(${sqlString(file)}, hive_partitioning = false) WHERE security_id LIKE '${SCRAPED_SECURITY_PREFIX}%' AND ${derived} <> security_id`,
+            `SELECT count(*) FROM read_parquet(${sqlString(file)}, hive_partitioning = false) o WHERE o.security_id LIKE '${SCRAPED_SECURITY_PREFIX}%' AND ${derived} <> o.security_id`,
           );
           if (Number(stale.getRowsJS()[0]?.[0] ?? 0) === 0) continue;
-          select = `SELECT * REPLACE (CASE WHEN security_id LIKE '${SCRAPED_SECURITY_PREFIX}%' THEN ${derived} ELSE security_id END AS security_id) FROM read_parquet(${sqlString(file)}, hive_partitioning = false)`;
+          select = `SELECT o.* REPLACE (CASE WHEN o.security_id LIKE '${SCRAPED_SECURITY_PREFIX}%' THEN ${derived} ELSE o.security_id END AS security_id) FROM read_parquet(${sqlString(file)}, hive_partitioning = false) o`;
         }
         await c.run(`CREATE OR REPLACE TEMP TABLE security_migrate AS ${select}`);
         await produceFileAtomic(file, async (tmp) => {

@@ -120,7 +120,7 @@ export class DatasetWriter {
     // written before the column existed get it first (src/ingest/security-id.ts).
     if (existsSync(archiveSecuritiesFile(this.root)))
       for (const t of ["new_summary", "new_stocks"])
-        await this.conn.run(`UPDATE ${t} SET security_id = ${scrapedSecurityIdSql(this.root, "stock_code", sqlDate(date))}`);
+        await this.conn.run(`UPDATE ${t} SET security_id = ${scrapedSecurityIdSql(this.root, `${t}.stock_code`, sqlDate(date))}`);
     await migrateSecurityIds(this.conn, this.root, monthOf(date), { relink: false });
     const t1 = performance.now();
     const files: string[] = [];
