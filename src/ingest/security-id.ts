@@ -11,8 +11,8 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { produceFileAtomic } from "../lib/atomic.ts";
-import { archiveSecuritiesFile, monthDir, TABLES, type TableName } from "./layout.ts";
+import { produceFileAtomic, writeFileAtomic } from "../lib/atomic.ts";
+import { archiveSecuritiesFile, monthDir, stateDir, TABLES, type TableName } from "./layout.ts";
 import { sqlString } from "./sql.ts";
 
 export const SCRAPED_SECURITY_PREFIX = "hk:";
@@ -75,4 +75,17 @@ export async function migrateSecurityIds(c: DuckDBConnection, root: string, mont
   }
   void TABLES;
   return rewritten;
+}
+
+/**
+ * Once per dataset: every summary/stocks file given the column (a full pass, then a marker in
+ * `_state/`), so that readers never meet old and new files side by side after an upgrade. The
+ * writer calls it when it opens a dataset; it is cheap once the marker exists.
+ */
+export async function ensureSecurityIds(c: DuckDBConnection, root: string): Promise<void> {
+  const marker = path.join(stateDir(root), "security-id-migrated");
+  if (existsSync(marker)) return;
+  const hasTables = SECURITY_TABLES.some((t) => existsSync(path.join(root, t)));
+  if (hasTables) await migrateSecurityIds(c, root, undefined, { relink: false });
+  await writeFileAtomic(marker, "summary and stocks carry security_id (src/ingest/security-id.ts)\n");
 }

@@ -25,7 +25,7 @@ import { rewriteDateInMonth, settleMonth } from "./compact.ts";
 import { archiveSecuritiesFile, assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
 import { columnList, TABLE_SCHEMAS } from "./schema.ts";
 import { participantKeys } from "./participant-key.ts";
-import { migrateSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
+import { ensureSecurityIds, migrateSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
 import { sqlDate, sqlString } from "./sql.ts";
 
 /** Everything known about one settlement date. Absent parts leave their stored rows untouched. */
@@ -68,6 +68,7 @@ function staged(table: TableName, dateLiteral: string): string {
 
 export class DatasetWriter {
   private queue: Promise<unknown> = Promise.resolve();
+  private securityIdsChecked = false;
 
   private constructor(
     readonly root: string,
@@ -121,6 +122,8 @@ export class DatasetWriter {
     if (existsSync(archiveSecuritiesFile(this.root)))
       for (const t of ["new_summary", "new_stocks"])
         await this.conn.run(`UPDATE ${t} SET security_id = ${scrapedSecurityIdSql(this.root, `${t}.stock_code`, sqlDate(date))}`);
+    if (!this.securityIdsChecked) await ensureSecurityIds(this.conn, this.root);
+    this.securityIdsChecked = true;
     await migrateSecurityIds(this.conn, this.root, monthOf(date), { relink: false });
     const t1 = performance.now();
     const files: string[] = [];
