@@ -5,8 +5,8 @@
 //   (`_archive/securities.parquet`, written by the import: a listing from its first trading day up
 //   to, not including, its delisting day); otherwise `hk:<code>`. HKEX's pages name no security,
 //   so a code the archive does not know is taken as one security for as long as the dataset has it.
-// A dataset written before this column existed is migrated in place (migrateSecurityIds, run by
-// the writer for the month it writes, by compact and by `compact --migrate`); it is repeatable: a
+// A dataset written before this column existed is migrated in place (migrateSecurityIds, run once
+// by the writer, by compact and by `compact --migrate`); it is repeatable: a
 // file that has the column is only rewritten when an `hk:` id of it now matches the archive.
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";

@@ -25,7 +25,7 @@ import { rewriteDateInMonth, settleMonth } from "./compact.ts";
 import { archiveSecuritiesFile, assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
 import { columnList, TABLE_SCHEMAS } from "./schema.ts";
 import { participantKeys } from "./participant-key.ts";
-import { ensureSecurityIds, migrateSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
+import { ensureSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
 import { sqlDate, sqlString } from "./sql.ts";
 
 /** Everything known about one settlement date. Absent parts leave their stored rows untouched. */
@@ -117,14 +117,13 @@ export class DatasetWriter {
     const t0 = performance.now();
     await this.conn.run(STAGING_DDL);
     const holdingsRows = await this.stage(input);
-    // security_id: the archive's where it lists the code that day; stored files of this month
-    // written before the column existed get it first (src/ingest/security-id.ts).
+    // security_id: the archive's where it lists the code that day; a dataset from before the column
+    // gets it first, once (src/ingest/security-id.ts).
     if (existsSync(archiveSecuritiesFile(this.root)))
       for (const t of ["new_summary", "new_stocks"])
         await this.conn.run(`UPDATE ${t} SET security_id = ${scrapedSecurityIdSql(this.root, `${t}.stock_code`, sqlDate(date))}`);
     if (!this.securityIdsChecked) await ensureSecurityIds(this.conn, this.root);
     this.securityIdsChecked = true;
-    await migrateSecurityIds(this.conn, this.root, monthOf(date), { relink: false });
     const t1 = performance.now();
     const files: string[] = [];
     const d = sqlDate(date);
