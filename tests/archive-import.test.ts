@@ -143,7 +143,7 @@ function treeHashes(root: string): Record<string, string> {
     for (const name of readdirSync(dir).sort()) {
       const p = path.join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".parquet") && !p.includes(`${path.sep}_archive${path.sep}`)) out[path.relative(root, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
+      else if (name.endsWith(".parquet") && !p.includes(`${path.sep}_archive${path.sep}`) && !p.includes(`${path.sep}_state${path.sep}`)) out[path.relative(root, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
     }
   };
   walk(root);

@@ -21,7 +21,7 @@ import { produceFileAtomic, writeFileAtomic } from "../lib/atomic.ts";
 import { settlementDaysBetween } from "../lib/calendar.ts";
 import { isParticipantId } from "../lib/validate.ts";
 import { rewriteDateInMonth } from "../ingest/compact.ts";
-import { archiveDir, assertCurrentLayout, dayFile, monthDir, monthFile, type TableName } from "../ingest/layout.ts";
+import { archiveDir, archiveWorkDir, assertCurrentLayout, dayFile, monthDir, monthFile, type TableName } from "../ingest/layout.ts";
 import { investorKey } from "../ingest/participant-key.ts";
 import { columnList, TABLE_SCHEMAS } from "../ingest/schema.ts";
 import { sqlDate, sqlString } from "../ingest/sql.ts";
@@ -63,7 +63,8 @@ export interface ImportSummary {
 }
 
 const monthsDir = (out: string) => path.join(archiveDir(out), "months");
-const stateFile = (out: string, month: string) => path.join(archiveDir(out), "state", `${month}.parquet`);
+const stateFile = (out: string, month: string) => path.join(archiveWorkDir(out), "state", `${month}.parquet`);
+const spillDir = (out: string) => path.join(archiveWorkDir(out), "tmp");
 const rejectsRoot = (out: string) => path.join(out, "_rejects", "archive");
 
 const OUT_TABLES: readonly TableName[] = ["holdings", "summary", "stocks", "participants"];
@@ -91,12 +92,12 @@ export async function importArchive(opts: ImportOptions): Promise<ImportSummary>
   const files = dumpFiles(opts.dump);
   await mkdir(opts.out, { recursive: true });
   assertCurrentLayout(opts.out);
-  await mkdir(path.join(archiveDir(opts.out), "tmp"), { recursive: true });
+  await mkdir(spillDir(opts.out), { recursive: true });
   const instance = await DuckDBInstance.create(":memory:", {
     threads: "2",
     memory_limit: "1GB",
     preserve_insertion_order: "true",
-    temp_directory: path.join(archiveDir(opts.out), "tmp"),
+    temp_directory: spillDir(opts.out),
   });
   const c = await instance.connect();
   try {
@@ -148,7 +149,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportSummary>
   } finally {
     c.closeSync();
     instance.closeSync();
-    await rm(path.join(archiveDir(opts.out), "tmp"), { recursive: true, force: true });
+    await rm(spillDir(opts.out), { recursive: true, force: true });
   }
   // participants_dim: rebuilt by the caller (rebuildDim) once the connection above is closed
 }

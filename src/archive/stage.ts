@@ -1,5 +1,5 @@
 // Stage 1 of the archive import (docs/ARCHIVE.md): every dump file read once, streaming, and the
-// rows of the tables the import needs written as Parquet under `_archive/stage/`. The holdings
+// rows of the tables the import needs written as Parquet under `_state/archive/stage/`. The holdings
 // changes (hundreds of millions of rows in the real archive) go through CSV chunks of a few
 // million rows that DuckDB turns into Parquet partitioned by month (`changes/m=YYYY-MM/`), so
 // stage 2 reads one month at a time and memory never depends on the dump's size.
@@ -11,6 +11,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { replaceDirectory, writeFileAtomic } from "../lib/atomic.ts";
+import { archiveWorkDir } from "../ingest/layout.ts";
 import { sqlString } from "../ingest/sql.ts";
 import { readDump, type DumpStats, type DumpValue, type RowSink } from "./mysqldump.ts";
 
@@ -57,7 +58,7 @@ export function dumpFiles(dumpPath: string): string[] {
   return files;
 }
 
-export const stageDir = (out: string) => path.join(out, "_archive", "stage");
+export const stageDir = (out: string) => path.join(archiveWorkDir(out), "stage");
 const manifestFile = (dir: string) => path.join(dir, "manifest.json");
 
 function fingerprint(files: string[]): StageManifest["dumps"] {

@@ -108,6 +108,8 @@ export const runsDir = (root: string) => path.join(root, "_runs");
 export const truthDir = (root: string) => path.join(root, "_truth");
 /** What the Webb-site archive import keeps beside the dataset (src/archive/, docs/ARCHIVE.md). */
 export const archiveDir = (root: string) => path.join(root, "_archive");
+/** The archive import's working files (stage, month states, DuckDB spill): under `_state/`, never published. */
+export const archiveWorkDir = (root: string) => path.join(stateDir(root), "archive");
 /** The archive's securities: security_id, code and listing dates (src/ingest/security-id.ts). */
 export const archiveSecuritiesFile = (root: string) => path.join(archiveDir(root), "securities.parquet");
 
