@@ -2,7 +2,7 @@
 // playwright-core (no browser download). Every page opened through openPage() is watched for console
 // errors, uncaught exceptions, dialogs (an injected alert()) and requests that leave the site's origin;
 // such requests are aborted, so a page that needs the network fails visibly instead of passing by luck.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -113,7 +113,8 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
   const tmp = await mkdtemp(path.join(tmpdir(), "ccass-site-"));
   const data = path.join(tmp, "parquet");
   const dist = path.join(tmp, "dist");
-  if (!options.empty) {
+  if (options.empty) await mkdir(data); // an empty folder: the no-data site (--allow-empty)
+  else {
     await writeSyntheticDataset({
       out: data,
       seed: options.seed ?? 7,
@@ -123,7 +124,7 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
       hostileNames: options.hostileNames ?? false,
     });
   }
-  await buildSite({ data, out: dist, verbose: false });
+  await buildSite({ data, out: dist, verbose: false, allowEmpty: options.empty === true });
   const server = await serveDist({ dir: dist });
   return {
     tmp,
