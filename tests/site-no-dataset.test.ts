@@ -14,7 +14,7 @@ const OLD = { "index.html": "<h1>the last good site</h1>", "index.json": "{}", "
 
 function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env, CCASS_CACHE: path.join(work, "cache") };
+    const env: NodeJS.ProcessEnv = { ...process.env, CCASS_CACHE: path.join(work, "cache") };
     delete env.CCASS_DATA;
     const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", script), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

@@ -94,6 +94,12 @@ export interface TestSiteOptions {
   /** No dataset at all: the site must still build and say how to get data. */
   empty?: boolean;
   hostileNames?: boolean;
+  /**
+   * false: the dataset as the published site's (scraped, not synthetic): the writer's `_truth/` folder is
+   * removed, which is what data-loaders/lib/datasets/common.ts isSynthetic() goes by (with no stock
+   * named SYNTHETIC), so the site shows no synthetic-data banner.
+   */
+  synthetic?: boolean;
   stocks?: number;
   days?: number;
   seed?: number;
@@ -123,6 +129,7 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
       end: options.end ?? "2026-11-20",
       hostileNames: options.hostileNames ?? false,
     });
+    if (options.synthetic === false) await rm(path.join(data, "_truth"), { recursive: true, force: true });
   }
   await buildSite({ data, out: dist, verbose: false, allowEmpty: options.empty === true });
   const server = await serveDist({ dir: dist });
