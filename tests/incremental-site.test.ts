@@ -30,30 +30,32 @@ const TODAY = "2025-12-22";
 let scratch: string;
 let live: string; // the dataset folder, written night after night
 let state: string; // the analytics cache folder carried between nights
-const market = createMarket({ seed: 11, stocks: 20, days: 50, end: "2025-12-19", hostileNames: false });
+// November 2025 to January 2026: the nights happen in January, with 2025 a closed year whose
+// per-year files the incremental build keeps and the cold build writes
+const market = createMarket({ seed: 11, stocks: 20, days: 50, end: "2026-01-23", hostileNames: false });
 const months = [...new Set(market.dates.map((d) => d.slice(0, 7)))];
-const [oct, nov, dec] = months as [string, string, string];
+const [nov, dec, jan] = months as [string, string, string];
 const datesOf = (m: string) => market.dates.filter((d) => d.startsWith(m));
-const backfillDay = datesOf(nov)[4]!; // held back until the "backfill" night, when November is closed
-const [dec1, dec2, dec3] = datesOf(dec) as [string, string, string];
+const backfillDay = datesOf(dec)[4]!; // held back until the "backfill" night, when December (and 2025) is closed
+const [jan1, jan2, jan3] = datesOf(jan) as [string, string, string];
 const codes = market.stocks.map((s) => s.code);
-const listed = codes[3]!; // newly listed on dec2: absent from every earlier day
-const delisted = codes[7]!; // delisted after dec1: absent from dec2 on
-const NEW_ID = "B09876"; // a participant first seen on dec3
+const listed = codes[3]!; // newly listed on jan2: absent from every earlier day
+const delisted = codes[7]!; // delisted after jan1: absent from jan2 on
+const NEW_ID = "B09876"; // a participant first seen on jan3
 const RENAMED = "RENAMED SECURITIES LIMITED";
-let renamedId: string; // renamed from dec3 on
-/** The reparse night's fix: one position of one stock on dec2 moves to another participant. */
+let renamedId: string; // renamed from jan3 on
+/** The reparse night's fix: one position of one stock on jan2 moves to another participant. */
 let reparsed = false;
 
 /** The market's page of the day, as the nights' story changes it. */
 function day(date: string): DayInput {
   const input = marketDay(market, date);
-  const absent = (code: string) => (code === listed && date < dec2) || (code === delisted && date >= dec2);
+  const absent = (code: string) => (code === listed && date < jan2) || (code === delisted && date >= jan2);
   const holdings = input.holdings.filter((p) => !absent(p.stockCode)).map((p) => changedPage(p, date));
   const stockList = input.stockList && { ...input.stockList, stocks: input.stockList.stocks.filter((s) => !absent(s.code)) };
   const southbound = input.southbound && { ...input.southbound, holdings: input.southbound.holdings.filter((h) => !absent(h.stockCode)) };
   let participantList = input.participantList;
-  if (participantList && date >= dec3) {
+  if (participantList && date >= jan3) {
     participantList = {
       ...participantList,
       participants: [
@@ -68,9 +70,9 @@ function day(date: string): DayInput {
 function changedPage(page: HoldingsPage, date: string): HoldingsPage {
   let participants = page.participants;
   let summary = page.summary;
-  if (date >= dec3) participants = participants.map((p) => (p.id === renamedId ? { ...p, name: RENAMED } : p));
+  if (date >= jan3) participants = participants.map((p) => (p.id === renamedId ? { ...p, name: RENAMED } : p));
   const byShares = () => participants.map((p, i) => ({ p, i })).filter((x) => x.p.id !== null && x.p.shares > 1000).sort((a, b) => b.p.shares - a.p.shares);
-  if (date >= dec3 && page.stockCode === codes[1]) {
+  if (date >= jan3 && page.stockCode === codes[1]) {
     // the newcomer takes half of the largest intermediary's position (totals unchanged, one more participant)
     const top = byShares()[0]!;
     const half = Math.floor(top.p.shares / 2);
@@ -79,7 +81,7 @@ function changedPage(page: HoldingsPage, date: string): HoldingsPage {
     const bump = (c: { shares: number; participants: number }) => ({ ...c, participants: c.participants + 1 });
     summary = { ...summary, intermediaries: bump(summary.intermediaries), total: bump(summary.total) };
   }
-  if (reparsed && date === dec2 && page.stockCode === codes[2]) {
+  if (reparsed && date === jan2 && page.stockCode === codes[2]) {
     // a parser fix: a tenth of the largest position was in fact the second largest's
     const [a, b] = byShares() as [{ p: unknown; i: number }, { p: unknown; i: number }];
     const moved = Math.floor(participants[a.i]!.shares / 10);
@@ -211,16 +213,37 @@ function keptAndComputed(before: Map<string, ChunkFolder>, after: Map<string, Ch
 
 const dist = () => path.join(scratch, "dist");
 
-/** One night: change the data, build incrementally, check which months were kept and that the site equals a cold one. */
-async function night(name: string, change: () => Promise<void>, expected: { kept: string[]; computed: string[] }, project = REPO) {
+/** The closed year's files of the kept export tree (history and download parts of 2025): path → inode. */
+function closedYearFiles(): Map<string, number> {
+  const tree = keptApiTree(state, live);
+  const out = new Map<string, number>();
+  for (const rel of digestTree(tree).keys())
+    if (/\/2025\.(days\.)?parquet$|\/year=2025\//.test(rel)) out.set(rel, statSync(path.join(tree, rel)).ino);
+  return out;
+}
+
+interface Expected {
+  kept: string[];
+  computed: string[];
+  /** 2025's per-year files kept from the previous tree (the same files), or written again. */
+  closedYear: "kept" | "written";
+}
+
+/** One night: change the data, build incrementally, check what was kept and that the site equals a cold one. */
+async function night(name: string, change: () => Promise<void>, expected: Expected, project = REPO) {
   const before = chunks();
+  const yearBefore = closedYearFiles();
   await change();
   const log = await buildSiteCli(state, dist(), project);
   const after = chunks();
-  expect(keptAndComputed(before, after)).toEqual(expected);
+  expect(keptAndComputed(before, after)).toEqual({ kept: expected.kept, computed: expected.computed });
   // the export's own log, when the export (not a loader) built the cache: the same count
   const line = /chunks: (\d+) computed, (\d+) kept/.exec(log);
   if (line) expect([Number(line[1]), Number(line[2])]).toEqual([expected.computed.length, expected.kept.length]);
+  const yearAfter = closedYearFiles();
+  expect(yearAfter.size).toBeGreaterThan(20);
+  const same = [...yearAfter].filter(([k, ino]) => yearBefore.get(k) === ino).length;
+  expect(same, `2025 files kept (same inode) of ${yearAfter.size}`).toBe(expected.closedYear === "kept" ? yearAfter.size : 0);
   await expectSameAsCold(name, dist(), project);
 }
 
@@ -230,11 +253,11 @@ beforeAll(async () => {
   state = path.join(scratch, "cache");
   const firstPage = marketDay(market, market.dates[0]!).holdings[0]!;
   renamedId = firstPage.participants.find((p) => p.id !== null)!.id!;
-  // The first nights, up to the end of November (the backfill day held back), then October
-  // compacted as the nightly does once a month is over; the state of that night, as the site build
-  // leaves it: the analytics cache and the kept export tree.
-  await writeNight([...datesOf(oct), ...datesOf(nov)].filter((d) => d !== backfillDay));
-  await compact(live, { before: nov });
+  // The nights up to the end of December (the backfill day held back), November compacted as the
+  // nightly does once a month is over; then the state that night's site build leaves: the
+  // analytics cache and the kept export tree.
+  await writeNight([...datesOf(nov), ...datesOf(dec)].filter((d) => d !== backfillDay));
+  await compact(live, { before: dec });
   const a = await openAnalytics(live, { cache: state });
   try {
     await exportApi(a, keptApiTree(state, live));
@@ -248,55 +271,58 @@ afterAll(async () => {
 });
 
 describe("incremental site builds equal cold builds, file for file", () => {
-  it("the story fits the market: three months, the chosen stocks and participant exist", () => {
-    expect(months).toHaveLength(3);
-    expect(datesOf(dec).length).toBeGreaterThanOrEqual(3);
+  it("the story fits the market: three months over two years, the chosen stocks and participant exist", () => {
+    expect(months).toEqual(["2025-11", "2025-12", "2026-01"]);
+    expect(datesOf(jan).length).toBeGreaterThanOrEqual(3);
     expect(new Set([listed, delisted, codes[1], codes[2]]).size).toBe(4);
     expect(chunks().size).toBe(2);
-    expect(existsSync(path.join(live, "holdings", `month=${oct}`, `${oct}.parquet`))).toBe(true);
+    expect(existsSync(path.join(live, "holdings", `month=${nov}`, `${nov}.parquet`))).toBe(true);
   });
 
   it("a day appended after the previous month was compacted", async () => {
-    // November compacted (new bytes: its chunk is made again, October's is kept), then December's first day
+    // December compacted (new bytes: its chunk is made again, November's is kept), then January's
+    // first day: 2025 is now closed, its files written once more (at zstd 19)
     await night(
       "append-after-compaction",
       async () => {
-        await compact(live, { before: dec });
-        await writeNight([dec1]);
+        await compact(live, { before: jan });
+        await writeNight([jan1]);
       },
-      { kept: [oct], computed: [nov, dec] },
+      { kept: [nov], computed: [dec, jan], closedYear: "written" },
     );
-    expect(existsSync(path.join(live, "holdings", `month=${nov}`, `${nov}.parquet`))).toBe(true);
-  }, 600_000);
+    expect(existsSync(path.join(live, "holdings", `month=${dec}`, `${dec}.parquet`))).toBe(true);
+  }, 900_000);
 
   it("a stock newly listed and one delisted", async () => {
-    await night("listing-and-delisting", () => writeNight([dec2]), { kept: [oct, nov], computed: [dec] });
-    const stocks = JSON.parse(await readFile(path.join(dist(), "_file", "api", "v1", "index.json"), "utf8")) as { files: { path: string }[] };
-    expect(stocks.files.some((f) => f.path === `stocks/${listed}.json.gz`)).toBe(true);
-  }, 600_000);
+    await night("listing-and-delisting", () => writeNight([jan2]), { kept: [nov, dec], computed: [jan], closedYear: "kept" });
+    const index = JSON.parse(await readFile(path.join(dist(), "_file", "api", "v1", "index.json"), "utf8")) as { files: { path: string }[] };
+    expect(index.files.some((f) => f.path === `stocks/${listed}.json.gz`)).toBe(true);
+  }, 900_000);
 
   it("a participant renamed, a new participant, participants_dim changing between nights", async () => {
     const dim = path.join(live, "participants_dim.parquet");
     const dimBefore = await readFile(dim);
-    await night("participants", () => writeNight([dec3]), { kept: [oct, nov], computed: [dec] });
+    await night("participants", () => writeNight([jan3]), { kept: [nov, dec], computed: [jan], closedYear: "kept" });
     expect((await readFile(dim)).equals(dimBefore)).toBe(false);
-    const participants = await readFile(path.join(dist(), "_file", "api", "v1", "participants", `${NEW_ID}.json.gz`)).catch(() => null);
-    expect(participants, `${NEW_ID} has its participant file`).not.toBeNull();
-  }, 600_000);
+    expect(existsSync(path.join(dist(), "_file", "api", "v1", "participants", `${NEW_ID}.json.gz`)), `${NEW_ID} has its participant file`).toBe(true);
+    const loaderOutputs = readdirSync(path.join(dist(), "_file", "data"));
+    const participants = loaderOutputs.find((f) => f.startsWith("participants."))!;
+    expect(await readFile(path.join(dist(), "_file", "data", participants), "utf8")).toContain(RENAMED);
+  }, 900_000);
 
-  it("a backfilled day inserted into a closed (compacted) month", async () => {
-    const monthFile = path.join(live, "holdings", `month=${nov}`, `${nov}.parquet`);
+  it("a backfilled day inserted into a closed (compacted) month of a closed year", async () => {
+    const monthFile = path.join(live, "holdings", `month=${dec}`, `${dec}.parquet`);
     const bytesBefore = await readFile(monthFile);
-    await night("backfill", () => writeNight([backfillDay]), { kept: [oct], computed: [nov, dec] });
+    await night("backfill", () => writeNight([backfillDay]), { kept: [nov], computed: [dec, jan], closedYear: "written" });
     // the writer folded the day into the month file (no daily file beside it)
     expect((await readFile(monthFile)).equals(bytesBefore)).toBe(false);
-    expect(readdirSync(path.dirname(monthFile))).toEqual([`${nov}.parquet`]);
-  }, 600_000);
+    expect(readdirSync(path.dirname(monthFile))).toEqual([`${dec}.parquet`]);
+  }, 900_000);
 
-  it("a reparse of the recent month: the earlier months are kept, not recomputed", async () => {
+  it("a reparse of the recent month: the earlier months (and 2025's files) are kept, not recomputed", async () => {
     reparsed = true;
-    await night("reparse", () => writeNight(datesOf(dec).slice(0, 3)), { kept: [oct, nov], computed: [dec] });
-  }, 600_000);
+    await night("reparse", () => writeNight(datesOf(jan).slice(0, 3)), { kept: [nov, dec], computed: [jan], closedYear: "kept" });
+  }, 900_000);
 
   it("an edit of one chunk SQL file: every month is recomputed (the key chains the code) and the site equals a cold build of the edited code", async () => {
     // A checkout with one edit (the movers' floor 0.05 % → 0.1 % of issued): the repository's own
@@ -311,9 +337,9 @@ describe("incremental site builds equal cold builds, file for file", () => {
     expect(edited).not.toBe(text);
     await writeFile(sql, edited);
     const before = digestTree(dist());
-    await night("chunk-sql-edit", async () => {}, { kept: [], computed: [oct, nov, dec] }, project);
+    await night("chunk-sql-edit", async () => {}, { kept: [], computed: [nov, dec, jan], closedYear: "written" }, project);
     // the edit reached the published files (fewer movers, fewer pairs): a stale chunk would not
     const after = digestTree(dist());
     expect([...after].filter(([k, v]) => k.startsWith("_file/api/v1/") && before.get(k)?.sha256 !== v.sha256).length).toBeGreaterThan(0);
-  }, 600_000);
+  }, 900_000);
 });
