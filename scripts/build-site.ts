@@ -9,8 +9,9 @@
 //      cache folder, <CCASS_CACHE>/site-api/<data folder hash>/v1, so the next build keeps its unchanged
 //      per-year files) and, at the same time, `observable build` (pages and loaders) into a temporary
 //      folder beside --out; then link the API tree into <tmp>/_file/api/v1;
-//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts), then
-//      swap the temporary folder in place of --out.
+//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts) and
+//      pin the attachments' build-time mtimes (scripts/lib/site-determinism.ts), then swap the
+//      temporary folder in place of --out.
 // A failed step leaves the previous site untouched and the staging folder for inspection.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -24,6 +25,7 @@ import { cacheDir } from "../data-loaders/lib/env.ts";
 import { replaceDirectory } from "../src/lib/atomic.ts";
 import { withLock } from "../src/lib/lock-file.ts";
 import { assertDataset } from "../src/ingest/dataset-presence.ts";
+import { pinLastModified } from "./lib/site-determinism.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -141,6 +143,11 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, verbose: boole
   });
 }
 
+/** Where the site build keeps the export tree of `data` between builds (in the analytics cache folder `cache`). */
+export function keptApiTree(cache: string, data: string): string {
+  return path.join(cache, "site-api", createHash("sha256").update(path.resolve(data)).digest("hex").slice(0, 16), "v1");
+}
+
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = performance.now();
   const verbose = options.verbose ?? true;
@@ -166,8 +173,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   // The export's tree is kept in the analytics cache folder between builds: the next export keeps
   // the per-year files whose inputs did not change instead of writing them again
   // (data-loaders/lib/year-parts.ts). One tree per data folder, one build at a time on it.
-  const apiDir = path.join(cacheDir(), "site-api", createHash("sha256").update(data).digest("hex").slice(0, 16));
-  const apiTree = path.join(apiDir, "v1");
+  const apiTree = keptApiTree(cacheDir(), data);
+  const apiDir = path.dirname(apiTree);
   const stagedBundles = path.join(staging, ".observablehq", "cache", "_node");
   if (await exists(NODE_BUNDLE_CACHE)) await cp(NODE_BUNDLE_CACHE, stagedBundles, { recursive: true });
   try {
@@ -214,6 +221,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     await saveNodeBundles(stagedBundles, id);
     // Accessibility fixes to Framework's page template that no option covers (scripts/lib/site-template.ts).
     await fixSiteTemplate(tmpOut);
+    // Framework writes each attachment's build-time mtime into the pages: pinned, so the same data
+    // gives the same bytes (scripts/lib/site-determinism.ts).
+    await pinLastModified(tmpOut);
 
     // Swap: the old site stays whole until the new one is complete.
     await replaceDirectory(tmpOut, out);
