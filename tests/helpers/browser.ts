@@ -98,6 +98,8 @@ export interface TestSiteOptions {
   days?: number;
   seed?: number;
   end?: string;
+  /** An origin the pages' Content-Security-Policy also allows to connect to (buildSite's dataHost). */
+  dataHost?: string;
 }
 
 export interface TestSite {
@@ -123,7 +125,7 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
       hostileNames: options.hostileNames ?? false,
     });
   }
-  await buildSite({ data, out: dist, verbose: false });
+  await buildSite({ data, out: dist, verbose: false, dataHost: options.dataHost });
   const server = await serveDist({ dir: dist });
   return {
     tmp,
