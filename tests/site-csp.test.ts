@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildSite } from "../scripts/build-site.ts";
-import { contentSecurityPolicy, DataHostError, dataHostOrigin, inlineScriptHashes, withPolicy } from "../scripts/lib/site-csp.ts";
+import { contentSecurityPolicy, DataHostError, dataHostOrigin, HTL_PLACEHOLDERS, inlineScriptHashes, withPolicy } from "../scripts/lib/site-csp.ts";
 
 const sha = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
 
@@ -88,6 +88,9 @@ describe("the policy of a page", () => {
     expect(directives.get("object-src")).toEqual(["'none'"]);
     for (const d of ["default-src", "worker-src", "font-src", "base-uri", "form-action"]) expect(directives.get(d), d).toEqual(["'self'"]);
     expect(directives.get("img-src")).toEqual(["'self'", "data:"]);
+    // handlers: only htl's placeholders "::1"…, which are not even JavaScript
+    expect(directives.get("script-src-attr")).toEqual(["'unsafe-hashes'", ...Array.from({ length: HTL_PLACEHOLDERS }, (_, i) => sha(`::${i + 1}`))]);
+    expect(HTL_PLACEHOLDERS).toBeGreaterThanOrEqual(14);
   });
 
   it("re-applied, it is the same page (deterministic; the policy's own element is not hashed)", () => {

@@ -6,6 +6,11 @@
 //     the page's module of cells, the sidebar's state): each is allowed by its SHA-256 hash, computed
 //     here from the built file, so no 'unsafe-inline' for scripts; the hashes follow the page's bytes
 //     (same page, same policy);
+//   - script-src-attr: htl (under Inputs and every page's html`…`) parses a template with a placeholder
+//     "::N" as the value of each on… attribute, then removes it and assigns the function as a property:
+//     the placeholder itself never runs (it is not even valid JavaScript), but the browser reports it
+//     as a blocked inline handler. 'unsafe-hashes' with the hashes of "::1"…"::32" allows exactly
+//     those strings as handlers and no other (the largest template, Inputs.text, has 14 interpolations);
 //   - 'wasm-unsafe-eval': hyparquet's Snappy decoder compiles WebAssembly on the page (the SQL
 //     console's engine compiles in its worker, which a page's policy does not govern);
 //   - style-src 'unsafe-inline': Plot writes a <style> element into every chart and Inputs and
@@ -45,11 +50,22 @@ export function dataHostOrigin(value: string | undefined): string | undefined {
   return url.origin;
 }
 
+/** How many of htl's handler placeholders ("::1"…) script-src-attr allows. */
+export const HTL_PLACEHOLDERS = 32;
+
+/** The CSP source of a script text: 'sha256-<base64>'. */
+export function sha256Source(text: string): string {
+  return `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
+}
+
+const htlPlaceholderHashes = Array.from({ length: HTL_PLACEHOLDERS }, (_, i) => sha256Source(`::${i + 1}`));
+
 /** The policy for a page whose inline scripts have these sha256 sources ('sha256-…'). */
 export function contentSecurityPolicy(scriptHashes: string[], dataHost?: string): string {
   const directives: [string, string[]][] = [
     ["default-src", ["'self'"]],
     ["script-src", ["'self'", "'wasm-unsafe-eval'", ...scriptHashes]],
+    ["script-src-attr", ["'unsafe-hashes'", ...htlPlaceholderHashes]],
     ["style-src", ["'self'", "'unsafe-inline'"]],
     ["img-src", ["'self'", "data:"]],
     ["font-src", ["'self'"]],
@@ -70,7 +86,7 @@ export function inlineScriptHashes(html: string): string[] {
   const hashes: string[] = [];
   for (const m of html.matchAll(INLINE_SCRIPT)) {
     if (/\bsrc\s*=/i.test(m[1]!)) continue;
-    const hash = `'sha256-${createHash("sha256").update(m[2]!, "utf8").digest("base64")}'`;
+    const hash = sha256Source(m[2]!);
     if (!hashes.includes(hash)) hashes.push(hash);
   }
   return hashes;
