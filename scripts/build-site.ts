@@ -9,9 +9,10 @@
 //      cache folder, <CCASS_CACHE>/site-api/<data folder hash>/v1, so the next build keeps its unchanged
 //      per-year files) and, at the same time, `observable build` (pages and loaders) into a temporary
 //      folder beside --out; then link the API tree into <tmp>/_file/api/v1;
-//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts) and
-//      pin the attachments' build-time mtimes (scripts/lib/site-determinism.ts), then swap the
-//      temporary folder in place of --out.
+//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts),
+//      pin the attachments' build-time mtimes (scripts/lib/site-determinism.ts), give every page its
+//      Content-Security-Policy (scripts/lib/site-csp.ts; CCASS_DATA_HOST adds one data host to
+//      connect-src), then swap the temporary folder in place of --out.
 // A failed step leaves the previous site untouched and the staging folder for inspection.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -26,6 +27,7 @@ import { replaceDirectory } from "../src/lib/atomic.ts";
 import { withLock } from "../src/lib/lock-file.ts";
 import { assertDataset } from "../src/ingest/dataset-presence.ts";
 import { pinLastModified } from "./lib/site-determinism.ts";
+import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -59,7 +61,7 @@ export async function writeVendorBundle(root: string): Promise<void> {
       // history files (Parquet, zstd): the stock page's date views
       hyparquet: 'export {parquetReadObjects} from "hyparquet"; export {compressors} from "hyparquet-compressors";',
       // the SQL console only (sql.md is the one page that imports it)
-      duckdb: 'export {AsyncDuckDB, VoidLogger} from "@duckdb/duckdb-wasm"; export {DateDay, Table, vectorFromArray} from "apache-arrow";',
+      duckdb: 'export {AsyncDuckDB, VoidLogger} from "@duckdb/duckdb-wasm"; export {Bool, DateDay, Float64, Int64, Table, Utf8, makeData, makeVector} from "apache-arrow";',
     };
     for (const [name, code] of Object.entries(sources)) await writeFile(path.join(entries, `${name}.js`), code);
     await rm(staged, { recursive: true, force: true });
@@ -98,6 +100,8 @@ export interface BuildSiteOptions {
   exportApi?: boolean;
   /** Forward the child processes' output (default true). */
   verbose?: boolean;
+  /** The data host origin the pages may also connect to (CSP connect-src); default CCASS_DATA_HOST. */
+  dataHost?: string;
 }
 
 export interface BuildSiteResult {
@@ -151,6 +155,8 @@ export function keptApiTree(cache: string, data: string): string {
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = performance.now();
   const verbose = options.verbose ?? true;
+  // checked before any work: a bad value is one line, and the previous site stays
+  const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);
   assertDataset(data, { allowEmpty: options.allowEmpty });
@@ -224,6 +230,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     // Framework writes each attachment's build-time mtime into the pages: pinned, so the same data
     // gives the same bytes (scripts/lib/site-determinism.ts).
     await pinLastModified(tmpOut);
+    // After every other change to the pages: the policy holds the hashes of their inline scripts.
+    await applySitePolicy(tmpOut, dataHost);
 
     // Swap: the old site stays whole until the new one is complete.
     await replaceDirectory(tmpOut, out);

@@ -104,6 +104,8 @@ export interface TestSiteOptions {
   days?: number;
   seed?: number;
   end?: string;
+  /** An origin the pages' Content-Security-Policy also allows to connect to (buildSite's dataHost). */
+  dataHost?: string;
 }
 
 export interface TestSite {
@@ -131,7 +133,7 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
     });
     if (options.synthetic === false) await rm(path.join(data, "_truth"), { recursive: true, force: true });
   }
-  await buildSite({ data, out: dist, verbose: false, allowEmpty: options.empty === true });
+  await buildSite({ data, out: dist, verbose: false, allowEmpty: options.empty === true, dataHost: options.dataHost });
   const server = await serveDist({ dir: dist });
   return {
     tmp,
