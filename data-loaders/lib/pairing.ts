@@ -91,14 +91,14 @@ const SPLITS_PER_MOVER = 3;
  * The confidence: a logistic score of the evidence, then an increasing map from score to the share
  * of planted transfers among the training pairs with that score (isotonic regression), so that the
  * number reads as a probability. Both fitted by bench/fit-confidence.ts on every pair of the noisy
- * and the default replica (seed 3, 600 stocks × 120 days); measured on seed 1 by
- * bench/transfers.bench.ts.
+ * and the default replica (seed 3, 400 stocks × 120 days, transfers planted from 0.05 % of issued
+ * up: issue #24); measured on seed 1 by bench/transfers.bench.ts.
  */
-export const CONFIDENCE_COEFFICIENTS = { intercept: 21.359, mismatch: -5.231, logStandout: 3.887, margin: -16.459, split: 3.45, logMovers: -0.053, logSizePct: 10.073, ambiguity: -10.81 };
+export const CONFIDENCE_COEFFICIENTS = { intercept: -1.772, mismatch: -2.999, logStandout: 5.188, margin: -4.296, split: 4.218, logMovers: -1.339, logSizePct: 1.33, ambiguity: -3.136 };
 /** Knots of the score → probability map: scores ascending, and the probability at each. */
 export const CONFIDENCE_MAP: { score: readonly number[]; p: readonly number[] } = {
-  score: [0.000136, 0.000472, 0.001919, 0.011342, 0.023154, 0.028246, 0.032406, 0.039352, 0.057465, 0.076805, 0.098386, 0.130847, 0.174814, 0.277315, 0.497651, 0.674777, 0.783773, 0.922074, 0.995496, 0.996852, 0.998566, 0.999571, 0.999999, 1],
-  p: [0, 0, 0.001, 0.001, 0.009, 0.011, 0.015, 0.02, 0.033, 0.063, 0.167, 0.368, 0.387, 0.577, 0.691, 0.805, 0.883, 0.948, 0.974, 0.981, 0.993, 0.996, 0.997, 1],
+  score: [0.000192, 0.000701, 0.001364, 0.001739, 0.002353, 0.003668, 0.004459, 0.004855, 0.00688, 0.009186, 0.012211, 0.017319, 0.021339, 0.027942, 0.034209, 0.039995, 0.048411, 0.057136, 0.069684, 0.092446, 0.153758, 0.261525, 0.590326, 0.986745],
+  p: [0, 0, 0.001, 0.002, 0.004, 0.005, 0.005, 0.008, 0.009, 0.009, 0.011, 0.013, 0.02, 0.022, 0.025, 0.028, 0.038, 0.045, 0.054, 0.076, 0.17, 0.295, 0.597, 0.993],
 };
 
 interface Side {
