@@ -78,7 +78,7 @@ export async function labelledPairs(data: string, cache: string) {
        FROM movers m JOIN f USING (stock_code, date) LEFT JOIN noise n ON n.stock_code = m.stock_code AND n.mi = f.mi
        WHERE m.ca_kind IS NULL ORDER BY m.stock_code, m.seq, m.pkey`,
     );
-    const out: { x: number[]; y: number; pct: number; confidence: number }[] = [];
+    const out: { x: number[]; y: number; pct: number; confidence: number; evidence: Evidence }[] = [];
     const t0 = performance.now();
     for (let i = 0; i < movers.length; ) {
       const first = movers[i]!;
@@ -90,7 +90,7 @@ export async function labelledPairs(data: string, cache: string) {
       i = j;
       for (const p of pairDay(day, { issued: first.issued, noisePct: first.noise })) {
         const y = planted.has(`${first.date}|${first.stock_code}|${p.seller}|${p.buyer}`) ? 1 : 0;
-        out.push({ x: features(p.evidence), y, pct: (p.shares * 100) / first.issued, confidence: p.confidence });
+        out.push({ x: features(p.evidence), y, pct: (p.shares * 100) / first.issued, confidence: p.confidence, evidence: p.evidence });
       }
     }
     return { pairs: out, pairSeconds: (performance.now() - t0) / 1000 };
