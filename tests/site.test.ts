@@ -317,8 +317,9 @@ describe("likely transfers", () => {
     transfers: { date: string[]; confidence: number[]; likely: boolean[] };
   }
   const participantDir = () => path.join(site.dist, "_file", "api", "v1", "participants");
+  /** The cells of a table's `column`-th column (1-based; Inputs.table's first cell is its row marker). */
   const confidenceCells = (page: Awaited<ReturnType<typeof visit>>["page"], testid: string, column: number) =>
-    page.getByTestId(testid).locator(`tbody tr td:nth-child(${column})`).allInnerTexts();
+    page.getByTestId(testid).locator(`tbody tr td:nth-child(${column + 1})`).allInnerTexts();
   const togglePossible = (page: Awaited<ReturnType<typeof visit>>["page"]) =>
     page.locator("form").filter({ hasText: "Show possible matches" }).locator("input[type=checkbox]").check();
 
