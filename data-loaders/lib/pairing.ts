@@ -435,6 +435,9 @@ function emit(ctx: DayCtx, sets: Cand[], moverCount: number): Pair[] {
   return out;
 }
 
+/** The most a set can be worth when another pairing explains its day exactly as well: a coin toss. */
+const TIE_CONFIDENCE = 0.5;
+
 /** The calibrated probability that a set is a real transfer, from its evidence. */
 export function confidenceOf(e: Evidence): number {
   const k = CONFIDENCE_COEFFICIENTS;
@@ -449,10 +452,18 @@ export function confidenceOf(e: Evidence): number {
     // a large set that another pairing explains almost as well (a busy day's similar blocks)
     k.ambiguity * (1 - e.margin) * Math.log(Math.max(1, e.standout));
   // never 0: every reported pair has some chance of being real (and the published range stays (0, 1])
-  return Math.max(0.001, round3(mapScore(1 / (1 + Math.exp(-z)))));
+  const p = Math.max(0.001, round3(mapScore(1 / (1 + Math.exp(-z)))));
+  // margin 0: another pairing of the day explains it exactly as well (two equal sellers, one buyer),
+  // so at most one of them is real; the fitted score barely sees such ties (the replicas plant few)
+  return e.margin === 0 ? Math.min(p, TIE_CONFIDENCE) : p;
 }
 
-/** Linear interpolation in CONFIDENCE_MAP (flat beyond its ends). */
+/**
+ * Linear interpolation in CONFIDENCE_MAP: flat below its first knot; above its last one, on to
+ * (1, 1). The isotonic map's top block (scores from about 0.99, observed share 0.993) is flat, which
+ * would give a unique exact block and one that another pairing explains almost as well the same
+ * confidence: the last stretch keeps the score's order, within 0.007 of the block's observed share.
+ */
 function mapScore(x: number): number {
   const { score, p } = CONFIDENCE_MAP;
   if (x <= score[0]!) return p[0]!;
@@ -462,7 +473,9 @@ function mapScore(x: number): number {
       return span > 0 ? p[i - 1]! + ((p[i]! - p[i - 1]!) * (x - score[i - 1]!)) / span : p[i]!;
     }
   }
-  return p[p.length - 1]!;
+  const lastScore = score[score.length - 1]!;
+  const lastP = p[p.length - 1]!;
+  return lastScore < 1 ? lastP + ((1 - lastP) * (Math.min(1, x) - lastScore)) / (1 - lastScore) : lastP;
 }
 
 function round3(x: number): number {
