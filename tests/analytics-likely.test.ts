@@ -26,7 +26,7 @@ beforeAll(async () => {
     const a = await openAnalytics(data, { cache: path.join(scratch, `cache-${noise ? "noisy" : "default"}`) });
     markets[noise ? "noisy" : "default"] = { a, truth: (await readTruth(data))!, pairs: await readPairs(a) };
   }
-}, 600_000);
+}, 1_500_000);
 
 afterAll(async () => {
   for (const m of Object.values(markets)) m.a.db.close();
