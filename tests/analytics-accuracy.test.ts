@@ -61,7 +61,9 @@ describe("transfer finder on the replica's planted transfers", () => {
 
   it("a planted one-to-many sale is reported with every buyer under one group", async () => {
     const groups = new Map<string, PlantedTransfer[]>();
+    // sales whose every piece is 0.3 % or more: under that the finder cannot see a piece (docs/DATASETS.md "Transfers under noise")
     for (const x of truth) if (x.group) groups.set(x.group, [...(groups.get(x.group) ?? []), x]);
+    for (const [g, pieces] of groups) if (pieces.some((p) => p.pct_of_issued < 0.3)) groups.delete(g);
     expect(groups.size).toBeGreaterThan(0);
     const t = await transfers(a);
     let matched = 0;
