@@ -40,6 +40,7 @@ const CASES: [string, string[], RegExp][] = [
   ["demo.ts", ["--days", "999", "--dir", "OUT"], /^demo: error: .*days must be an integer from 1 to 250/],
   ["export-api.ts", ["--quiet", "--bogus"], /^export-api: error: unknown option '--bogus'/],
   ["ops.ts", ["backfill-plan", "--from", "2026-11-02"], /^ops: error: required option '--to <date>' not specified/],
+  ["published-digest.ts", ["--data", "OUT", "--write", "OUT", "--today", "2026-13-01"], /^published-digest: error: .*must be a date YYYY-MM-DD/],
   ["replica.ts", ["--days", "2601"], /^replica: error: .*days must be an integer from 1 to 2600/],
   ["replica.ts", ["--oversized", "7OO"], /^replica: error: .*invalid stock code/],
   ["scrape.ts", ["run", "--max-response-bytes", "0", "--out", "OUT"], /^scrape: error: .*max response bytes must be an integer of at least 1/],

@@ -16,10 +16,10 @@ import { scalar, rows, type Db } from "./duck.ts";
 import { contentHash } from "./file-hashes.ts";
 import { pairDay, type Mover } from "./pairing.ts";
 import { definePositionKey } from "./position-key.ts";
-import { hashSqlFiles, sqlStatements } from "./sql-files.ts";
+import { hashSqlFiles, sqlFileStatements } from "./sql-files.ts";
 import { tableSqlOnDates, type DatasetFiles, type SourceTable } from "./source.ts";
 
-const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
+export const CHUNK_SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
 /** The cache SQL file that makes `sm`, the stock-days every chunk reads. */
 const SUMMARY_SQL = "05-stock-days.sql";
 
@@ -42,15 +42,15 @@ export interface Chunk {
 
 /**
  * What the chunks' content depends on besides the data: the chunk SQL, the summary SQL that feeds it,
- * the pairing and this file. A change to any of them recomputes every chunk (a full rebuild),
+ * the pairing, the position key and this file. A change to any of them recomputes every chunk (a full rebuild),
  * without anyone having to remember to bump a version.
  */
 export function chunkCodeKey(extra: string): string {
   const h = createHash("sha256");
   h.update(extra);
-  hashSqlFiles(h, SQL_DIR);
-  hashSqlFiles(h, path.join(SQL_DIR, "..", "cache"), (f) => f === SUMMARY_SQL);
-  for (const f of ["pairing.ts", "chunks.ts"]) h.update(readFileSync(path.join(import.meta.dirname, f)));
+  hashSqlFiles(h, CHUNK_SQL_DIR);
+  hashSqlFiles(h, path.join(CHUNK_SQL_DIR, "..", "cache"), (f) => f === SUMMARY_SQL);
+  for (const f of ["pairing.ts", "chunks.ts", "position-key.ts"]) h.update(readFileSync(path.join(import.meta.dirname, f)));
   return h.digest("hex");
 }
 
@@ -145,28 +145,14 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
     SELECT stock_code, date, participant_key, shares FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])})`);
   await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig")}`);
   profile?.("inputs", t0);
-  for (const stmt of sqlStatements(SQL_DIR)) {
+  for (const step of CHUNK_STEPS) {
     t0 = performance.now();
-    await runChunkStatement(db, stmt);
-    profile?.(/CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (\w+)/.exec(stmt)?.[1] ?? "statement", t0);
+    await step.run(db, path.dirname(chunkDir), (what) => {
+      profile?.(what, t0);
+      t0 = performance.now();
+    });
   }
   t0 = performance.now();
-  const pairs = await pairChunk(db);
-  profile?.("pairing", t0);
-  t0 = performance.now();
-  await c.run(`CREATE OR REPLACE TEMP TABLE c_pairs (stock_code VARCHAR, date DATE, set_id INTEGER, seller VARCHAR, buyer VARCHAR,
-    shares BIGINT, pct_of_issued DOUBLE, match VARCHAR, confidence DOUBLE)`);
-  if (pairs.length > 0) {
-    const csv = path.join(path.dirname(chunkDir), `pairs-${process.pid}.csv`);
-    await writeFile(csv, pairs.join(""));
-    try {
-      await c.run(`INSERT INTO c_pairs SELECT * FROM read_csv(${sqlString(csv)}, header = false, quote = '', escape = '', columns = {
-        'stock_code': 'VARCHAR', 'date': 'DATE', 'set_id': 'INTEGER', 'seller': 'VARCHAR', 'buyer': 'VARCHAR',
-        'shares': 'BIGINT', 'pct_of_issued': 'DOUBLE', 'match': 'VARCHAR', 'confidence': 'DOUBLE'})`);
-    } finally {
-      await rm(csv, { force: true });
-    }
-  }
   // Written beside, renamed last: a crash leaves no half chunk that a later run would take as done.
   const tmp = `${chunkDir}.${process.pid}.tmp`;
   await rm(tmp, { recursive: true, force: true });
@@ -190,10 +176,70 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
   await c.run("DROP VIEW IF EXISTS c_prior");
 }
 
-async function runChunkStatement(db: Db, stmt: string) {
-  if (/^-- @position-key/m.test(stmt)) await definePositionKey(db.conn, stmt.replace(/;\s*$/, ""));
-  else await db.conn.run(stmt);
+export interface ChunkStep {
+  /** The SQL file it runs, or what the TypeScript step makes. */
+  name: string;
+  /** Run it on the connection (`scratch`: a folder for a temporary file); `done` reports what it made. */
+  run(db: Db, scratch: string, done: (what: string) => void): Promise<void>;
 }
+
+/** The statements of one SQL file of data-loaders/sql/chunk/. */
+function sqlFile(file: string): ChunkStep {
+  return {
+    name: file,
+    async run(db, _scratch, done) {
+      for (const stmt of sqlFileStatements(CHUNK_SQL_DIR, file)) {
+        await db.conn.run(stmt);
+        done(/CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (\w+)/.exec(stmt)?.[1] ?? "statement");
+      }
+    },
+  };
+}
+
+/** position_key(sid, pid) and its inverses for the chunk's ids (position-key.ts). */
+const positionKey: ChunkStep = {
+  name: "position key",
+  async run(db, _scratch, done) {
+    const fits = await definePositionKey(db.conn, { sids: "c_day", pids: "c_pk" });
+    done(`position key (${fits ? "INTEGER" : "BIGINT"})`);
+  },
+};
+
+/** `c_pairs`: the transfer pairing of the chunk's movers (pairing.ts), loaded back as one CSV. */
+const pairing: ChunkStep = {
+  name: "pairing",
+  async run(db, scratch, done) {
+    const c = db.conn;
+    const pairs = await pairChunk(db);
+    await c.run(`CREATE OR REPLACE TEMP TABLE c_pairs (stock_code VARCHAR, date DATE, set_id INTEGER, seller VARCHAR, buyer VARCHAR,
+      shares BIGINT, pct_of_issued DOUBLE, match VARCHAR, confidence DOUBLE)`);
+    if (pairs.length > 0) {
+      const csv = path.join(scratch, `pairs-${process.pid}.csv`);
+      await writeFile(csv, pairs.join(""));
+      try {
+        await c.run(`INSERT INTO c_pairs SELECT * FROM read_csv(${sqlString(csv)}, header = false, quote = '', escape = '', columns = {
+          'stock_code': 'VARCHAR', 'date': 'DATE', 'set_id': 'INTEGER', 'seller': 'VARCHAR', 'buyer': 'VARCHAR',
+          'shares': 'BIGINT', 'pct_of_issued': 'DOUBLE', 'match': 'VARCHAR', 'confidence': 'DOUBLE'})`);
+      } finally {
+        await rm(csv, { force: true });
+      }
+    }
+    done("pairing");
+  },
+};
+
+/**
+ * A chunk's steps, in order, after its inputs (computeChunk: `c_days`, `c_hold`, `c_prior`) and
+ * before its tables are written.
+ */
+export const CHUNK_STEPS: readonly ChunkStep[] = [
+  sqlFile("10-corporate-actions.sql"),
+  sqlFile("15-participant-ids.sql"),
+  positionKey,
+  sqlFile("20-change-points.sql"),
+  sqlFile("30-day-figures.sql"),
+  pairing,
+];
 
 /**
  * The transfer pairing of the chunk's stock-days (data-loaders/lib/pairing.ts), as CSV lines

@@ -29,7 +29,3 @@ WITH s AS (
 SELECT *, CASE WHEN ratio_q IS NOT NULL THEN (issued_shares::HUGEINT * ratio_q // issued_prev)::BIGINT END AS ratio_p,
   seq = 0 AS first_day
 FROM q;
--- ;
--- @month-chunks: compute or reuse every month's chunk (data-loaders/lib/chunks.ts); views
--- chunk_points, chunk_conc, chunk_dayfig, chunk_pmoves, chunk_pairs over all of them
-SELECT 1;

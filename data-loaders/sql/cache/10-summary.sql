@@ -39,7 +39,3 @@ CREATE TABLE dates AS SELECT DISTINCT date FROM summ_all ORDER BY date;
 CREATE TABLE stock_last AS
 SELECT stock_code, any_value(sid) AS sid, max(seq) AS last_seq, max(date) AS last_date, arg_max(stock_name, date) AS stock_name
 FROM summ GROUP BY stock_code;
--- ;
--- @window-chunks: views wchunk_points, wchunk_conc, wchunk_pairs over the chunks of the months
--- that some stock's window reaches
-SELECT DISTINCT strftime(date, '%Y-%m') FROM summ;

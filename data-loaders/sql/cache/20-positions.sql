@@ -5,10 +5,8 @@ CREATE TEMP TABLE wpts AS
 SELECT s.sid, s.seq, c.participant_key AS pkey, c.shares, c.change, s.factor
 FROM wchunk_points c JOIN summ s ON s.stock_code = c.stock_code AND s.date = c.date;
 -- ;
--- @holdings-on-dates src_holdings_w0: each stock's first day in the window (its holdings are the
--- trend series' starting points)
-SELECT date FROM summ WHERE seq = 0 AND NOT first_day;
--- ;
+-- `w0`: each stock's holdings on its first day in the window (the trend series' starting points),
+-- from `src_holdings_w0` (cache-steps.ts: the holdings of those days only).
 CREATE TEMP TABLE w0 AS
 SELECT s.sid, 0 AS seq, x.participant_key AS pkey, x.shares, s.factor
 FROM src_holdings_w0 x JOIN summ s ON s.stock_code = x.stock_code AND s.date = x.date AND s.seq = 0

@@ -1,10 +1,7 @@
 -- Holdings on each stock's last day (with 1/5/20-day changes) and the trend series.
 -- Holdings on each stock's last day, with its holding 1, 5 and 20 stored days before (0 when not
--- held then; NULL when the stock has fewer days).
--- @holdings-on-dates src_holdings_latest: each stock's last stored day and the days 1, 5 and 20 stored days before
-SELECT DISTINCT s.date FROM summ s JOIN stock_last l USING (stock_code)
-WHERE s.seq IN (l.last_seq, l.last_seq - 1, l.last_seq - 5, l.last_seq - 20);
--- ;
+-- held then; NULL when the stock has fewer days), from `src_holdings_latest` (cache-steps.ts: the
+-- holdings of those days only).
 CREATE TABLE latest AS
 WITH want AS (
   SELECT s.stock_code, s.seq, s.date, l.last_seq FROM summ s JOIN stock_last l USING (stock_code)

@@ -2,13 +2,8 @@
 -- a window per position over the stock's stored days. A row where a position starts or its shares
 -- change, and a 0 row on the first stored day it is no longer listed; `shares` as HKEX listed them
 -- that day, `change` in that day's basis (NULL on a stock's first stored day: nothing to compare).
--- Integer ids local to the chunk keep the sort keys narrow (cache SQL 20 explains the packing).
-CREATE TEMP TABLE c_pk AS
-SELECT pkey, (row_number() OVER (ORDER BY pkey))::INTEGER AS pid FROM (SELECT DISTINCT participant_key AS pkey FROM c_hold);
--- ;
--- @position-key: does every stock id fit in 15 bits and every participant id in 16?
-SELECT (SELECT coalesce(max(sid), 0) FROM c_day) < 32768 AND (SELECT coalesce(max(pid), 0) FROM c_pk) < 65536;
--- ;
+-- Its inputs: `c_pk` (15-participant-ids.sql) and the position-key macros that chunks.ts defines
+-- for the ids' range (position-key.ts explains the packing).
 CREATE TEMP TABLE c_h AS
 SELECT d.sid, k.pid, d.lseq, x.shares
 FROM c_hold x JOIN c_day d USING (stock_code, date) JOIN c_pk k ON k.pkey = x.participant_key
