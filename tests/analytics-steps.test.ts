@@ -20,6 +20,17 @@ describe.each([
     expect(run).toEqual(files);
   });
 
+  it("open each SQL file with a glossary naming every table or view it makes", () => {
+    for (const f of files) {
+      const text = readFileSync(path.join(dir, f), "utf8");
+      const glossary = /^-- Makes[^\n]*\n((?:--   .*\n)+)/.exec(text)?.[1] ?? "";
+      const listed = [...glossary.matchAll(/^--   (\w+)/gm)].map((m) => m[1]);
+      const made = [...text.matchAll(/^CREATE (?:OR REPLACE )?(?:TEMP )?(?:TABLE|VIEW) (\w+)/gm)].map((m) => m[1]);
+      expect(made.length, f).toBeGreaterThan(0);
+      expect(listed, f).toEqual(made);
+    }
+  });
+
   it("leave no directive in a SQL file (no comment line starting `-- @`)", () => {
     for (const f of files) expect(readFileSync(path.join(dir, f), "utf8"), f).not.toMatch(/^--\s*@/m);
   });

@@ -96,14 +96,14 @@ const monthChunks: BuildStep = {
   },
 };
 
-/** The `wchunk_*` views: the chunks of the months that some stock's window reaches. */
+/** The `window_chunk_*` views: the chunks of the months that some stock's window reaches. */
 const windowChunks: BuildStep = {
   name: "window chunks",
   async run(ctx, time) {
     await time("window chunks", async () => {
-      const months = new Set((await rows<{ m: string }>(ctx.db.conn, "SELECT DISTINCT strftime(date, '%Y-%m') AS m FROM summ")).map((r) => r.m));
+      const months = new Set((await rows<{ m: string }>(ctx.db.conn, "SELECT DISTINCT strftime(date, '%Y-%m') AS m FROM stock_days_window")).map((r) => r.m));
       const chunks = ctx.chunks.filter((c) => months.has(c.month));
-      await chunkViews(ctx.db, "wchunk_", chunks, ["points", "conc", "pairs"]);
+      await chunkViews(ctx.db, "window_chunk_", chunks, ["change_points", "top_holdings", "pairs"]);
       return ` (${chunks.length})`;
     });
   },
@@ -116,14 +116,14 @@ export const CACHE_STEPS: readonly BuildStep[] = [
   sqlFile("10-summary.sql"),
   windowChunks,
   // each stock's first day in the window: its holdings are the trend series' starting points
-  holdingsOnDates("src_holdings_w0", "SELECT date FROM summ WHERE seq = 0 AND NOT first_day"),
+  holdingsOnDates("src_holdings_window_start", "SELECT date FROM stock_days_window WHERE seq = 0 AND NOT first_day"),
   sqlFile("20-positions.sql"),
   sqlFile("30-movers.sql"),
   sqlFile("40-attention.sql"),
   // each stock's last stored day and the days 1, 5 and 20 stored days before (the latest holdings' changes)
   holdingsOnDates(
-    "src_holdings_latest",
-    `SELECT DISTINCT s.date FROM summ s JOIN stock_last l USING (stock_code)
+    "src_holdings_latest_days",
+    `SELECT DISTINCT s.date FROM stock_days_window s JOIN stock_last l USING (stock_code)
      WHERE s.seq IN (l.last_seq, l.last_seq - 1, l.last_seq - 5, l.last_seq - 20)`,
   ),
   sqlFile("50-latest-and-series.sql"),

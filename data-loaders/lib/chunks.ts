@@ -20,16 +20,16 @@ import { hashSqlFiles, sqlFileStatements } from "./sql-files.ts";
 import { tableSqlOnDates, type DatasetFiles, type SourceTable } from "./source.ts";
 
 export const CHUNK_SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
-/** The cache SQL file that makes `sm`, the stock-days every chunk reads. */
+/** The cache SQL file that makes `stock_days_summary`, the stock-days every chunk reads. */
 const SUMMARY_SQL = "05-stock-days.sql";
 
 /** The files a chunk keeps, each the table of the same name of the chunk SQL, sorted as given. */
 export const CHUNK_TABLES = {
-  points: "stock_code, participant_key, date",
-  conc: "stock_code, date",
-  dayfig: "stock_code, date",
-  pmoves: "participant_key",
-  held: "stock_code, participant_key",
+  change_points: "stock_code, participant_key, date",
+  top_holdings: "stock_code, date",
+  day_figures: "stock_code, date",
+  participant_moves: "participant_key",
+  positions_held: "stock_code, participant_key",
   pairs: "stock_code, date, set_id, buyer, seller",
 } as const;
 export type ChunkTable = keyof typeof CHUNK_TABLES;
@@ -58,7 +58,7 @@ export function chunkCodeKey(extra: string): string {
 export async function monthsOf(db: Db): Promise<{ month: string; dates: string[] }[]> {
   const found = await rows<{ m: string; d: string[] }>(
     db.conn,
-    "SELECT strftime(date, '%Y-%m') AS m, list(DISTINCT strftime(date, '%Y-%m-%d') ORDER BY strftime(date, '%Y-%m-%d')) AS d FROM sm GROUP BY 1 ORDER BY 1",
+    "SELECT strftime(date, '%Y-%m') AS m, list(DISTINCT strftime(date, '%Y-%m-%d') ORDER BY strftime(date, '%Y-%m-%d')) AS d FROM stock_days_summary GROUP BY 1 ORDER BY 1",
   );
   return found.map((r) => ({ month: r.m, dates: r.d }));
 }
@@ -69,14 +69,14 @@ export function monthFiles(ds: DatasetFiles, month: string, tables: readonly Sou
   for (const t of tables) {
     const files = ds.tables[t];
     for (const f of files.daily) if (f.date.startsWith(month)) out.push(f.path);
-    for (const f of files.monthly) if (path.basename(path.dirname(f.path)) === `month=${month}`) out.push(f.path);
+    for (const f of files.monthly) if (f.month === month) out.push(f.path);
   }
   return out.sort();
 }
 
 /**
  * Make sure every month has its chunk under `dir/chunks/`, computing the missing or stale ones in
- * month order. Returns the chunks of this dataset (oldest first). `sm` (cache SQL 05) must exist on
+ * month order. Returns the chunks of this dataset (oldest first). `stock_days_summary` (cache SQL 05) must exist on
  * the connection.
  */
 export async function ensureChunks(db: Db, ds: DatasetFiles, dir: string, codeKey: string, log?: (s: string) => void): Promise<Chunk[]> {
@@ -112,12 +112,12 @@ export function chunkRead(chunks: readonly Chunk[], table: ChunkTable): string {
 
 /** Empty stand-ins of the chunk tables' columns (a dataset with no stored day has no chunk). */
 export const CHUNK_EMPTY: Record<ChunkTable, string> = {
-  points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
-  conc: "NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares",
-  dayfig: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
+  change_points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
+  top_holdings: "NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares",
+  day_figures: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
     NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved, NULL::BIGINT AS positions_changed`,
-  pmoves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",
-  held: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::INTEGER AS year",
+  participant_moves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",
+  positions_held: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::INTEGER AS year",
   pairs: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::INTEGER AS set_id, NULL::VARCHAR AS seller, NULL::VARCHAR AS buyer,
     NULL::BIGINT AS shares, NULL::DOUBLE AS pct_of_issued, NULL::VARCHAR AS match, NULL::DOUBLE AS confidence`,
 };
@@ -129,21 +129,21 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
   const profile = process.env.CCASS_PROFILE ? (what: string, t0: number) => console.error(`  chunk ${month} ${((performance.now() - t0) / 1000).toFixed(2)}s ${what}`) : null;
   let t0 = performance.now();
   // The month's stock-days and each stock's last stored day before the month (the carry-in).
-  await c.run(`CREATE OR REPLACE TEMP TABLE c_days AS
+  await c.run(`CREATE OR REPLACE TEMP TABLE c_month_days AS
     WITH carry AS (
-      SELECT stock_code, max(date) AS date FROM sm
-      WHERE date < DATE '${first}' AND stock_code IN (SELECT stock_code FROM sm WHERE date BETWEEN DATE '${first}' AND DATE '${last}')
+      SELECT stock_code, max(date) AS date FROM stock_days_summary
+      WHERE date < DATE '${first}' AND stock_code IN (SELECT stock_code FROM stock_days_summary WHERE date BETWEEN DATE '${first}' AND DATE '${last}')
       GROUP BY stock_code
     ), d AS (
-      SELECT s.*, s.date >= DATE '${first}' AS in_month FROM sm s
+      SELECT s.*, s.date >= DATE '${first}' AS in_month FROM stock_days_summary s
       WHERE s.date BETWEEN DATE '${first}' AND DATE '${last}' OR (s.stock_code, s.date) IN (SELECT stock_code, date FROM carry)
     )
     SELECT *, (row_number() OVER (PARTITION BY stock_code ORDER BY date) - 1)::INTEGER AS lseq FROM d`);
-  const carryDates = (await rows<{ d: string }>(c, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM c_days WHERE NOT in_month ORDER BY 1`)).map((r) => r.d);
-  // every holding of those dates (a carry-in date's other stocks come too: the joins with c_day drop them)
-  await c.run(`CREATE OR REPLACE TEMP TABLE c_hold AS
+  const carryDates = (await rows<{ d: string }>(c, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM c_month_days WHERE NOT in_month ORDER BY 1`)).map((r) => r.d);
+  // every holding of those dates (a carry-in date's other stocks come too: the joins with c_stock_days drop them)
+  await c.run(`CREATE OR REPLACE TEMP TABLE c_holdings AS
     SELECT stock_code, date, participant_key, shares FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])})`);
-  await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig")}`);
+  await c.run(`CREATE OR REPLACE TEMP VIEW c_prior_day_figures AS ${chunkRead(prior, "day_figures")}`);
   profile?.("inputs", t0);
   for (const step of CHUNK_STEPS) {
     t0 = performance.now();
@@ -171,9 +171,9 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
     if (!existsSync(path.join(chunkDir, "key"))) throw err;
     await rm(tmp, { recursive: true, force: true });
   }
-  for (const t of ["c_days", "c_hold", "c_split", "c_day", "c_pk", "c_h", "c_pts", "c_points", "c_conc", "c_dayfig", "c_pmoves", "c_held", "c_noise", "c_movers", "c_pairs"])
+  for (const t of ["c_month_days", "c_holdings", "c_split_checks", "c_stock_days", "c_participant_ids", "c_holdings_by_id", "c_change_points_by_id", "c_change_points", "c_top_holdings", "c_day_figures", "c_participant_moves", "c_positions_held", "c_noise", "c_movers", "c_pairs"])
     await c.run(`DROP TABLE IF EXISTS ${t}`);
-  await c.run("DROP VIEW IF EXISTS c_prior");
+  await c.run("DROP VIEW IF EXISTS c_prior_day_figures");
 }
 
 export interface ChunkStep {
@@ -200,7 +200,7 @@ function sqlFile(file: string): ChunkStep {
 const positionKey: ChunkStep = {
   name: "position key",
   async run(db, _scratch, done) {
-    const fits = await definePositionKey(db.conn, { sids: "c_day", pids: "c_pk" });
+    const fits = await definePositionKey(db.conn, { sids: "c_stock_days", pids: "c_participant_ids" });
     done(`position key (${fits ? "INTEGER" : "BIGINT"})`);
   },
 };
@@ -229,7 +229,7 @@ const pairing: ChunkStep = {
 };
 
 /**
- * A chunk's steps, in order, after its inputs (computeChunk: `c_days`, `c_hold`, `c_prior`) and
+ * A chunk's steps, in order, after its inputs (computeChunk: `c_month_days`, `c_holdings`, `c_prior_day_figures`) and
  * before its tables are written.
  */
 export const CHUNK_STEPS: readonly ChunkStep[] = [
