@@ -39,6 +39,7 @@ const CASES: [string, string[], RegExp][] = [
   ["dataset-card.ts", ["--bogus"], /^dataset-card: error: unknown option '--bogus'/],
   ["demo.ts", ["--days", "999", "--dir", "OUT"], /^demo: error: .*days must be an integer from 1 to 250/],
   ["export-api.ts", ["--quiet", "--bogus"], /^export-api: error: unknown option '--bogus'/],
+  ["figures.ts", ["--readme", "OUT", "--from", "OUT"], /^figures: FiguresError: no such folder/],
   ["ops.ts", ["backfill-plan", "--from", "2026-11-02"], /^ops: error: required option '--to <date>' not specified/],
   ["published-digest.ts", ["--data", "OUT", "--write", "OUT", "--today", "2026-13-01"], /^published-digest: error: .*must be a date YYYY-MM-DD/],
   ["replica.ts", ["--days", "2601"], /^replica: error: .*days must be an integer from 1 to 2600/],
