@@ -3,7 +3,7 @@
 // should both be there, a daily file overrides its date inside the month file, as compaction's
 // repair does), and a fingerprint of every file (path, size, mtime) that keys the cache.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { readTableFiles } from "../../src/ingest/layout.ts";
 import { emptyColumns, PARTICIPANTS_DIM, TABLE_SCHEMAS, TABLES, type TableName } from "../../src/ingest/schema.ts";

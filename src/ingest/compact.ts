@@ -12,16 +12,15 @@
 // with one rule: a daily file overrides that date's rows in the month file.
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { existsSync } from "node:fs";
-import { mkdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
 import { isDir, listDir } from "../lib/dir.ts";
-import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
+import { assertIsoDate } from "../lib/validate.ts";
 import {
   dataFileKind,
   dayFile,
   isMonth,
-  LEGACY_PART,
   legacyPartitions,
   monthDir,
   monthFile,
