@@ -728,7 +728,8 @@ class MarketModel implements ReplicaMarket {
               pct_of_issued: (leg.shares / issuedNow) * 100,
             };
             if (leg.group !== undefined) rec.group = `${stock.code}-${date}`;
-            transfers.push(rec);
+            // a replayed walk (long market) has recorded this day already
+            if (record) transfers.push(rec);
           }
         } else if (transferPlan) {
           const group = transferPlan.buyers.length > 1 ? `${stock.code}-${date}` : undefined;
