@@ -26,7 +26,7 @@ export { positionKeyMacros } from "./position-key.ts";
  * by themselves (assemblyVersion, chunkCodeKey): bump this only for a change they do not show (a
  * DuckDB upgrade that changes results, say).
  */
-export const CACHE_VERSION = "analytics-21";
+export const CACHE_VERSION = "analytics-22";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
 

@@ -166,7 +166,7 @@ export async function checkDataset(root: string, opts: { python?: string; conn?:
 }
 
 /** Column types check_dataset.py can compare (its ARROW_TYPES). */
-const COMPARABLE_TYPES = new Set(["DATE", "VARCHAR", "BIGINT", "INTEGER", "DOUBLE"]);
+const COMPARABLE_TYPES = new Set(["DATE", "VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN"]);
 
 /** The folders under a static API's `downloads/` that hold yearly parts (`<name>/year=YYYY/`). */
 export function partitionedDownloads(downloads: string): string[] {

@@ -96,7 +96,8 @@ export function referencedData(sql) {
 export function exampleQueries(code) {
   return [
     {title: "Participants per stored date of one stock", sql: `SELECT date, count(*) AS participants, sum(shares) AS shares\nFROM stock_history('${code}')\nGROUP BY 1 ORDER BY 1`},
-    {title: "The largest likely transfers", sql: "SELECT date, stock_code, seller_name, buyer_name, shares, pct_of_issued\nFROM transfers\nORDER BY pct_of_issued DESC\nLIMIT 20"},
+    // `likely`: the pair's confidence is at least the site's rule (about page); the rest are possible matches
+    {title: "The largest likely transfers", sql: "SELECT date, stock_code, seller_name, buyer_name, shares, pct_of_issued, confidence\nFROM transfers\nWHERE likely\nORDER BY pct_of_issued DESC\nLIMIT 20"},
     {title: "Most concentrated stocks on the latest date", sql: "SELECT stock_code, top1_pct, top5_pct, top10_pct\nFROM concentration\nWHERE date = (SELECT max(date) FROM concentration)\nORDER BY top5_pct DESC\nLIMIT 20"},
     {title: "Splits and consolidations", sql: "SELECT * FROM corporate_actions WHERE kind IN ('split', 'consolidation') ORDER BY date"},
     {title: "A participant's holdings on the latest date", sql: "SELECT h.stock_code, s.name, h.shares, h.pct_of_issued\nFROM holdings_latest h JOIN stocks s ON s.code = h.stock_code\nWHERE h.participant_key = 'C00019'\nORDER BY h.pct_of_issued DESC"}
