@@ -14,12 +14,12 @@ import {
   CompactionLockedError,
   dailyFilePath,
   lockPath,
-  migrateLayout,
   monthFilePath,
   monthPartitionFor,
-  sqlString,
-  storedDates,
 } from "../src/ingest/compact.ts";
+import { migrateLayout } from "../src/ingest/migrate-layout.ts";
+import { sqlString } from "../src/ingest/sql.ts";
+import { storedDates } from "../src/ingest/stored-dates.ts";
 import { legacyPartitions, LegacyLayoutError, TABLE_KEYS } from "../src/ingest/layout.ts";
 import { DatasetWriter } from "../src/ingest/writer.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";

@@ -87,7 +87,7 @@ describe("yearly download parts", () => {
       const [r] = await rows<{ common: number; differing: number; consolidated: number; beyond_rounding: number }>(
         a.db.conn,
         `WITH f AS (SELECT * FROM read_parquet(${glob("parts-full")})), c AS (SELECT * FROM read_parquet(${glob("parts-cut")})),
-         later AS (SELECT stock_code, min(ca_ratio) AS ratio FROM summ WHERE ca_kind = 'consolidation' AND date > DATE '2025-12-31' GROUP BY 1),
+         later AS (SELECT stock_code, min(ca_ratio) AS ratio FROM stock_days_window WHERE ca_kind = 'consolidation' AND date > DATE '2025-12-31' GROUP BY 1),
          j AS (SELECT f.*, c.shares AS c_shares, c.pct_of_issued AS c_pct, c.seller_name AS c_seller, c.buyer_name AS c_buyer, l.ratio
                FROM f JOIN c USING (date, stock_code, seller_id, buyer_id) LEFT JOIN later l USING (stock_code))
          SELECT count(*)::INTEGER AS common,
@@ -201,7 +201,7 @@ describe("recent-window downloads", () => {
       const [t] = await rows<{ holders_before: number; rows_before: number; not_latest: number }>(
         a.db.conn,
         `WITH f AS (SELECT * FROM read_parquet(${sqlString(path.join(out, "trends-top10.parquet"))})),
-         want AS (SELECT stock_code, pkey, max(date) AS d FROM series_pts WHERE latest_rank <= 10 AND date < DATE '${start}' GROUP BY ALL)
+         want AS (SELECT stock_code, pkey, max(date) AS d FROM series_points WHERE latest_rank <= 10 AND date < DATE '${start}' GROUP BY ALL)
          SELECT (SELECT count(*) FROM want)::INTEGER AS holders_before,
            (SELECT count(*) FROM f WHERE date < DATE '${start}')::INTEGER AS rows_before,
            (SELECT count(*) FROM want w LEFT JOIN f ON f.stock_code = w.stock_code AND f.participant_key = w.pkey AND f.date = w.d WHERE f.date IS NULL)::INTEGER AS not_latest`,

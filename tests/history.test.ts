@@ -328,9 +328,9 @@ describe("history parts", () => {
     const a = await openAnalytics(data, { cache: path.join(tmp, "cache") });
     const conn = await a.db.instance.connect();
     try {
-      const cut = (await rows<{ d: string }>(conn, "SELECT strftime(min(date) + 3, '%Y-%m-%d') AS d FROM summ WHERE year(date) = 2026"))[0]!.d;
+      const cut = (await rows<{ d: string }>(conn, "SELECT strftime(min(date) + 3, '%Y-%m-%d') AS d FROM stock_days_window WHERE year(date) = 2026"))[0]!.d;
       // the same market with its 2026 days cut short (temp tables shadow the cache's): as if fewer days had been appended
-      await conn.run(`CREATE TEMP TABLE summ_all AS SELECT * FROM main.summ_all WHERE date <= DATE ${sqlString(cut)}`);
+      await conn.run(`CREATE TEMP TABLE stock_days_history AS SELECT * FROM main.stock_days_history WHERE date <= DATE ${sqlString(cut)}`);
       await conn.run(`CREATE TEMP TABLE history_points AS SELECT * FROM main.history_points WHERE date <= DATE ${sqlString(cut)}`);
       await createHistorySources(conn);
       const short = path.join(tmp, "short");

@@ -52,7 +52,7 @@ const parquetOptions = (level: number, version: "v1" | "v2") =>
   `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${level}, PARQUET_VERSION ${version}`;
 
 /**
- * `history_days` from the cache's whole-history stock-days (`summ_all`). `basis` is computed there on
+ * `history_days` from the cache's whole-history stock-days (`stock_days_history`). `basis` is computed there on
  * exact integers (the product of the split and consolidation fractions up to the day), so the same
  * days give the same bits however many later days exist.
  */
@@ -60,7 +60,7 @@ export async function createHistorySources(conn: DuckDBConnection): Promise<void
   await conn.run(`CREATE OR REPLACE TEMP VIEW history_days AS
 SELECT stock_code, date, issued_shares, total_shares AS ccass_shares, total_count AS participants,
   intermediaries_shares, consenting_shares, nonconsenting_shares, ca_kind, ca_ratio, basis
-FROM summ_all`);
+FROM stock_days_history`);
 }
 
 /** Temp tables of the writer: each stock's first stored date per year, one year's parts' rows and days. */
