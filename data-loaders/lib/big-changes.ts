@@ -11,12 +11,13 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { rows } from "./duck.ts";
 import { pct, SCHEMA_VERSION } from "./datasets/common.ts";
+import { LIKELY_MIN_CONFIDENCE } from "./likely.ts";
 import { listDataset, tableSqlOnDates } from "./source.ts";
 
 /** Spans offered, in stored days before the latest date; the page's default is 5. */
 export const BIG_CHANGE_SPANS = [1, 5, 20] as const;
 /** Changes smaller than this (percent of issued) are not published; the page's default threshold is 0.25. */
-export const BIG_CHANGE_FLOOR_PCT = 0.05;
+export const BIG_CHANGE_FLOOR_PCT = 0.1;
 export const BIG_CHANGE_DEFAULT = { days: 5, min_pct: 0.25 } as const;
 
 export interface BigChangeRow {
@@ -90,7 +91,7 @@ async function namesOf(conn: DuckDBConnection, changes: readonly BigChangeRow[])
 }
 
 /**
- * `big-changes.json` text: {schema_version, has_data, latest_date, floor_pct, default, spans: [{days, from, to}],
+ * `big-changes.json` text: {schema_version, has_data, latest_date, floor_pct, default, likely_min_confidence, spans: [{days, from, to}],
  * changes: columnar {days, stock_code, key, shares_before, shares_after, change, change_pp}, stock_names, names}.
  */
 export async function bigChangesJson(conn: DuckDBConnection, spans: readonly BigChangeSpan[], changes: readonly BigChangeRow[]): Promise<string> {
@@ -103,6 +104,8 @@ export async function bigChangesJson(conn: DuckDBConnection, spans: readonly Big
     latest_date: latest,
     floor_pct: BIG_CHANGE_FLOOR_PCT,
     default: BIG_CHANGE_DEFAULT,
+    // the watchlist page picks the likely transfers out of transfers.json with the site's one rule
+    likely_min_confidence: LIKELY_MIN_CONFIDENCE,
     spans,
     changes: Object.fromEntries(cols.map((k) => [k, changes.map((c) => c[k])])),
     stock_names,
