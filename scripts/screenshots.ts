@@ -17,6 +17,8 @@ interface Shot {
   colorScheme?: "light" | "dark";
   width?: number;
   fullPage?: boolean;
+  /** Only this element (a section of a long page). */
+  element?: string;
 }
 
 /** The stock with the largest JSON file: the richest page to show. */
@@ -51,6 +53,9 @@ async function main(): Promise<void> {
     { file: "participant.png", path: `participant?id=${encodeURIComponent(holder)}`, chart: "#portfolio-chart" },
     { file: "data.png", path: "data", chart: "#downloads-chart" },
     { file: "health.png", path: "health", chart: "#coverage-chart" },
+    { file: "holder-categories.png", path: `stock?code=${code}`, chart: "#holder-categories-chart", element: "#holder-categories-chart" },
+    { file: "big-changes.png", path: "big-changes" },
+    { file: "watchlist.png", path: `watchlist?stocks=${code}&participants=${encodeURIComponent(holder)}` },
   ];
   const server = await serveDist({ dir: opts.site });
   const browser = await launchBrowser();
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
       });
       await page.goto(server.url + shot.path, { waitUntil: "networkidle" });
       if (shot.chart) await waitForChart(page, shot.chart);
-      const png = await page.screenshot({ fullPage: shot.fullPage ?? true });
+      const png = shot.element ? await page.locator(shot.element).screenshot() : await page.screenshot({ fullPage: shot.fullPage ?? true });
       await writeFileAtomic(path.join(opts.out, shot.file), png);
       console.log(`${shot.file} ← ${shot.path || "/"}`);
       await context.close();
