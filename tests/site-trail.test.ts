@@ -359,7 +359,7 @@ describe("big changes, watchlist and feeds", () => {
     const href = await page.getByTestId("big-changes-table").locator("tbody tr").first().getByRole("link", { name: /Holdings of/ }).getAttribute("href");
     expect(href).toMatch(new RegExp(`^\\./stock\\?code=\\d{5}&date=${to}&compare=${from}$`));
     // a control changes the address; the address alone gives the same list
-    await page.getByLabel("Direction").selectOption("down");
+    await page.getByLabel("Direction").selectOption({ label: "decreases only" });
     await expect.poll(() => new URL(page.url()).searchParams.get("dir")).toBe("down");
     const downCount = await page.getByTestId("big-changes-count").innerText();
     expect(downCount).toContain(`${csv.filter((r) => Number(r.change) < 0).length} change`);
