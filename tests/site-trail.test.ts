@@ -424,7 +424,7 @@ describe("big changes, watchlist and feeds", () => {
   it("the transfers and big-changes pages announce their Atom feed in <head>; the stock page its own; every one is served", async () => {
     for (const [pathname, feed] of [["transfers", "transfers.xml"], ["big-changes", "big-changes.xml"], [`stock?code=${SPLIT.code}`, `stocks/${SPLIT.code}.xml`]] as const) {
       const { page, watch, context } = await visit(pathname);
-      await expect.poll(() => page.evaluate(() => Array.from(document.head.querySelectorAll('link[rel~="alternate"][type="application/atom+xml"]')).map((l) => l.getAttribute("href")))).toEqual([
+      await expect.poll(() => page.evaluate(() => Array.from(document.head.querySelectorAll('link[rel~="alternate"][type="application/atom+xml"]')).map((l) => l.getAttribute("href"))), { timeout: 30_000 }).toEqual([
         `./_file/api/v1/feeds/${feed}`,
       ]);
       const res = await page.request.get(new URL(`./_file/api/v1/feeds/${feed}`, page.url()).href);
