@@ -113,7 +113,8 @@ export function chunkRead(chunks: readonly Chunk[], table: ChunkTable): string {
 /** Empty stand-ins of the chunk tables' columns (a dataset with no stored day has no chunk). */
 export const CHUNK_EMPTY: Record<ChunkTable, string> = {
   change_points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
-  top_holdings: "NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares",
+  top_holdings: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares,
+    NULL::HUGEINT AS broker_shares, NULL::HUGEINT AS custodian_shares, NULL::HUGEINT AS other_shares`,
   day_figures: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
     NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved, NULL::BIGINT AS positions_changed`,
   participant_moves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",

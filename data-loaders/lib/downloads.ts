@@ -16,6 +16,7 @@ import { sqlString } from "../../src/ingest/sql.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
 import { columns } from "./duck.ts";
+import { createHolderCategorySource } from "./holder-categories.ts";
 import { likelySql, pct, windowStart } from "./datasets/common.ts";
 import { RANKING_SQL } from "./datasets/concentration.ts";
 import { participantIndexColumns } from "./datasets/participants.ts";
@@ -26,6 +27,7 @@ import { listDataset, tableSql } from "./source.ts";
 export const DOWNLOAD_PARTS = {
   transfers: { relation: "dl_transfers", order: `date, stock_code, "group", buyer_id, seller_id` },
   southbound: { relation: "dl_southbound", order: "date, stock_code" },
+  "holder-categories": { relation: "dl_holder_categories", order: "date, stock_code" },
 } as const;
 export type DownloadPartName = keyof typeof DOWNLOAD_PARTS;
 
@@ -62,6 +64,7 @@ export async function createDownloadSources(conn: DuckDBConnection, data: string
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_southbound AS
     SELECT c.date, c.stock_code, b.shares, ${pct("b.pct")} AS pct, c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
     FROM clearing_history c LEFT JOIN southbound_history b USING (stock_code, date) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0`);
+  await createHolderCategorySource(conn);
 }
 
 /** The calendar years that hold rows of any part relation, ascending. */

@@ -7,6 +7,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { stockKind } from "../ids.ts";
+import { holderCategoriesPart } from "../holder-categories.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
 import { LATEST_POSITION_COLUMNS, likelySql, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
 
@@ -99,6 +100,7 @@ const PARTS = {
   // the years of history/<code>/<YYYY>.parquet (history-parts.ts): every stored day, not the window
   history_years: (w: string) => `
     SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM stock_days_history WHERE ${w} GROUP BY stock_code`,
+  holder_categories: holderCategoriesPart,
   names: (w: string) => `
     WITH k AS (
       SELECT stock_code, pkey FROM series_holders WHERE ${w}
@@ -117,6 +119,7 @@ const EMPTY: Record<keyof typeof PARTS, string> = {
   transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[],"likely":[]}',
   trends: '{"default_keys":[],"series":[]}',
   history_years: "[]",
+  holder_categories: "", // every stock has a summary: never empty
   names: "{}",
 };
 
@@ -179,7 +182,8 @@ export async function* stockPages(
         const text =
           `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +
           `"trends":${part("trends")},"holdings":${part("holdings")},` +
-          `"transfers":${part("transfers")},"history_years":${part("history_years")},"names":${part("names")}}`;
+          `"transfers":${part("transfers")},"history_years":${part("history_years")},` +
+          `"holder_categories":${part("holder_categories")},"names":${part("names")}}`;
         yield { code, text };
       }
     }

@@ -17,11 +17,17 @@ WITH g AS (
     count(*) AS listed
   FROM c_holdings_by_id GROUP BY sid, lseq
 ), clearing AS (
-  SELECT stock_code, date, sum(shares) AS clearing_shares FROM c_holdings WHERE shares > 0 AND starts_with(participant_key, 'A') GROUP BY ALL
+  -- the listed holdings by kind of holder (participant ID's first letter; `ip:` keys are consenting
+  -- investors): clearing (A…) feeds southbound, all of them the holder categories (holder-categories.ts)
+  SELECT stock_code, date, sum(shares) FILTER (WHERE starts_with(participant_key, 'A')) AS clearing_shares,
+    coalesce(sum(shares) FILTER (WHERE starts_with(participant_key, 'B')), 0) AS broker_shares,
+    coalesce(sum(shares) FILTER (WHERE starts_with(participant_key, 'C')), 0) AS custodian_shares,
+    coalesce(sum(shares) FILTER (WHERE NOT starts_with(participant_key, 'ip:') AND left(participant_key, 1) NOT IN ('A', 'B', 'C')), 0) AS other_shares
+  FROM c_holdings WHERE shares > 0 GROUP BY ALL
 )
 SELECT d.stock_code, d.date, list_reverse_sort(g.top10) AS top,
   list_transform(g.top_pids, p -> k.keys[p]) AS top_keys,
-  g.listed, c.clearing_shares
+  g.listed, c.clearing_shares, c.broker_shares, c.custodian_shares, c.other_shares
 FROM g JOIN c_stock_days d ON d.sid = g.sid AND d.lseq = g.lseq LEFT JOIN clearing c ON c.stock_code = d.stock_code AND c.date = d.date
   CROSS JOIN (SELECT list(pkey ORDER BY pid) AS keys FROM c_participant_ids) k
 WHERE d.in_month;
