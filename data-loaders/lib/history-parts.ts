@@ -10,6 +10,18 @@
 //                                       rebuilds any date of its year.
 //   history/<code>/<YYYY>.days.parquet  one row per stored date of the stock in YYYY (DAY_COLUMNS).
 //   history/held/<file>.json            per participant: the years in which it held each stock.
+//   history/by-participant/<file>/<YYYY>.parquet  the same rows as the stock parts, in each
+//                                       participant's own order: stock_code, date, shares of that
+//                                       participant only (its snapshot rows and change points in
+//                                       YYYY), sorted by stock_code, date. The participant page on a
+//                                       date reads this one file instead of a part per stock held.
+//   history/market/<YYYY>.parquet       every stock's stored-day state over the year's market dates,
+//                                       as change points: stock_code, date, stored, issued_shares,
+//                                       basis (a row where any of them differs from the previous
+//                                       market date; stored false on the market dates the stock has
+//                                       no stored day). With it a participant part alone gives the
+//                                       % of issued, the split basis and "not stored on that date".
+//   history/market/<YYYY>.json          {"dates": [...]}: the year's market dates (any stock stored).
 //
 // The writer reads relations of the analytics cache (views over its month chunks, cache SQL 90, and
 // `history_days`, made by createHistorySources):
@@ -25,6 +37,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { sqlString } from "../../src/ingest/sql.ts";
 import { isStockCode } from "../../src/lib/validate.ts";
 import { participantFile } from "./ids.ts";
+import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { listDataset, tableSqlOnDates } from "./source.ts";
 
 export interface HistoryPartsOptions {
@@ -67,6 +80,8 @@ FROM summ_all`);
 const YEARS = "hist_years";
 const PARTS = "hist_parts";
 const DAYS = "hist_days";
+/** The year's part rows again, sorted by participant: each participant's COPY reads its row groups only. */
+const BY_PARTICIPANT = "hist_by_participant";
 
 /**
  * The rows of one year's parts (stock_code, participant_key, date, shares), sorted as written: a
@@ -140,12 +155,65 @@ export async function writeHistoryParts(
         path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
       files += 2;
     }
+    files += await writeByParticipant(conn, dir, year, level);
+    files += await writeMarket(conn, dir, year, level);
     await conn.run(`DROP TABLE ${PARTS}`);
     await conn.run(`DROP TABLE ${DAYS}`);
   }
   files += await writeHeld(conn, path.join(dir, "held"));
   await conn.run(`DROP TABLE ${YEARS}`);
   return { files, years: wanted };
+}
+
+/** The folder name of a participant's parts: its held/ file's name without `.json`. */
+export function participantFolder(key: string): string {
+  return participantFile(key).replace(/\.json$/, "");
+}
+
+/**
+ * history/by-participant/<file>/<year>.parquet for every participant with a row in the year's parts
+ * (${PARTS}): the widest holder's page on a date reads its own rows, not every row of every stock
+ * it held (docs/ARCHITECTURE.md "Each participant's own order").
+ */
+async function writeByParticipant(conn: DuckDBConnection, dir: string, year: number, level: number): Promise<number> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${BY_PARTICIPANT} AS
+    SELECT participant_key, stock_code, date, shares FROM ${PARTS} ORDER BY participant_key, stock_code, date`);
+  const keys = (await conn.runAndReadAll(`SELECT DISTINCT participant_key FROM ${BY_PARTICIPANT} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
+  for (const key of keys) {
+    const folder = path.join(dir, "by-participant", participantFolder(key));
+    await mkdir(folder, { recursive: true });
+    await copyAtomic(conn, `SELECT stock_code, date, shares FROM ${BY_PARTICIPANT} WHERE participant_key = ${sqlString(key)} ORDER BY stock_code, date`,
+      path.join(folder, `${year}.parquet`), parquetOptions(level, "v1"));
+  }
+  await conn.run(`DROP TABLE ${BY_PARTICIPANT}`);
+  return keys.length;
+}
+
+/**
+ * history/market/<year>.parquet and .json: each stock's state on the year's market dates as change
+ * points (stored, issued_shares, basis; the two numbers null where not stored), and the market dates.
+ * Made from history_days alone, so it is the same for every participant and fetched once a page.
+ */
+async function writeMarket(conn: DuckDBConnection, dir: string, year: number, level: number): Promise<number> {
+  const inYear = `date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01'`;
+  const folder = path.join(dir, "market");
+  await mkdir(folder, { recursive: true });
+  await copyAtomic(conn, `WITH m AS (SELECT DISTINCT date FROM history_days WHERE ${inYear}),
+  s AS (SELECT DISTINCT stock_code FROM history_days WHERE ${inYear}),
+  g AS (
+    SELECT s.stock_code, m.date, d.date IS NOT NULL AS stored, d.issued_shares, d.basis
+    FROM s CROSS JOIN m LEFT JOIN history_days d ON d.stock_code = s.stock_code AND d.date = m.date
+  ),
+  c AS (
+    SELECT *, row_number() OVER w AS rn, lag(stored) OVER w AS p_stored, lag(issued_shares) OVER w AS p_issued, lag(basis) OVER w AS p_basis
+    FROM g WINDOW w AS (PARTITION BY stock_code ORDER BY date)
+  )
+  SELECT stock_code, date, stored, issued_shares, basis FROM c
+  WHERE rn = 1 OR stored IS DISTINCT FROM p_stored OR issued_shares IS DISTINCT FROM p_issued OR basis IS DISTINCT FROM p_basis
+  ORDER BY stock_code, date`, path.join(folder, `${year}.parquet`), parquetOptions(level, "v2"));
+  const dates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(date, '%Y-%m-%d') FROM history_days WHERE ${inYear} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
+  await writeFileAtomic(path.join(folder, `${year}.json`), JSON.stringify({ year, dates }));
+  return 2;
 }
 
 /**
