@@ -14,7 +14,7 @@ import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { createHistorySources, writeHistoryParts } from "../data-loaders/lib/history-parts.ts";
+import { createHistorySources, OWN_PART_MIN_STOCKS, participantFolder, writeHistoryParts } from "../data-loaders/lib/history-parts.ts";
 import { exportApi } from "../data-loaders/lib/export.ts";
 import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
@@ -267,6 +267,7 @@ describe("history parts", () => {
   it("each participant's own parts (by-participant/ + market/) give every portfolio, change and date list the per-stock parts give", async () => {
     const pf = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "portfolio.js")).href)) as {
       buildPortfolioYear(year: number, points: unknown[], market: unknown[], dates: string[]): unknown;
+      buildPortfolioYearFromStocks(year: number, key: string, stocks: ({ code: string } & Part)[]): unknown;
       portfolioDates(books: Map<number, unknown>, year: number): string[];
       portfolioOnYears(books: Map<number, unknown>, date: string): unknown[];
       portfolioChangeYears(books: Map<number, unknown>, d0: string, d1: string): unknown[];
@@ -302,8 +303,9 @@ describe("history parts", () => {
       return parts.get(`${code}/${y}`)!;
     };
     let compared = 0;
+    const usedOwn: [number, number] = [0, 0]; // books from stock parts, from own parts: both paths run
     for (const f of files) {
-      const { participant_key: key, stocks } = JSON.parse(await readFile(path.join(dir, "held", f), "utf8")) as { participant_key: string; stocks: Record<string, number[]> };
+      const { participant_key: key, stocks, own = [] } = JSON.parse(await readFile(path.join(dir, "held", f), "utf8")) as { participant_key: string; stocks: Record<string, number[]>; own?: number[] };
       const folder = path.join(dir, "by-participant", f.replace(/\.json$/, ""));
       for (const [d0, d1] of pairs) {
         const years = [...new Set([Number(d0.slice(0, 4)), Number(d1.slice(0, 4))])];
@@ -314,11 +316,18 @@ describe("history parts", () => {
           if (!ys.some((y) => years.includes(y))) continue;
           hs.set(code, trail.buildHistoryFromParts(await Promise.all(years.map(async (y) => (ys.includes(y) ? cachedPart(code, y) : { points: [], days: (await cachedPart(code, y)).days })))));
         }
-        // the new path: its own file of each year and the year's market file
+        // the new path: its own file of each year and the year's market file where held/ lists the
+        // year in `own`, else (few stocks) the stock parts of that year, both as the page builds them
         const books = new Map<number, unknown>();
         for (const y of years) {
-          const own = path.join(folder, `${y}.parquet`);
-          books.set(y, pf.buildPortfolioYear(y, existsSync(own) ? await readParquet(own) : [], market.get(y)!.rows, market.get(y)!.dates));
+          const file = path.join(folder, `${y}.parquet`);
+          expect(existsSync(file), `${key} ${y}`).toBe(own.includes(y));
+          if (own.includes(y)) books.set(y, pf.buildPortfolioYear(y, await readParquet(file), market.get(y)!.rows, market.get(y)!.dates));
+          else {
+            const held = Object.keys(stocks).filter((c) => stocks[c]!.some((x) => years.includes(x)));
+            books.set(y, pf.buildPortfolioYearFromStocks(y, key, await Promise.all(held.map(async (code) => ({ code, ...(stocks[code]!.includes(y) ? await cachedPart(code, y) : { points: [], days: (await cachedPart(code, y)).days }) })))));
+          }
+          usedOwn[own.includes(y) ? 1 : 0]! += 1;
         }
         for (const d of [d0, d1]) {
           expect(pf.portfolioOnYears(books, d), `${key} on ${d}`).toEqual(trail.portfolioOn(hs, key, d));
@@ -331,14 +340,17 @@ describe("history parts", () => {
       }
     }
     expect(files.length).toBeGreaterThan(15);
+    expect(usedOwn[0]).toBeGreaterThan(5);
+    expect(usedOwn[1]).toBeGreaterThan(5);
     expect(compared).toBeGreaterThan(files.length * 3);
-    // every row of the stock parts is in its participant's file, and no other row
+    // every row of the stock parts is in its participant's file of that year (where it has one), and no other row
     const glob = (g: string) => sqlString(path.join(dir, g));
     const [diff] = await rows<{ a: number; b: number; n: number }>(
       db.conn,
       `WITH s AS (SELECT regexp_extract(filename, '/(\\d{5})/\\d{4}\\.parquet$', 1) AS stock_code, participant_key, date, shares FROM read_parquet(${glob("[0-9]*/[0-9][0-9][0-9][0-9].parquet")}, filename = true)),
             p AS (SELECT stock_code, date, shares, regexp_extract(filename, '/by-participant/([^/]+)/', 1) AS f FROM read_parquet(${glob("by-participant/*/*.parquet")}, filename = true))
-       SELECT (SELECT count(*) FROM (SELECT stock_code, replace(replace(participant_key, ':', '-'), '#', '-') AS f, date, shares FROM s EXCEPT ALL SELECT stock_code, f, date, shares FROM p)) AS a,
+       SELECT (SELECT count(*) FROM (SELECT stock_code, replace(replace(participant_key, ':', '-'), '#', '-') AS f, date, shares FROM s
+                 WHERE (replace(replace(participant_key, ':', '-'), '#', '-'), year(date)) IN (SELECT (f, year(date)) FROM p) EXCEPT ALL SELECT stock_code, f, date, shares FROM p)) AS a,
               (SELECT count(*) FROM (SELECT stock_code, f, date, shares FROM p EXCEPT ALL SELECT stock_code, replace(replace(participant_key, ':', '-'), '#', '-'), date, shares FROM s)) AS b,
               (SELECT count(*) FROM p) AS n`,
     );
@@ -355,12 +367,16 @@ describe("history parts", () => {
     );
     const byKey = new Map<string, Record<string, number[]>>();
     for (const x of want) byKey.set(x.k, { ...(byKey.get(x.k) ?? {}), [x.c]: x.y.map(Number) });
+    // own: the years in which it held at least OWN_PART_MIN_STOCKS stocks (those with a by-participant part)
+    const ownOf = (stocks: Record<string, number[]>) => YEARS.filter((y) => Object.values(stocks).filter((ys) => ys.includes(y)).length >= OWN_PART_MIN_STOCKS);
     const files = await readdir(path.join(api, "history", "held"));
     expect(files.length).toBe(byKey.size);
     expect([...byKey.values()].some((s) => Object.values(s).some((y) => y.length === 1))).toBe(true);
     for (const [key, stocks] of byKey) {
       const got = JSON.parse(await readFile(path.join(api, "history", "held", `${key.replace(":", "-").replace("#", "-")}.json`), "utf8")) as { participant_key: string; stocks: Record<string, number[]> };
-      expect(got, key).toEqual({ participant_key: key, stocks });
+      const own = ownOf(stocks);
+      expect(got, key).toEqual(own.length ? { participant_key: key, stocks, own } : { participant_key: key, stocks });
+      expect(existsSync(path.join(api, "history", "by-participant", participantFolder(key))), key).toBe(own.length > 0);
     }
   });
 

@@ -11,7 +11,8 @@
 //   history/<code>/<YYYY>.days.parquet  one row per stored date of the stock in YYYY (DAY_COLUMNS).
 //   history/held/<file>.json            per participant: the years in which it held each stock.
 //   history/by-participant/<file>/<YYYY>.parquet  the same rows as the stock parts, in each
-//                                       participant's own order: stock_code, date, shares of that
+//                                       participant's own order (a participant that held at least
+//                                       OWN_PART_MIN_STOCKS stocks that year): stock_code, date, shares of that
 //                                       participant only (its snapshot rows and change points in
 //                                       YYYY), sorted by stock_code, date. The participant page on a
 //                                       date reads this one file instead of a part per stock held.
@@ -165,20 +166,30 @@ export async function writeHistoryParts(
   return { files, years: wanted };
 }
 
+/**
+ * A participant gets its own part of a year when it held at least this many stocks in it: below
+ * that the page reads that many stock parts at most (a few hundred KiB), and a file per small
+ * participant and year would multiply the export's COPYs (1,397 participants against 2,800 stocks
+ * on the full-market synthetic year; most hold a handful). history/held/ says which years have one.
+ */
+export const OWN_PART_MIN_STOCKS = 10;
+
 /** The folder name of a participant's parts: its held/ file's name without `.json`. */
 export function participantFolder(key: string): string {
   return participantFile(key).replace(/\.json$/, "");
 }
 
 /**
- * history/by-participant/<file>/<year>.parquet for every participant with a row in the year's parts
- * (${PARTS}): the widest holder's page on a date reads its own rows, not every row of every stock
+ * history/by-participant/<file>/<year>.parquet for every participant with rows of at least
+ * OWN_PART_MIN_STOCKS stocks in the year's parts (${PARTS}): the widest holder's page on a date reads its own rows, not every row of every stock
  * it held (docs/ARCHITECTURE.md "Each participant's own order").
  */
 async function writeByParticipant(conn: DuckDBConnection, dir: string, year: number, level: number): Promise<number> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${BY_PARTICIPANT} AS
     SELECT participant_key, stock_code, date, shares FROM ${PARTS} ORDER BY participant_key, stock_code, date`);
-  const keys = (await conn.runAndReadAll(`SELECT DISTINCT participant_key FROM ${BY_PARTICIPANT} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
+  const keys = (await conn.runAndReadAll(`SELECT participant_key FROM ${BY_PARTICIPANT} GROUP BY 1 HAVING count(DISTINCT stock_code) >= ${OWN_PART_MIN_STOCKS} ORDER BY 1`))
+    .getRowsJS()
+    .map((r) => String(r[0]));
   for (const key of keys) {
     const folder = path.join(dir, "by-participant", participantFolder(key));
     await mkdir(folder, { recursive: true });
@@ -217,25 +228,31 @@ async function writeMarket(conn: DuckDBConnection, dir: string, year: number, le
 }
 
 /**
- * history/held/<file>.json for every participant: {participant_key, stocks: {code: [years]}}, the
+ * history/held/<file>.json for every participant: {participant_key, stocks: {code: [years]}, own?: [years]}, the
  * years whose part has a row where it holds shares (codes and years ascending: same data, same bytes):
  * a change point with shares in that year, or a position held on the year's first stored date.
  * Over every year, whichever years' parts are written.
  */
 async function writeHeld(conn: DuckDBConnection, dir: string): Promise<number> {
   const held = await conn.runAndReadAll(
-    `SELECT participant_key, list(stock_code ORDER BY stock_code), list(years ORDER BY stock_code) FROM (
+    `WITH own AS (
+       SELECT participant_key, list(year ORDER BY year) AS own FROM (
+         SELECT participant_key, year FROM history_held GROUP BY 1, 2 HAVING count(DISTINCT stock_code) >= ${OWN_PART_MIN_STOCKS}
+       ) GROUP BY 1
+     )
+     SELECT h.participant_key, list(stock_code ORDER BY stock_code), list(years ORDER BY stock_code), any_value(own.own) FROM (
        SELECT participant_key, stock_code, list(DISTINCT year ORDER BY year) AS years FROM history_held GROUP BY 1, 2
-     ) GROUP BY 1 ORDER BY 1`,
+     ) h LEFT JOIN own USING (participant_key) GROUP BY 1 ORDER BY 1`,
   );
   await mkdir(dir, { recursive: true });
   let n = 0;
-  for (const [key, codes, years] of held.getRowsJS() as [string, string[], number[][]][]) {
+  for (const [key, codes, years, own] of held.getRowsJS() as [string, string[], number[][], number[] | null][]) {
     const stocks: Record<string, number[]> = {};
     codes.forEach((c, i) => (stocks[c] = years[i]!.map(Number)));
     const target = path.join(dir, participantFile(key));
     const tmp = `${target}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ participant_key: key, stocks }));
+    // `own`: the years with a by-participant part (written only when it has one: older trees' shape)
+    await writeFile(tmp, JSON.stringify(own?.length ? { participant_key: key, stocks, own: own.map(Number) } : { participant_key: key, stocks }));
     await rename(tmp, target);
     n++;
   }

@@ -5,7 +5,7 @@
 import {compressors, parquetReadObjects} from "./vendor/hyparquet.js";
 import {API_BASE, ApiError} from "./api.js";
 import {buildHistoryFromParts} from "./trail.js";
-import {buildPortfolioYear} from "./portfolio.js";
+import {buildPortfolioYear, buildPortfolioYearFromStocks} from "./portfolio.js";
 import {isStockCode} from "./validate.js";
 
 /** A Parquet file of the API tree as row objects. */
@@ -72,12 +72,16 @@ async function buildFromParts(code, years, datesOnly) {
   return parts.some((p) => p.days.length) ? buildHistoryFromParts(parts) : null;
 }
 
-/** The years in which a participant held each stock (history/held/<file>.json: {code: [years]}), or null. */
+/**
+ * The years in which a participant held each stock and those with its own part
+ * (history/held/<file>.json: {stocks: {code: [years]}, own: [years]}), or null.
+ */
 export async function fetchHeld(file) {
   try {
     const response = await fetch(`${API_BASE}history/held/${file}.json`);
     if (!response.ok) throw new ApiError(response.url, response.status);
-    return (await response.json()).stocks;
+    const held = await response.json();
+    return {stocks: held.stocks, own: held.own ?? []};
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;
@@ -114,13 +118,25 @@ async function fetchParticipantPart(file, year) {
   }
 }
 
-/** Map year → the participant's year (portfolio.js's buildPortfolioYear) for each of `years`: two files a year. */
-export async function fetchParticipantYears(file, years) {
+/**
+ * Map year → the participant's year (portfolio.js) for each of `years`: its own part and the market
+ * file where held/ lists the year in `own`, else (a participant of few stocks) the stock parts of that
+ * year of the stocks it held in one of `years`, as the page read them before (issue #22).
+ */
+export async function fetchParticipantYears(file, key, held, years) {
   if (!/^[\w-]+$/.test(file)) throw new TypeError(`not a participant file name: ${file}`);
   const ys = [...new Set(years)].sort();
+  const own = new Set(held.own ?? []);
+  const codes = Object.keys(held.stocks).filter((c) => held.stocks[c].some((y) => ys.includes(y))).sort();
   const loaded = await Promise.all(ys.map(async (y) => {
-    const [points, market] = await Promise.all([fetchParticipantPart(file, y), fetchMarketYear(y)]);
-    return [y, buildPortfolioYear(y, points, market.rows, market.dates)];
+    if (own.has(y)) {
+      const [points, market] = await Promise.all([fetchParticipantPart(file, y), fetchMarketYear(y)]);
+      return [y, buildPortfolioYear(y, points, market.rows, market.dates)];
+    }
+    const stocks = await Promise.all(codes.map(async (code) => held.stocks[code].includes(y)
+      ? {code, ...(await fetchPart(code, y))}
+      : {code, points: [], days: await fetchDaysPart(code, y)}));
+    return [y, buildPortfolioYearFromStocks(y, key, stocks)];
   }));
   return new Map(loaded);
 }

@@ -46,12 +46,33 @@ export function buildPortfolioYear(year, points, market, dates) {
   };
 }
 
+/**
+ * The same year of a participant without its own part (it held fewer than OWN_PART_MIN_STOCKS
+ * stocks): from the stock parts of that year, `stocks` = [{code, points, days}] for every stock it
+ * held in one of the loaded years (points [] where it held none this year, days [] where the stock
+ * has no stored date). Its market rows are the stored dates themselves (`exact`).
+ */
+export function buildPortfolioYearFromStocks(year, key, stocks) {
+  const points = [];
+  const market = [];
+  const dates = new Set();
+  for (const {code, points: p, days} of [...stocks].sort((a, b) => (a.code < b.code ? -1 : 1))) {
+    for (const r of p) if (r.participant_key === key) points.push({stock_code: code, date: r.date, shares: r.shares});
+    for (const d of days) {
+      market.push({stock_code: code, date: d.date, stored: true, issued_shares: d.issued_shares, basis: d.basis});
+      dates.add(iso(d.date));
+    }
+  }
+  return {...buildPortfolioYear(year, points, market, [...dates]), exact: true};
+}
+
 /** A stock's state on an ISO date of `book`'s year: {issued, basis}, or null when it has no stored day then. */
 function stateOn(book, code, date) {
   const m = book?.market.get(code);
   if (!m) return null;
   const i = lastAtOrBefore(m.date, date);
-  return i < 0 || !m.stored[i] ? null : {issued: m.issued[i], basis: m.basis[i]};
+  if (i < 0 || !m.stored[i] || (book.exact && m.date[i] !== date)) return null;
+  return {issued: m.issued[i], basis: m.basis[i]};
 }
 
 /** The participant's shares of a stock on a date of `book`'s year (0 when not held). */
@@ -78,6 +99,7 @@ export function portfolioDates(books, year) {
     if (!m) continue;
     for (let i = 0; i < m.date.length && out.size < book.dates.length; i++) {
       if (!m.stored[i]) continue;
+      if (book.exact) { out.add(m.date[i]); continue; }
       const end = i + 1 < m.date.length ? m.date[i + 1] : null;
       for (let d = lastAtOrBefore(book.dates, m.date[i]); d < book.dates.length && (end === null || book.dates[d] < end); d++) out.add(book.dates[d]);
     }
