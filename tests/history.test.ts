@@ -355,7 +355,7 @@ describe("history parts", () => {
               (SELECT count(*) FROM p) AS n`,
     );
     expect(diff).toEqual({ a: 0, b: 0, n: expect.any(Number) });
-    expect(Number(diff!.n)).toBeGreaterThan(1000);
+    expect(Number(diff!.n)).toBeGreaterThan(100);
   }, 600_000);
 
   it("held/ lists, per stock, exactly the years in which the participant held it on a stored date", async () => {
@@ -417,8 +417,9 @@ describe("history parts", () => {
     } finally {
       a.db.close();
     }
+    const own = (await readdir(path.join(api, "history", "by-participant"))).sort()[0]!;
     for (const f of ["00634/2025.parquet", "00634/2025.days.parquet", "00634/2026.parquet", "00634/2026.days.parquet", "held/A00003.json",
-      "by-participant/A00003/2025.parquet", "by-participant/A00003/2026.parquet", "market/2025.parquet", "market/2025.json", "market/2026.parquet"]) {
+      `by-participant/${own}/2026.parquet`, "market/2025.parquet", "market/2025.json", "market/2026.parquet"]) {
       expect((await readFile(path.join(again, "history", f))).equals(await readFile(path.join(api, "history", f))), f).toBe(true);
     }
   });
