@@ -60,13 +60,25 @@ export async function labelledPairs(data: string, cache: string) {
   const planted = new Set(truth.transfers.map(truthKey));
   const a = await openAnalytics(data, { cache });
   try {
+    // Each pair's noise as the month chunks compute it (chunk SQL 30, c_noise): per stock and month,
+    // the median over the stock's days of that month and the 11 months of data before it.
     const movers = await rows<{ stock_code: string; date: string; seq: number; issued: number; noise: number; pkey: string; change: number }>(
       a.db.conn,
-      `SELECT m.stock_code, strftime(m.date, '%Y-%m-%d') AS date, m.seq, m.issued_adj::DOUBLE AS issued, coalesce(n.noise_pct, 0) AS noise,
+      `WITH f AS (
+         SELECT stock_code, date, dense_rank() OVER (ORDER BY strftime(date, '%Y-%m')) AS mi, ca_kind, first_day,
+           coalesce(moved * 100.0 / nullif(positions_changed, 0) / issued_shares, 0) AS x
+         FROM chunk_dayfig
+       ), months AS (SELECT DISTINCT mi FROM f),
+       noise AS (
+         SELECT f.stock_code, m.mi, median(f.x) AS noise_pct FROM months m JOIN f ON f.mi BETWEEN m.mi - 11 AND m.mi
+         WHERE f.ca_kind IS NULL AND NOT f.first_day GROUP BY ALL
+       )
+       SELECT m.stock_code, strftime(m.date, '%Y-%m-%d') AS date, m.seq, m.issued_adj::DOUBLE AS issued, coalesce(n.noise_pct, 0) AS noise,
          m.pkey, m.change::DOUBLE AS change
-       FROM movers m LEFT JOIN stock_noise n USING (stock_code) WHERE m.ca_kind IS NULL ORDER BY m.stock_code, m.seq, m.pkey`,
+       FROM movers m JOIN f USING (stock_code, date) LEFT JOIN noise n ON n.stock_code = m.stock_code AND n.mi = f.mi
+       WHERE m.ca_kind IS NULL ORDER BY m.stock_code, m.seq, m.pkey`,
     );
-    const out: { x: number[]; y: number; pct: number; confidence: number }[] = [];
+    const out: { x: number[]; y: number; pct: number; confidence: number; evidence: Evidence }[] = [];
     const t0 = performance.now();
     for (let i = 0; i < movers.length; ) {
       const first = movers[i]!;
@@ -78,7 +90,7 @@ export async function labelledPairs(data: string, cache: string) {
       i = j;
       for (const p of pairDay(day, { issued: first.issued, noisePct: first.noise })) {
         const y = planted.has(`${first.date}|${first.stock_code}|${p.seller}|${p.buyer}`) ? 1 : 0;
-        out.push({ x: features(p.evidence), y, pct: (p.shares * 100) / first.issued, confidence: p.confidence });
+        out.push({ x: features(p.evidence), y, pct: (p.shares * 100) / first.issued, confidence: p.confidence, evidence: p.evidence });
       }
     }
     return { pairs: out, pairSeconds: (performance.now() - t0) / 1000 };

@@ -81,3 +81,46 @@ export function calibration(pairs: readonly ScoredPair[], truth: Truth, threshol
   }
   return bands;
 }
+
+/** The size bands the likely rule is scored in, percent of issued: [low, high). */
+export const SIZE_BANDS: readonly { band: string; lo: number; hi: number }[] = [
+  { band: "0.05–0.1 %", lo: 0.05, hi: 0.1 },
+  { band: "0.1–0.3 %", lo: 0.1, hi: 0.3 },
+  { band: "0.3–1 %", lo: 0.3, hi: 1 },
+  { band: "≥ 1 %", lo: 1, hi: Infinity },
+];
+
+const inBand = (pct: number, b: { lo: number; hi: number }) => pct >= b.lo && pct < b.hi;
+
+/**
+ * Per size band: the planted transfers (by their own size), the likely pairs (confidence at least
+ * `rule`, by the pair's size), recall (planted found as a likely pair with the right seller and
+ * buyer) and precision (likely pairs that are planted). A band with nothing planted or nothing
+ * found has recall or precision null rather than a made-up 0 or 1.
+ */
+export function likelyByBand(pairs: readonly ScoredPair[], truth: Truth, rule: number) {
+  const likely = pairs.filter((p) => p.confidence >= rule);
+  const likelyKeys = new Set(likely.map((p) => p.k));
+  const truthKeys = new Set(truth.transfers.map(truthKey));
+  return SIZE_BANDS.map((b) => {
+    const planted = truth.transfers.filter((t) => inBand(t.pct_of_issued, b));
+    const found = likely.filter((p) => inBand(p.pct, b));
+    const foundPlanted = planted.filter((t) => likelyKeys.has(truthKey(t))).length;
+    const real = found.filter((p) => truthKeys.has(p.k)).length;
+    return {
+      band: b.band,
+      planted: planted.length,
+      /** every pair the finder reported in the band, likely or not */
+      pairs: pairs.filter((p) => inBand(p.pct, b)).length,
+      likely: found.length,
+      likely_planted: real,
+      recall: planted.length ? Math.round((foundPlanted / planted.length) * 1000) / 1000 : null,
+      precision: found.length ? Math.round((real / found.length) * 1000) / 1000 : null,
+    };
+  });
+}
+
+/** The calibration table (see `calibration`) of each size band's pairs. */
+export function calibrationByBand(pairs: readonly ScoredPair[], truth: Truth) {
+  return SIZE_BANDS.map((b) => ({ band: b.band, table: calibration(pairs.filter((p) => inBand(p.pct, b)), truth, 0) }));
+}

@@ -1,6 +1,7 @@
 // The transfer finder against ground truth on a mid-size market, noisy and default: recall and
 // precision at 0.5 % and 1 %, pairs on corporate-action days, the calibration of the confidence
-// (bands against observed precision), and the cost of the pairing step.
+// (bands against observed precision, over every pair and per size band), recall and precision of the
+// likely pairs (confidence ≥ LIKELY_MIN_CONFIDENCE) per size band, and the cost of the pairing step.
 //   npm run bench -- transfers
 // Environment: CCASS_BENCH_STOCKS (600), CCASS_BENCH_DAYS (120), CCASS_BENCH_SEED (1; the
 // confidence was fitted on seed 3 by bench/fit-confidence.ts, so seed 1 measures it out of
@@ -13,7 +14,8 @@ import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { labelledPairs } from "./fit-confidence.ts";
-import { accuracy, calibration, readPairs, readTruth } from "./transfer-score.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/lib/likely.ts";
+import { accuracy, calibration, calibrationByBand, likelyByBand, readPairs, readTruth } from "./transfer-score.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const stocks = Number(process.env.CCASS_BENCH_STOCKS ?? 600);
@@ -59,6 +61,9 @@ async function measure(noise: boolean) {
       accuracy: [accuracy(pairs, truth, 0.5), accuracy(pairs, truth, 1)],
       calibration_all: calibration(pairs, truth, 0),
       calibration_at_0_5: calibration(pairs, truth, 0.5),
+      likely_min_confidence: LIKELY_MIN_CONFIDENCE,
+      likely_by_band: likelyByBand(pairs, truth, LIKELY_MIN_CONFIDENCE),
+      calibration_by_band: calibrationByBand(pairs, truth),
     };
   } finally {
     await rm(cache, { recursive: true, force: true });
@@ -77,7 +82,13 @@ for (const noise of [true, false]) {
         `corporate-action days with pairs ${x.corporate_action_days_with_pairs} of ${x.corporate_actions}`,
     );
   }
-  for (const [label, table] of [["every pair (≥ 0.05 %)", r.calibration_all], ["pairs ≥ 0.5 %", r.calibration_at_0_5]] as const) {
+  console.log(`  likely pairs (confidence ≥ ${r.likely_min_confidence}) per size band: band, planted, pairs, likely, recall, precision`);
+  const f = (x: number | null) => (x === null ? "  —  " : x.toFixed(3));
+  for (const b of r.likely_by_band) {
+    console.log(`    ${b.band.padEnd(11)} ${String(b.planted).padStart(6)} ${String(b.pairs).padStart(7)} ${String(b.likely).padStart(6)}  ${f(b.recall)}  ${f(b.precision)}`);
+  }
+  const bandTables = r.calibration_by_band.map((b) => [`pairs of ${b.band}`, b.table] as const);
+  for (const [label, table] of [["every pair (≥ 0.05 %)", r.calibration_all], ["pairs ≥ 0.5 %", r.calibration_at_0_5], ...bandTables] as const) {
     console.log(`  calibration, ${label}: band, pairs, planted, mean confidence, observed precision`);
     for (const b of table) console.log(`    ${b.band}  ${String(b.pairs).padStart(6)}  ${String(b.real).padStart(6)}  ${b.mean_confidence.toFixed(3)}  ${b.precision.toFixed(3)}`);
   }

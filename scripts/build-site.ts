@@ -1,4 +1,6 @@
-// `npm run build [-- --data DIR] [--out DIR] [--no-export]`: build the static site.
+// `npm run build [-- --data DIR] [--out DIR] [--no-export] [--allow-empty]`: build the static site.
+//   0. refuse a missing, unreadable or (without --allow-empty) empty dataset before anything is
+//      written (src/ingest/dataset-presence.ts): the last good site stays;
 //   1. copy src/pages (less the generated api/ tree and Framework's cache) to a private staging root,
 //      so the loader cache starts empty (Framework does not see data changes) and concurrent builds
 //      (tests, demo) never share a cache or an output folder; bundle Plot, Inputs and htl into its
@@ -7,8 +9,10 @@
 //      cache folder, <CCASS_CACHE>/site-api/<data folder hash>/v1, so the next build keeps its unchanged
 //      per-year files) and, at the same time, `observable build` (pages and loaders) into a temporary
 //      folder beside --out; then link the API tree into <tmp>/_file/api/v1;
-//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts), then
-//      swap the temporary folder in place of --out.
+//   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts),
+//      pin the attachments' build-time mtimes (scripts/lib/site-determinism.ts), give every page its
+//      Content-Security-Policy (scripts/lib/site-csp.ts; CCASS_DATA_HOST adds one data host to
+//      connect-src), then swap the temporary folder in place of --out.
 // A failed step leaves the previous site untouched and the staging folder for inspection.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -21,6 +25,9 @@ import { build as esbuild } from "esbuild";
 import { cacheDir } from "../data-loaders/lib/env.ts";
 import { replaceDirectory } from "../src/lib/atomic.ts";
 import { withLock } from "../src/lib/lock-file.ts";
+import { assertDataset } from "../src/ingest/dataset-presence.ts";
+import { pinLastModified } from "./lib/site-determinism.ts";
+import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -54,7 +61,7 @@ export async function writeVendorBundle(root: string): Promise<void> {
       // history files (Parquet, zstd): the stock page's date views
       hyparquet: 'export {parquetReadObjects} from "hyparquet"; export {compressors} from "hyparquet-compressors";',
       // the SQL console only (sql.md is the one page that imports it)
-      duckdb: 'export {AsyncDuckDB, VoidLogger} from "@duckdb/duckdb-wasm"; export {DateDay, Table, vectorFromArray} from "apache-arrow";',
+      duckdb: 'export {AsyncDuckDB, VoidLogger} from "@duckdb/duckdb-wasm"; export {Bool, DateDay, Float64, Int64, Table, Utf8, makeData, makeVector} from "apache-arrow";',
     };
     for (const [name, code] of Object.entries(sources)) await writeFile(path.join(entries, `${name}.js`), code);
     await rm(staged, { recursive: true, force: true });
@@ -83,14 +90,18 @@ export async function writeVendorBundle(root: string): Promise<void> {
 }
 
 export interface BuildSiteOptions {
-  /** Parquet dataset folder (CCASS_DATA); a missing or empty folder builds the no-data site. */
+  /** Parquet dataset folder (CCASS_DATA): must exist and hold data files (DatasetMissingError). */
   data: string;
+  /** Build the no-data site from a folder without data files (it must still exist). */
+  allowEmpty?: boolean;
   /** Output folder, replaced only when the build succeeds. */
   out: string;
   /** Run scripts/export-api.ts (default true); false reuses src/pages/api/v1 as it is. */
   exportApi?: boolean;
   /** Forward the child processes' output (default true). */
   verbose?: boolean;
+  /** The data host origin the pages may also connect to (CSP connect-src); default CCASS_DATA_HOST. */
+  dataHost?: string;
 }
 
 export interface BuildSiteResult {
@@ -136,11 +147,19 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, verbose: boole
   });
 }
 
+/** Where the site build keeps the export tree of `data` between builds (in the analytics cache folder `cache`). */
+export function keptApiTree(cache: string, data: string): string {
+  return path.join(cache, "site-api", createHash("sha256").update(path.resolve(data)).digest("hex").slice(0, 16), "v1");
+}
+
 export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteResult> {
   const started = performance.now();
   const verbose = options.verbose ?? true;
+  // checked before any work: a bad value is one line, and the previous site stays
+  const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);
+  assertDataset(data, { allowEmpty: options.allowEmpty });
   const id = `${process.pid}-${randomBytes(4).toString("hex")}`;
   // Same depth below the project as src/pages, so the loader entry points' relative imports
   // (../../../data-loaders/…) resolve identically from the copy.
@@ -160,8 +179,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   // The export's tree is kept in the analytics cache folder between builds: the next export keeps
   // the per-year files whose inputs did not change instead of writing them again
   // (data-loaders/lib/year-parts.ts). One tree per data folder, one build at a time on it.
-  const apiDir = path.join(cacheDir(), "site-api", createHash("sha256").update(data).digest("hex").slice(0, 16));
-  const apiTree = path.join(apiDir, "v1");
+  const apiTree = keptApiTree(cacheDir(), data);
+  const apiDir = path.dirname(apiTree);
   const stagedBundles = path.join(staging, ".observablehq", "cache", "_node");
   if (await exists(NODE_BUNDLE_CACHE)) await cp(NODE_BUNDLE_CACHE, stagedBundles, { recursive: true });
   try {
@@ -194,7 +213,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
         if (!(await exists(path.join(PROJECT, "scripts", "export-api.ts")))) return;
         await mkdir(apiDir, { recursive: true });
         await withLock(path.join(apiDir, "lock"), (ms) => new BuildSiteError(`export tree still locked after ${ms / 1000}s: ${apiDir}`, staging), async () => {
-          await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), "--out", apiTree], env, verbose, abort.signal);
+          const exportArgs = ["--out", apiTree, ...(options.allowEmpty ? ["--allow-empty"] : [])];
+          await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), ...exportArgs], env, verbose, abort.signal);
           // into Framework's output once it is complete (it owns that folder while it builds);
           // links, not a copy: thousands of files on one filesystem, and the kept tree is never
           // modified in place (the next export replaces it whole)
@@ -207,6 +227,11 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     await saveNodeBundles(stagedBundles, id);
     // Accessibility fixes to Framework's page template that no option covers (scripts/lib/site-template.ts).
     await fixSiteTemplate(tmpOut);
+    // Framework writes each attachment's build-time mtime into the pages: pinned, so the same data
+    // gives the same bytes (scripts/lib/site-determinism.ts).
+    await pinLastModified(tmpOut);
+    // After every other change to the pages: the policy holds the hashes of their inline scripts.
+    await applySitePolicy(tmpOut, dataHost);
 
     // Swap: the old site stays whole until the new one is complete.
     await replaceDirectory(tmpOut, out);
@@ -251,14 +276,16 @@ async function saveNodeBundles(staged: string, id: string): Promise<void> {
  * /_file/api/v1/ URL as the built site), drop Framework's cached loader outputs (they do not notice
  * data changes; the bundles of node_modules imports are kept), then run `observable preview`.
  */
-async function preview(dataDir: string, port: number, exportApi: boolean): Promise<void> {
+async function preview(dataDir: string, port: number, exportApi: boolean, allowEmpty: boolean): Promise<void> {
+  assertDataset(path.resolve(dataDir), { allowEmpty });
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: withLocalBin(process.env.PATH), CCASS_DATA: path.resolve(dataDir) };
   delete env.CCASS_SITE_ROOT;
   delete env.CCASS_SITE_OUT;
   await rm(path.join(PAGES, ".observablehq", "cache", "data"), { recursive: true, force: true });
   await writeVendorBundle(PAGES);
   if (exportApi) {
-    await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), "--out", path.join(PAGES, "api", "v1")], env, true);
+    const exportArgs = ["--out", path.join(PAGES, "api", "v1"), ...(allowEmpty ? ["--allow-empty"] : [])];
+    await run(process.execPath, ["--import", "tsx", path.join(PROJECT, "scripts", "export-api.ts"), ...exportArgs], env, true);
   }
   await run(process.execPath, [OBSERVABLE_BIN, "preview", "--port", String(port), "--no-open"], env, true);
 }
@@ -269,12 +296,13 @@ async function main(): Promise<void> {
     .option("--data <dir>", "Parquet dataset folder", process.env.CCASS_DATA ?? "data/parquet")
     .option("--out <dir>", "output folder (replaced only on success)", "dist")
     .option("--no-export", "skip scripts/export-api.ts and reuse src/pages/api/v1")
+    .option("--allow-empty", "build the no-data site from a dataset folder without any data file (a missing folder is still an error)")
     .option("--preview", "instead of building, export and run Framework's live preview (npm run dev)")
     .option("--port <port>", "preview port", integerOption("port", 0, 65535), 3000)
     .parse();
-  const opts = program.opts<{ data: string; out: string; export: boolean; preview?: boolean; port: number }>();
-  if (opts.preview) return preview(opts.data, opts.port, opts.export);
-  const result = await buildSite({ data: opts.data, out: opts.out, exportApi: opts.export });
+  const opts = program.opts<{ data: string; out: string; export: boolean; allowEmpty?: boolean; preview?: boolean; port: number }>();
+  if (opts.preview) return preview(opts.data, opts.port, opts.export, opts.allowEmpty === true);
+  const result = await buildSite({ data: opts.data, out: opts.out, exportApi: opts.export, allowEmpty: opts.allowEmpty });
   const s = result.seconds;
   console.log(
     `site built in ${s.total.toFixed(1)} s (export ${s.export.toFixed(1)} s, framework ${s.framework.toFixed(1)} s) → ${result.out}`,

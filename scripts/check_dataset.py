@@ -36,6 +36,8 @@ ARROW_TYPES = {
     "BIGINT": pa.int64(),
     "INTEGER": pa.int32(),
     "DOUBLE": pa.float64(),
+    # the transfers download's `likely` (schema 5); as text "true"/"false", as DuckDB casts it
+    "BOOLEAN": pa.bool_(),
 }
 SEP = pa.scalar("\x1f", pa.large_string())
 NEWLINE = pa.scalar("\n", pa.large_string())

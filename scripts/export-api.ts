@@ -1,24 +1,29 @@
 // Writes the static API and the downloads (docs/DATASETS.md "Static API"):
-//   npx tsx scripts/export-api.ts [--out DIR] [--data DIR]
+//   npx tsx scripts/export-api.ts [--out DIR] [--data DIR] [--allow-empty]
+// A missing, unreadable or empty dataset is an error (exit 1, --out untouched) unless --allow-empty.
 import path from "node:path";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { dataDir, REPO_ROOT } from "../data-loaders/lib/env.ts";
 import { exportApi } from "../data-loaders/lib/export.ts";
+import { assertDataset } from "../src/ingest/dataset-presence.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 const program = cliProgram("export-api")
   .description("Write the static JSON API and the Parquet/CSV downloads from the dataset")
   .option("--out <dir>", "folder of the API tree (replaced atomically)", path.join(REPO_ROOT, "src", "pages", "api", "v1"))
   .option("--data <dir>", "Parquet dataset (default: $CCASS_DATA or data/parquet)")
+  .option("--allow-empty", "accept a dataset folder without any data file (writes the no-data API)")
   .option("--quiet", "print only the final summary")
   .parse();
 
-const opts = program.opts<{ out: string; data?: string; quiet?: boolean }>();
+const opts = program.opts<{ out: string; data?: string; allowEmpty?: boolean; quiet?: boolean }>();
 const log = (s: string) => {
   if (!opts.quiet) console.error(s);
 };
 await runCli("export-api", async () => {
-  const a = await openAnalytics(opts.data ? path.resolve(opts.data) : dataDir(), { log: (s) => log(`cache ${s}`) });
+  const data = opts.data ? path.resolve(opts.data) : dataDir();
+  assertDataset(data, { allowEmpty: opts.allowEmpty });
+  const a = await openAnalytics(data, { log: (s) => log(`cache ${s}`) });
   try {
     const stats = await exportApi(a, opts.out, log);
     console.log(

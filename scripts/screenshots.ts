@@ -8,7 +8,12 @@ import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
 import { assertStockCode } from "../src/lib/validate.ts";
 import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
+import { inspectorValues } from "../tests/helpers/site-pages.ts";
 import { serveDist } from "./serve-dist.ts";
+
+export class ScreenshotError extends Error {
+  override readonly name = "ScreenshotError";
+}
 
 interface Shot {
   file: string;
@@ -63,6 +68,9 @@ async function main(): Promise<void> {
       });
       await page.goto(server.url + shot.path, { waitUntil: "networkidle" });
       if (shot.chart) await waitForChart(page, shot.chart);
+      // A value Framework shows with its inspector (a stray `null`) is a bug, not a picture for the docs.
+      const stray = await inspectorValues(page);
+      if (stray.length > 0) throw new ScreenshotError(`${shot.path || "/"} shows an inspector value instead of content (${stray.join("; ")}): not written`);
       const png = await page.screenshot({ fullPage: shot.fullPage ?? true });
       await writeFileAtomic(path.join(opts.out, shot.file), png);
       console.log(`${shot.file} ← ${shot.path || "/"}`);

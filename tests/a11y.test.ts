@@ -8,41 +8,19 @@
 //     table reached and scrolled; the header search used without a mouse; a chart's table opened.
 // axe-core runs inside Chromium from node_modules (page.addScriptTag), never from a CDN. The number
 // of violations per page is printed at the end (the closing figures of issue #15).
-import { readdirSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
-import config from "../observablehq.config.ts";
 import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
+import { axeViolations, configured, dynamic, inspectorValues, otherPages, settle } from "./helpers/site-pages.ts";
 
-const AXE_SCRIPT = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 const SCHEMES = ["light", "dark"] as const;
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
 
-interface ConfigPage {
-  path?: string;
-  pages?: ConfigPage[];
-}
-
-/** Every page path of the sidebar configuration, sections flattened: "/", "/stock", … */
-function configPaths(pages: readonly ConfigPage[]): string[] {
-  return pages.flatMap((p) => [...(p.path ? [p.path] : []), ...configPaths(p.pages ?? [])]);
-}
-
-const configured = configPaths(config.pages as ConfigPage[]);
-const dynamic: string[] = (config as { dynamicPaths?: string[] }).dynamicPaths ?? [];
 // The query string that makes a page show one item: filled from the built data in beforeAll.
 const query: Record<string, string> = {};
-// Pages in src/pages that neither the sidebar nor the dynamic paths name (reached only by links).
-const known = new Set([...configured, ...dynamic].map((p) => (p === "/" ? "/index" : p)));
-const otherPages = readdirSync(path.join(import.meta.dirname, "..", "src", "pages"))
-  .filter((f) => f.endsWith(".md"))
-  .map((f) => `/${f.replace(/\.md$/, "")}`)
-  .filter((p) => !known.has(p));
 
 let site: TestSite;
 let browser: Browser;
@@ -77,34 +55,6 @@ afterAll(async () => {
   await site?.close();
 });
 
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[]; html: string }[];
-}
-
-/** Wait until Framework has run every cell: no loading placeholder left, the network quiet. */
-async function settle(page: Page): Promise<void> {
-  await page.waitForLoadState("networkidle");
-  await page.waitForFunction(() => document.querySelectorAll("observablehq-loading").length === 0, null, { timeout: 15_000 });
-  await page.waitForTimeout(200);
-}
-
-async function axeViolations(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: AXE_SCRIPT });
-  return page.evaluate(async (tags) => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target, html: n.html.slice(0, 160) })),
-    }));
-  }, TAGS);
-}
-
 /**
  * Plot charts (not their legends) that lack what components/chart.js gives them: a text alternative
  * of some length and a place inside a .cc-chart (beside its data table). axe cannot judge an
@@ -135,6 +85,7 @@ async function auditPage(pathname: string): Promise<string[]> {
         counts.set(`${pathname} ${colorScheme} ${width}`, nodes.length); // axe's figure alone
         found.push(...nodes);
         found.push(...(await chartsWithoutAlternative(page)).map((c) => `${colorScheme}/${width} chart without a text alternative: ${c}`));
+        found.push(...(await inspectorValues(page)).map((v) => `${colorScheme}/${width} an inspector value instead of content: ${v}`));
       } finally {
         await context.close();
       }

@@ -37,7 +37,8 @@ const key = (date: unknown, stock: unknown, seller: unknown, buyer: unknown) => 
 
 describe("transfer finder on the replica's planted transfers", () => {
   it("the market holds enough events to score", () => {
-    expect(truth.filter((t) => t.pct_of_issued >= THRESHOLD).length).toBeGreaterThan(50);
+    // since issue #24 most planted transfers are under 0.3 % (a power law from 0.05 %): about 40 reach 0.5 % here
+    expect(truth.filter((t) => t.pct_of_issued >= THRESHOLD).length).toBeGreaterThan(25);
     expect(actions.some((c) => c.kind === "split")).toBe(true);
     expect(actions.some((c) => c.kind === "consolidation")).toBe(true);
     expect(actions.some((c) => c.kind === "placing")).toBe(true);

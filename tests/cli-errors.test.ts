@@ -1,5 +1,5 @@
 // Every script in scripts/ answers a bad option, or bad input found once it runs, with one line on
-// stderr naming the problem and a non-zero exit status: no help dump, no stack trace, nothing
+// stderr naming the problem and exit status 1 (README: "exit 1"): no help dump, no stack trace, nothing
 // written (src/lib/cli-options.ts: cliProgram, runCli).
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -31,6 +31,7 @@ const out = () => path.join(work, "out");
 const CASES: [string, string[], RegExp][] = [
   ["bench.ts", ["--nope"], /^bench: error: unknown option '--nope'/],
   ["build-site.ts", ["--port", "web"], /^build-site: error: .*port must be an integer from 0 to 65535/],
+  ["build-site.ts", ["--data", "/no/such/folder", "--out", "OUT"], /^build-site: DatasetMissingError: no dataset at \/no\/such\/folder: the folder does not exist/],
   ["check-dataset.ts", ["OUT", "--bogus"], /^check-dataset: error: unknown option '--bogus'/],
   ["compact.ts", ["--out", "OUT", "--before", "2026-13"], /^compact: --before must be YYYY-MM, got "2026-13"/],
   ["data-branch.ts", ["close", "--final-days", "-1", "--out", "OUT"], /^data-branch: error: .*final days must be an integer of at least 0/],
@@ -39,6 +40,7 @@ const CASES: [string, string[], RegExp][] = [
   ["dataset-card.ts", ["--bogus"], /^dataset-card: error: unknown option '--bogus'/],
   ["demo.ts", ["--days", "999", "--dir", "OUT"], /^demo: error: .*days must be an integer from 1 to 250/],
   ["export-api.ts", ["--quiet", "--bogus"], /^export-api: error: unknown option '--bogus'/],
+  ["export-api.ts", ["--data", "/no/such/folder", "--out", "OUT"], /^export-api: DatasetMissingError: no dataset at \/no\/such\/folder: the folder does not exist/],
   ["fetch-dataset.ts", ["--from", "20x5", "--out", "OUT"], /^fetch-dataset: error: .*from must be an integer from 1900 to 9999/],
   ["fetch-dataset.ts", ["--manifest", "OUT/none.json", "--out", "OUT"], /^fetch-dataset: ManifestError: .*none\.json: cannot read \(ENOENT\)/],
   ["publish-year.ts", ["--repo", "o/r", "--year", "2025", "--data", "OUT"], /^publish-year: PublishYearError: (GITHUB_TOKEN is not set|no dataset folder)/],
@@ -57,10 +59,9 @@ describe("command-line errors", () => {
     expect([...new Set(CASES.map((c) => c[0]))].sort()).toEqual(scripts.sort());
   });
 
-  it.each(CASES)("%s %s: one line on stderr, non-zero exit, nothing written", async (script, args, message) => {
+  it.each(CASES)("%s %s: one line on stderr, exit 1, nothing written", async (script, args, message) => {
     const r = await runScript(script, args.map((a) => (a === "OUT" ? out() : a)));
-    expect(r.code, r.stderr).not.toBe(0);
-    expect(r.code).not.toBeNull();
+    expect(r.code, r.stderr).toBe(1);
     const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(message);

@@ -1,6 +1,6 @@
 // Issue #13: every analyst's tool reads the dataset with its default call and gets DuckDB's rows,
 // daily and compacted; the old layout fails, naming the table and the tool. Needs the Python tools:
-// .venv-check/ (created by .ci/run) or CCASS_CHECK_PYTHON.
+// .venv-check/ (made by `npm test` itself: tests/setup/check-python.ts) or CCASS_CHECK_PYTHON.
 import { spawnSync } from "node:child_process";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { cp, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";

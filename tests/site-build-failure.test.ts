@@ -44,7 +44,7 @@ describe("npm run build", () => {
     process.env.CCASS_TODAY = "not-a-date";
     let err: unknown;
     try {
-      await buildSite({ data, out, exportApi: false, verbose: false });
+      await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });
     } catch (e) {
       err = e;
     } finally {
@@ -63,7 +63,7 @@ describe("npm run build", () => {
   });
 
   it("replaces dist/ when the same build succeeds", async () => {
-    await buildSite({ data, out, exportApi: false, verbose: false });
+    await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });
     const built = await snapshot(out);
     expect(built["index.html"]).toBeDefined();
     expect(built["index.html"]).not.toBe(OLD["index.html"]);

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
+import { HOSTILE_PAYLOADS } from "../src/replica/universe.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;
@@ -75,39 +76,51 @@ describe("hostile names", () => {
   });
 
   // Tables render only their first rows: where a filter exists, narrow it to names carrying markup
-  // so the payloads are actually on screen.
-  const pages = (): { path: string; filter?: string }[] => [
-    { path: "" },
-    { path: "transfers" },
-    { path: "participants", filter: "Search by name or ID…" },
-    { path: "health" },
-    { path: `stock?code=${hostileHolders!.stock_code}`, filter: "Filter by name or ID…" },
-    ...(hostileStock ? [{ path: `stock?code=${hostileStock.stock_code}` }] : []),
-    { path: `stock?code=${encodeURIComponent("<img src=x onerror=alert(1)>")}` },
-    { path: `participant?id=${encodeURIComponent("<img src=x onerror=alert(1)>")}` },
-    { path: "data" },
+  // so the payloads are actually on screen. Paths are resolved once the data is read (beforeAll).
+  const pages: [label: string, page: () => { path: string; filter?: string }][] = [
+    ["home", () => ({ path: "" })],
+    ["transfers", () => ({ path: "transfers" })],
+    ["participants, filtered", () => ({ path: "participants", filter: "Search by name or ID…" })],
+    ["health", () => ({ path: "health" })],
+    ["a stock with hostile holders, filtered", () => ({ path: `stock?code=${hostileHolders!.stock_code}`, filter: "Filter by name or ID…" })],
+    ["a stock with a hostile name", () => ({ path: `stock?code=${hostileStock!.stock_code}` })],
+    ["a stock code that is a payload", () => ({ path: `stock?code=${encodeURIComponent("<img src=x onerror=alert(1)>")}` })],
+    ["a participant ID that is a payload", () => ({ path: `participant?id=${encodeURIComponent("<img src=x onerror=alert(1)>")}` })],
+    ["data", () => ({ path: "data" })],
     // the trail views (a date, a second date, one participant's history) and the SQL console
-    { path: `stock?code=${hostileHolders!.stock_code}&compare=${hostileDates[0]}&participant=${encodeURIComponent(hostileKey())}`, filter: "Filter this date's holders…" },
-    { path: `stock?code=${hostileHolders!.stock_code}&date=${hostileDates[1]}&compare=${hostileDates[0]}`, filter: "Filter the changes…" },
-    { path: `participant?id=${encodeURIComponent(hostileKey())}&compare=${hostileDates[0]}` },
-    { path: `sql?q=${encodeURIComponent("SELECT key, name FROM participants WHERE name LIKE '%<%' UNION ALL SELECT code, name FROM stocks WHERE name LIKE '%<%'")}` },
+    ["a stock's trail of one participant", () => ({ path: `stock?code=${hostileHolders!.stock_code}&compare=${hostileDates[0]}&participant=${encodeURIComponent(hostileKey())}`, filter: "Filter this date's holders…" })],
+    ["a stock's changes between two dates", () => ({ path: `stock?code=${hostileHolders!.stock_code}&date=${hostileDates[1]}&compare=${hostileDates[0]}`, filter: "Filter the changes…" })],
+    ["a hostile participant compared", () => ({ path: `participant?id=${encodeURIComponent(hostileKey())}&compare=${hostileDates[0]}` })],
+    ["the SQL console", () => ({ path: `sql?q=${encodeURIComponent("SELECT key, name FROM participants WHERE name LIKE '%<%' UNION ALL SELECT code, name FROM stocks WHERE name LIKE '%<%'")}` })],
   ];
 
-  it("no page runs an injected script or creates an injected element", async () => {
-    for (const { path: pathname, filter } of pages()) {
-      const { page, watch, context } = await openPage(browser, site.url);
-      await page.goto(site.url + pathname, { waitUntil: "networkidle" });
-      if (filter) {
-        await page.getByPlaceholder(filter).fill("<");
-        await expect.poll(() => page.locator("main").innerText(), { message: pathname, timeout: 30_000 }).toContain("<");
-        await page.waitForLoadState("networkidle");
-      }
-      expect(watch.dialogs, pathname).toEqual([]);
-      expect(watch.pageErrors, pathname).toEqual([]);
-      expect(await injected(page), pathname).toEqual([]);
-      await context.close();
-    }
+  it("the dataset has a stock whose own name carries a payload", () => {
+    expect(hostileStock, "seed 11 gives a stock with a hostile name").toBeDefined();
   });
+
+  // A page that shows no payload proves nothing about escaping: each must have one on screen.
+  for (const [label, which] of pages) {
+    it(`${label}: shows a payload as text, runs no injected script, creates no injected element`, async () => {
+      const { path: pathname, filter } = which();
+      const { page, watch, context } = await openPage(browser, site.url);
+      try {
+        await page.goto(site.url + pathname, { waitUntil: "networkidle" });
+        if (filter) {
+          await page.getByPlaceholder(filter).fill("<");
+          await expect.poll(() => page.locator("main").innerText(), { message: pathname, timeout: 30_000 }).toContain("<");
+          await page.waitForLoadState("networkidle");
+        }
+        await expect
+          .poll(async () => { const text = await page.locator("main").innerText(); return HOSTILE_PAYLOADS.filter((p) => text.includes(p)); }, { message: `${pathname}: a payload on screen`, timeout: 30_000 })
+          .not.toEqual([]);
+        expect(watch.dialogs, pathname).toEqual([]);
+        expect(watch.pageErrors, pathname).toEqual([]);
+        expect(await injected(page), pathname).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
 
   it("SQL console results show markup payloads as literal text", async () => {
     const name = holderNames(hostileHolders!).find((n) => n.includes("<"))!;

@@ -296,11 +296,20 @@ describe("SQL console", () => {
   });
 
   it("a shared link cannot make the reader's browser reach a URL, a file, an extension or a setting", async () => {
-    // DuckDB-WASM reads http(s) URLs itself; a link runs its query on load, so the console refuses them.
-    for (const q of ["SELECT * FROM read_csv('https://example.com/x.csv')", "SELECT * FROM 'https://example.com/x.parquet'", "SET lock_configuration = false; INSTALL httpfs"]) {
+    // DuckDB-WASM reads http(s) URLs itself; a link runs its query on load, so the engine is locked
+    // down before it (sql-views.js ENGINE_LOCKDOWN_SQL; the attacker's corpus: sql-console-hostile.test.ts).
+    // [query, DuckDB's message, whether the console adds its note that the engine refused]
+    for (const [q, message, note] of [
+      ["SELECT * FROM read_csv('https://example.com/x.csv')", /Permission Error: Cannot access file "https:\/\/example\.com\/x\.csv"/, true],
+      // no Parquet reader without its extension, which is never loaded: the URL is just an unknown table
+      ["SELECT * FROM 'https://example.com/x.parquet'", /Catalog Error: Table with name https:\/\/example\.com\/x\.parquet does not exist/, false],
+      ["SET lock_configuration = false; INSTALL httpfs", /Cannot change configuration option "lock_configuration" - the configuration has been locked/, true],
+    ] as const) {
       const { page, watch, context } = await visit(`sql?q=${encodeURIComponent(q)}`);
       await page.getByTestId("sql-error").waitFor({ timeout: 60_000 });
-      expect(await page.getByTestId("sql-error").innerText(), q).toMatch(/Not run: this console queries the published tables only/);
+      expect(await page.getByTestId("sql-error").innerText(), q).toMatch(message);
+      expect(await page.getByTestId("sql-refusal-note").count(), q).toBe(note ? 1 : 0);
+      if (note) expect(await page.getByTestId("sql-refusal-note").innerText(), q).toMatch(/reads only the tables this page loads/);
       expectClean(watch);
       await context.close();
     }

@@ -5,7 +5,10 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDb, rows } from "../data-loaders/lib/duck.ts";
 import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/lib/likely.ts";
+import { sqlString } from "../src/ingest/sql.ts";
 import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;
@@ -15,7 +18,7 @@ interface StockJson {
   stock_code: string;
   name: string;
   dates: string[];
-  transfers: { date: string[]; pct_of_issued: number[]; seller_id: string[] };
+  transfers: { date: string[]; pct_of_issued: number[]; seller_id: string[]; confidence: number[]; likely: boolean[] };
   /** null for a stock neither in the southbound table nor held by a clearing participant (schema 4) */
   southbound: { pct: (number | null)[]; clearing_pct: (number | null)[] } | null;
   holdings: { key: string[] };
@@ -37,11 +40,14 @@ let stocks: StockJson[];
 /** The stock with the most likely transfers: the finder and slider tests need a list to filter. */
 let busiest: StockJson;
 
+/** The sizes (% of issued) of a stock's likely pairs: what its finder lists by default. */
+const likelyPcts = (s: StockJson) => s.transfers.pct_of_issued.filter((_, i) => s.transfers.likely[i]);
+
 beforeAll(async () => {
   site = await buildTestSite({ stocks: 30, days: 30 });
   browser = await launchBrowser();
   stocks = await readStocks(site.dist);
-  busiest = [...stocks].sort((a, b) => b.transfers.date.length - a.transfers.date.length)[0]!;
+  busiest = [...stocks].sort((a, b) => likelyPcts(b).length - likelyPcts(a).length)[0]!;
 });
 
 afterAll(async () => {
@@ -67,7 +73,7 @@ async function setThreshold(page: Awaited<ReturnType<typeof visit>>["page"], val
 }
 
 /** Likely transfers of every stock at or above `pct` of issued, from the per-stock files. */
-const pairsAtLeast = (pct: number) => stocks.reduce((n, s) => n + s.transfers.pct_of_issued.filter((p) => p >= pct).length, 0);
+const pairsAtLeast = (pct: number) => stocks.reduce((n, s) => n + likelyPcts(s).filter((p) => p >= pct).length, 0);
 
 function expectClean(watch: { consoleErrors: string[]; pageErrors: string[]; dialogs: string[]; foreignRequests: string[] }) {
   expect(watch.pageErrors).toEqual([]);
@@ -195,8 +201,10 @@ describe("pages", () => {
       readGzipJson<{ name: string; transfers: { counterparty: string[] } }>(
         path.join(site.dist, "_file", "api", "v1", "participants", `${key.replace(/[:#]/g, "-")}.json.gz`),
       );
-    const seller = busiest.transfers.seller_id[0]!;
-    const other = (await participantJson(seller)).transfers.counterparty[0]!;
+    // likely pairs only: a possible match is listed on request only
+    const seller = busiest.transfers.seller_id[busiest.transfers.likely.indexOf(true)]!;
+    const own = (await participantJson(seller)).transfers as { counterparty: string[]; likely: boolean[] };
+    const other = own.counterparty[own.likely.indexOf(true)]!;
     const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(seller)}`);
     await expect.poll(() => page.getByTestId("participant-title").count(), { timeout: 30_000 }).toBe(1);
     const link = page.locator(`main a[href$="participant?id=${encodeURIComponent(other)}"]`).first();
@@ -261,11 +269,11 @@ describe("search and the transaction finder", () => {
   });
 
   it("moving the threshold slider changes the stock's transfer list to the pairs above it", async () => {
-    const pcts = busiest.transfers.pct_of_issued;
+    const pcts = likelyPcts(busiest);
     expect(pcts.length, "the busiest stock has transfers to filter").toBeGreaterThan(1);
     const { page, watch, context } = await visit(`stock?code=${busiest.stock_code}`);
     const count = () => page.getByTestId("finder-count").innerText().then((t) => Number(t.split(" ")[0]!.replaceAll(",", "")));
-    await expect.poll(count).toBe(pcts.length); // floor 0.05 %: every pair of the stock
+    await expect.poll(count).toBe(pcts.length); // floor 0.05 %: every likely pair of the stock
     // a threshold between the smallest and the largest pair
     const sorted = [...pcts].sort((a, b) => a - b);
     const target = (sorted[0]! + sorted[sorted.length - 1]!) / 2;
@@ -287,17 +295,112 @@ describe("search and the transaction finder", () => {
     const count = () => page.getByTestId("finder-count").innerText().then((t) => Number(t.split(" ")[0]!.replaceAll(",", "")));
     // A threshold inside the busiest stock's range of pairs (the page's 0.5 % default is above all
     // of them here, which made every count 0 and the comparison prove nothing).
-    const sorted = [...busiest.transfers.pct_of_issued].sort((a, b) => a - b);
+    const sorted = [...likelyPcts(busiest)].sort((a, b) => a - b);
     const shown = await setThreshold(page, (sorted[0]! + sorted[sorted.length - 1]!) / 2);
     const everyStock = pairsAtLeast(shown);
     await expect.poll(count).toBe(everyStock);
     await page.getByPlaceholder("Code or name", { exact: true }).fill(busiest.stock_code);
-    const expected = busiest.transfers.pct_of_issued.filter((p) => p >= shown).length;
+    const expected = likelyPcts(busiest).filter((p) => p >= shown).length;
     // Both filters bite: some of the stock's pairs stay and some go, and other stocks' pairs go.
     expect(expected).toBeGreaterThan(0);
     expect(expected).toBeLessThan(sorted.length);
     expect(expected).toBeLessThan(everyStock);
     await expect.poll(count).toBe(expected);
+    await context.close();
+  });
+});
+
+// Issue 24: "likely" means confidence ≥ LIKELY_MIN_CONFIDENCE everywhere; pairs below the rule are
+// possible matches, listed only when the reader asks for them.
+describe("likely transfers", () => {
+  interface ParticipantJson {
+    transfers: { date: string[]; confidence: number[]; likely: boolean[] };
+  }
+  const participantDir = () => path.join(site.dist, "_file", "api", "v1", "participants");
+  /** The cells of a table's `column`-th column (1-based; Inputs.table's first cell is its row marker). */
+  const confidenceCells = (page: Awaited<ReturnType<typeof visit>>["page"], testid: string, column: number) =>
+    page.getByTestId(testid).locator(`tbody tr td:nth-child(${column + 1})`).allInnerTexts();
+  const togglePossible = (page: Awaited<ReturnType<typeof visit>>["page"]) =>
+    page.locator("form").filter({ hasText: "Show possible matches" }).locator("input[type=checkbox]").check();
+
+  it("the home page's count equals the number of likely pairs of the transfers download", async () => {
+    const parts = path.join(site.dist, "_file", "api", "v1", "downloads", "transfers", "year=*", "*.parquet");
+    const db = await openDb(":memory:");
+    let likely: number;
+    let all: number;
+    try {
+      const [r] = await rows<{ likely: number; n: number }>(db.conn, `SELECT count(*) FILTER (WHERE likely) AS likely, count(*) AS n FROM read_parquet(${sqlString(parts)})`);
+      likely = Number(r!.likely);
+      all = Number(r!.n);
+    } finally {
+      db.close();
+    }
+    expect(likely).toBeGreaterThan(0);
+    expect(likely, "some pairs fall under the rule (the test would prove nothing otherwise)").toBeLessThan(all);
+    const { page, context } = await visit("");
+    const card = page.getByTestId("freshness").locator(".card").filter({ hasText: "Likely transfers" }).locator(".big");
+    await expect.poll(async () => Number((await card.innerText()).replaceAll(",", ""))).toBe(likely);
+    await context.close();
+  });
+
+  it("no published row labelled likely has a confidence under the rule, and none under it is labelled likely", async () => {
+    let likely = 0;
+    let possible = 0;
+    const check = (t: { confidence: number[]; likely: boolean[] }, where: string) => {
+      t.confidence.forEach((c, i) => {
+        expect(t.likely[i], `${where} row ${i}: confidence ${c}`).toBe(c >= LIKELY_MIN_CONFIDENCE);
+        if (t.likely[i]) likely++;
+        else possible++;
+      });
+    };
+    for (const s of stocks) check(s.transfers, s.stock_code);
+    for (const f of (await readdir(participantDir())).sort()) check((await readGzipJson<ParticipantJson>(path.join(participantDir(), f))).transfers, f);
+    expect(likely).toBeGreaterThan(0);
+    expect(possible).toBeGreaterThan(0);
+  });
+
+  it("the transaction finders list no confidence under the rule until possible matches are asked for", async () => {
+    // a stock with both kinds, few enough pairs that the table shows every row
+    const mixed = stocks.find((s) => s.transfers.likely.includes(true) && s.transfers.likely.includes(false) && s.transfers.likely.length <= 10);
+    expect(mixed, "a stock with likely pairs and possible matches").toBeDefined();
+    const likelyCount = mixed!.transfers.likely.filter(Boolean).length;
+    for (const [pathname, column] of [[`stock?code=${mixed!.stock_code}`, 7], ["transfers", 9]] as const) {
+      const { page, watch, context } = await visit(pathname);
+      const count = () => page.getByTestId("finder-count").innerText().then((t) => Number(t.split(" ")[0]!.replaceAll(",", "")));
+      if (pathname === "transfers") {
+        await setThreshold(page, 0.05);
+        await page.getByPlaceholder("Code or name", { exact: true }).fill(mixed!.stock_code);
+      }
+      await expect.poll(count).toBe(likelyCount);
+      for (const cell of await confidenceCells(page, "finder-table", column)) expect(Number(cell), pathname).toBeGreaterThanOrEqual(LIKELY_MIN_CONFIDENCE);
+      await togglePossible(page);
+      await expect.poll(count).toBe(mixed!.transfers.likely.length);
+      const shown = (await confidenceCells(page, "finder-table", column)).map(Number);
+      expect(shown.some((c) => c < LIKELY_MIN_CONFIDENCE), pathname).toBe(true);
+      expect(await page.getByTestId("finder-table").innerText()).toMatch(/possible match: .* pairs like it were real/);
+      expectClean(watch);
+      await context.close();
+    }
+  });
+
+  it("the participant page's transfers table shows no confidence under the rule unless possible matches are asked for", async () => {
+    let chosen: { key: string; t: ParticipantJson["transfers"] } | undefined;
+    for (const f of (await readdir(participantDir())).sort()) {
+      const t = (await readGzipJson<ParticipantJson>(path.join(participantDir(), f))).transfers;
+      if (t.likely.includes(true) && t.likely.includes(false) && t.likely.length <= 10) {
+        chosen = { key: f.replace(/\.json\.gz$/, ""), t };
+        break;
+      }
+    }
+    expect(chosen, "a participant with likely pairs and possible matches").toBeDefined();
+    const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(chosen!.key)}`);
+    const rowsShown = () => page.getByTestId("participant-transfers").locator("tbody tr").count();
+    await expect.poll(rowsShown, { timeout: 30_000 }).toBe(chosen!.t.likely.filter(Boolean).length);
+    for (const cell of await confidenceCells(page, "participant-transfers", 7)) expect(Number(cell)).toBeGreaterThanOrEqual(LIKELY_MIN_CONFIDENCE);
+    await togglePossible(page);
+    await expect.poll(rowsShown).toBe(chosen!.t.likely.length);
+    expect((await confidenceCells(page, "participant-transfers", 7)).map(Number).some((c) => c < LIKELY_MIN_CONFIDENCE)).toBe(true);
+    expectClean(watch);
     await context.close();
   });
 });

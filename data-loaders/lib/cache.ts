@@ -22,7 +22,7 @@ import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDa
 export { positionKeyMacros } from "./position-key.ts";
 
 /** Bump when the cache SQL or the pairing changes, so old caches are not reused. */
-export const CACHE_VERSION = "analytics-21";
+export const CACHE_VERSION = "analytics-22";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
 

@@ -16,7 +16,7 @@ import { sqlString } from "../../src/ingest/sql.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
 import { columns } from "./duck.ts";
-import { pct, windowStart } from "./datasets/common.ts";
+import { likelySql, pct, windowStart } from "./datasets/common.ts";
 import { RANKING_SQL } from "./datasets/concentration.ts";
 import { participantIndexColumns } from "./datasets/participants.ts";
 import { stockIndexColumns } from "./datasets/stocks.ts";
@@ -54,7 +54,8 @@ export async function createDownloadSources(conn: DuckDBConnection, data: string
     SELECT date, participant_key AS pkey, any_value(name) AS name FROM (${tableSql(ds.tables.participants, "participants")}) GROUP BY ALL`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_transfers AS
     SELECT p.date, p.stock_code, p.seller AS seller_id, sn.name AS seller_name, p.buyer AS buyer_id, bn.name AS buyer_name,
-      p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.set_id AS "group", p.confidence
+      p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.set_id AS "group", p.confidence,
+      ${likelySql("p.confidence")} AS likely
     FROM pairs_all p
     LEFT JOIN dl_day_names sn ON sn.date = p.date AND sn.pkey = p.seller
     LEFT JOIN dl_day_names bn ON bn.date = p.date AND bn.pkey = p.buyer`);

@@ -91,14 +91,14 @@ const SPLITS_PER_MOVER = 3;
  * The confidence: a logistic score of the evidence, then an increasing map from score to the share
  * of planted transfers among the training pairs with that score (isotonic regression), so that the
  * number reads as a probability. Both fitted by bench/fit-confidence.ts on every pair of the noisy
- * and the default replica (seed 3, 600 stocks × 120 days); measured on seed 1 by
- * bench/transfers.bench.ts.
+ * and the default replica (seed 3, 400 stocks × 120 days, transfers planted from 0.05 % of issued
+ * up: issue #24); measured on seed 1 by bench/transfers.bench.ts.
  */
-export const CONFIDENCE_COEFFICIENTS = { intercept: 21.359, mismatch: -5.231, logStandout: 3.887, margin: -16.459, split: 3.45, logMovers: -0.053, logSizePct: 10.073, ambiguity: -10.81 };
+export const CONFIDENCE_COEFFICIENTS = { intercept: -1.772, mismatch: -2.999, logStandout: 5.188, margin: -4.296, split: 4.218, logMovers: -1.339, logSizePct: 1.33, ambiguity: -3.136 };
 /** Knots of the score → probability map: scores ascending, and the probability at each. */
 export const CONFIDENCE_MAP: { score: readonly number[]; p: readonly number[] } = {
-  score: [0.000136, 0.000472, 0.001919, 0.011342, 0.023154, 0.028246, 0.032406, 0.039352, 0.057465, 0.076805, 0.098386, 0.130847, 0.174814, 0.277315, 0.497651, 0.674777, 0.783773, 0.922074, 0.995496, 0.996852, 0.998566, 0.999571, 0.999999, 1],
-  p: [0, 0, 0.001, 0.001, 0.009, 0.011, 0.015, 0.02, 0.033, 0.063, 0.167, 0.368, 0.387, 0.577, 0.691, 0.805, 0.883, 0.948, 0.974, 0.981, 0.993, 0.996, 0.997, 1],
+  score: [0.000192, 0.000701, 0.001364, 0.001739, 0.002353, 0.003668, 0.004459, 0.004855, 0.00688, 0.009186, 0.012211, 0.017319, 0.021339, 0.027942, 0.034209, 0.039995, 0.048411, 0.057136, 0.069684, 0.092446, 0.153758, 0.261525, 0.590326, 0.986745],
+  p: [0, 0, 0.001, 0.002, 0.004, 0.005, 0.005, 0.008, 0.009, 0.009, 0.011, 0.013, 0.02, 0.022, 0.025, 0.028, 0.038, 0.045, 0.054, 0.076, 0.17, 0.295, 0.597, 0.993],
 };
 
 interface Side {
@@ -435,6 +435,9 @@ function emit(ctx: DayCtx, sets: Cand[], moverCount: number): Pair[] {
   return out;
 }
 
+/** The most a set can be worth when another pairing explains its day exactly as well: a coin toss. */
+const TIE_CONFIDENCE = 0.5;
+
 /** The calibrated probability that a set is a real transfer, from its evidence. */
 export function confidenceOf(e: Evidence): number {
   const k = CONFIDENCE_COEFFICIENTS;
@@ -449,10 +452,18 @@ export function confidenceOf(e: Evidence): number {
     // a large set that another pairing explains almost as well (a busy day's similar blocks)
     k.ambiguity * (1 - e.margin) * Math.log(Math.max(1, e.standout));
   // never 0: every reported pair has some chance of being real (and the published range stays (0, 1])
-  return Math.max(0.001, round3(mapScore(1 / (1 + Math.exp(-z)))));
+  const p = Math.max(0.001, round3(mapScore(1 / (1 + Math.exp(-z)))));
+  // margin 0: another pairing of the day explains it exactly as well (two equal sellers, one buyer),
+  // so at most one of them is real; the fitted score barely sees such ties (the replicas plant few)
+  return e.margin === 0 ? Math.min(p, TIE_CONFIDENCE) : p;
 }
 
-/** Linear interpolation in CONFIDENCE_MAP (flat beyond its ends). */
+/**
+ * Linear interpolation in CONFIDENCE_MAP: flat below its first knot; above its last one, on to
+ * (1, 1). The isotonic map's top block (scores from about 0.99, observed share 0.993) is flat, which
+ * would give a unique exact block and one that another pairing explains almost as well the same
+ * confidence: the last stretch keeps the score's order, within 0.007 of the block's observed share.
+ */
 function mapScore(x: number): number {
   const { score, p } = CONFIDENCE_MAP;
   if (x <= score[0]!) return p[0]!;
@@ -462,7 +473,9 @@ function mapScore(x: number): number {
       return span > 0 ? p[i - 1]! + ((p[i]! - p[i - 1]!) * (x - score[i - 1]!)) / span : p[i]!;
     }
   }
-  return p[p.length - 1]!;
+  const lastScore = score[score.length - 1]!;
+  const lastP = p[p.length - 1]!;
+  return lastScore < 1 ? lastP + ((1 - lastP) * (Math.min(1, x) - lastScore)) / (1 - lastScore) : lastP;
 }
 
 function round3(x: number): number {

@@ -17,7 +17,7 @@ import { sqlString } from "./sql.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..", "..");
 export const CHECK_SCRIPT = path.join(PROJECT, "scripts", "check_dataset.py");
-/** The virtual environment CI creates (.ci/run); CCASS_CHECK_PYTHON names another interpreter. */
+/** The virtual environment `npm test` makes (scripts/lib/check-python-env.ts); CCASS_CHECK_PYTHON names another interpreter. */
 export const DEFAULT_PYTHON = path.join(PROJECT, ".venv-check", "bin", "python");
 
 export class DatasetCheckError extends Error {
@@ -115,7 +115,7 @@ export function checkPython(env: NodeJS.ProcessEnv = process.env): string {
   const python = env.CCASS_CHECK_PYTHON || DEFAULT_PYTHON;
   if (!existsSync(python))
     throw new DatasetCheckError(
-      `no Python for the dataset check at ${python}: create it with python3 -m venv .venv-check && .venv-check/bin/pip install -r scripts/check_dataset.requirements.txt (or set CCASS_CHECK_PYTHON)`,
+      `no Python for the dataset check at ${python}: npm test makes it (or: python3 -m venv .venv-check && .venv-check/bin/python -m pip install -r scripts/check_dataset.requirements.txt), or set CCASS_CHECK_PYTHON`,
     );
   return python;
 }
@@ -166,7 +166,7 @@ export async function checkDataset(root: string, opts: { python?: string; conn?:
 }
 
 /** Column types check_dataset.py can compare (its ARROW_TYPES). */
-const COMPARABLE_TYPES = new Set(["DATE", "VARCHAR", "BIGINT", "INTEGER", "DOUBLE"]);
+const COMPARABLE_TYPES = new Set(["DATE", "VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN"]);
 
 /** The folders under a static API's `downloads/` that hold yearly parts (`<name>/year=YYYY/`). */
 export function partitionedDownloads(downloads: string): string[] {

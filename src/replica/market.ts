@@ -19,6 +19,7 @@ import type { HoldingsPage, ParticipantHolding, ParticipantListPage, SouthboundP
 import { addDays, isSettlementDay, lastSettlementDays, settlementDayOnOrBefore } from "../lib/calendar.ts";
 import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
 import { participantKeys } from "../ingest/participant-key.ts";
+import { MAX_PIECE, MIN_PIECE, pieceSize } from "./transfer-size.ts";
 import { applyNoisyDay, NOISY_FLOW_SCALE, planNoisyDay, type NoisyDayContext, type NoisyDayPlan } from "./noise.ts";
 import {
   buildLifecycle,
@@ -728,7 +729,8 @@ class MarketModel implements ReplicaMarket {
               pct_of_issued: (leg.shares / issuedNow) * 100,
             };
             if (leg.group !== undefined) rec.group = `${stock.code}-${date}`;
-            transfers.push(rec);
+            // a replayed walk (long market) has recorded this day already
+            if (record) transfers.push(rec);
           }
         } else if (transferPlan) {
           const group = transferPlan.buyers.length > 1 ? `${stock.code}-${date}` : undefined;
@@ -879,7 +881,10 @@ class MarketModel implements ReplicaMarket {
     return FIRST_SLOT + rng.int(width - FIRST_SLOT);
   }
 
-  /** One seller among the larger intermediaries, one to three buyers, each piece 0.3%–5% of issued. */
+  /**
+   * One seller among the larger intermediaries, one to three buyers, each piece 0.05 %–5 % of issued,
+   * small ones more often than large ones (transfer-size.ts).
+   */
   private planTransfer(
     rng: Rng,
     state: Float64Array,
@@ -888,7 +893,7 @@ class MarketModel implements ReplicaMarket {
     excluded: Int32Array,
     t: number,
   ): { seller: number; buyers: number[]; shares: number[] } | null {
-    const minPiece = Math.ceil(0.003 * issued);
+    const minPiece = Math.ceil(MIN_PIECE * issued);
     const sellers: number[] = [];
     const buyersAll: number[] = [];
     const width = pool.length + FIRST_SLOT;
@@ -909,11 +914,8 @@ class MarketModel implements ReplicaMarket {
     const candidates = buyersAll.filter((b) => b !== seller);
     const buyers = rng.sample(candidates.length, nBuyers).map((i) => candidates[i] as number);
     rng.shuffle(buyers);
-    const maxPiece = Math.min(Math.floor(0.05 * issued), Math.floor(available / nBuyers));
-    const shares = buyers.map(() => {
-      const u = rng.next();
-      return Math.max(minPiece, Math.min(maxPiece, Math.floor(minPiece + (maxPiece - minPiece) * u * u)));
-    });
+    const maxPiece = Math.min(Math.floor(MAX_PIECE * issued), Math.floor(available / nBuyers));
+    const shares = buyers.map(() => pieceSize(rng, minPiece, maxPiece));
     return { seller, buyers, shares };
   }
 

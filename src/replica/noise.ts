@@ -12,6 +12,7 @@
 // The planted transfers (the amount that moved from seller to buyer, before either side's own
 // trading) are the ground truth, as in the default market.
 import type { Rng } from "./random.ts";
+import { MAX_PIECE, MIN_PIECE, pieceSize } from "./transfer-size.ts";
 
 /** The noise flows' cap is this many times the default market's. */
 export const NOISY_FLOW_SCALE = 3;
@@ -55,8 +56,8 @@ const INVESTOR_PARTY = 0.1;
  * no seller large enough. Every party takes part in one leg set only.
  */
 export function planNoisyDay(rng: Rng, ctx: NoisyDayContext): NoisyDayPlan | null {
-  const minPiece = Math.ceil(0.003 * ctx.issued);
-  const maxPiece = Math.floor(0.05 * ctx.issued);
+  const minPiece = Math.ceil(MIN_PIECE * ctx.issued);
+  const maxPiece = Math.floor(MAX_PIECE * ctx.issued);
   const used = new Set<number>();
   const legs: NoisyLeg[] = [];
   const r = rng.next();
@@ -119,8 +120,7 @@ export function applyNoisyDay(plan: NoisyDayPlan, state: Float64Array, outside: 
 }
 
 function piece(rng: Rng, minPiece: number, maxPiece: number): number {
-  const u = rng.next();
-  return Math.max(minPiece, Math.min(maxPiece, Math.floor(minPiece + (maxPiece - minPiece) * u * u)));
+  return pieceSize(rng, minPiece, maxPiece);
 }
 
 /** One seller → one buyer of about `want` shares; sometimes the seller sells out instead. */

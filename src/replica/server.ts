@@ -1,7 +1,7 @@
 // The local HKEX replica: an HTTP server answering like www3.hkexnews.hk's CCASS pages (paths under
 // /sdw/search/), from the synthetic market, with faults on request and the ground truth under /__truth/.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { FaultPicker, inWindow, oversizedFault, parseMaintenanceWindow, RateLimiter, type OversizedFault, type TimeWindow } from "./faults.ts";
 import { createMarket, type MarketOptions, type ReplicaMarket } from "./market.ts";
@@ -36,6 +36,20 @@ export interface ReplicaOptions extends MarketOptions {
   market?: ReplicaMarket;
   /** After listening, simulate every stock in the background (default true), so no page waits for it. */
   warmUp?: boolean;
+  /** Keep a log of every /sdw/ request (handler.requestLog): for tests that judge a client by what reached the server. */
+  requestLog?: boolean;
+}
+
+/** One /sdw/ request as the replica saw it. */
+export interface LoggedRequest {
+  /** arrival, ms since the epoch (the replica's clock, taken before any work on the request) */
+  at: number;
+  /** which client connection carried it: 1 for the first the server accepted, 2 for the next… */
+  connection: number;
+  method: string;
+  path: string;
+  /** the status sent, or null when the connection was reset (a fault) or the client left first */
+  status: number | null;
 }
 
 export interface RunningReplica {
@@ -117,6 +131,11 @@ export class ReplicaHandler {
   private readonly maintenance: TimeWindow | null;
   private readonly latencyMs: number;
   private readonly oversized: OversizedFault | null;
+  /** Every /sdw/ request in arrival order, when opts.requestLog is set. */
+  readonly requestLog: LoggedRequest[] | null;
+  private readonly connectionIds = new WeakMap<Socket, number>();
+  private connections = 0;
+  private openConnections = 0;
 
   constructor(
     readonly market: ReplicaMarket,
@@ -129,7 +148,15 @@ export class ReplicaHandler {
     this.maintenance = opts.maintenance ? parseMaintenanceWindow(opts.maintenance, startMs) : null;
     this.oversized = opts.oversized ? oversizedFault(opts.oversized.stocks, opts.oversized.bytes) : null;
     this.latencyMs = opts.latencyMs ?? 0;
+    this.requestLog = opts.requestLog ? [] : null;
     if (!(this.latencyMs >= 0)) throw new RangeError(`latency must be 0 ms or more, got ${this.latencyMs}`);
+  }
+
+  /** A client connection accepted: numbered for the request log, counted for peakConnections. */
+  connected(socket: Socket): void {
+    this.connectionIds.set(socket, ++this.connections);
+    this.stats.peakConnections = Math.max(this.stats.peakConnections, ++this.openConnections);
+    socket.once("close", () => this.openConnections--);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -144,6 +171,11 @@ export class ReplicaHandler {
     this.stats.sdwRequests++;
     this.stats.firstSdwAt ??= arrived;
     this.stats.lastSdwAt = arrived;
+    if (this.requestLog) {
+      const entry: LoggedRequest = { at: arrived, connection: this.connectionIds.get(req.socket) ?? 0, method, path, status: null };
+      this.requestLog.push(entry);
+      res.once("finish", () => (entry.status = res.statusCode));
+    }
 
     if (this.limiter) {
       const wait = this.limiter.take(arrived);
@@ -329,11 +361,7 @@ export async function startReplica(opts: ReplicaOptions): Promise<RunningReplica
     });
   });
   server.keepAliveTimeout = 30_000;
-  let open = 0;
-  server.on("connection", (socket) => {
-    handler.stats.peakConnections = Math.max(handler.stats.peakConnections, ++open);
-    socket.once("close", () => open--);
-  });
+  server.on("connection", (socket) => handler.connected(socket));
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

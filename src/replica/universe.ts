@@ -56,7 +56,7 @@ export interface UniverseParticipant {
   address: string | null;
 }
 
-const HOSTILE_PAYLOADS = [
+export const HOSTILE_PAYLOADS = [
   "<img src=x onerror=alert(1)>",
   '</script><script>alert("ccass")</script>',
   '"><svg onload=alert(1)>',

@@ -2,7 +2,7 @@
 // playwright-core (no browser download). Every page opened through openPage() is watched for console
 // errors, uncaught exceptions, dialogs (an injected alert()) and requests that leave the site's origin;
 // such requests are aborted, so a page that needs the network fails visibly instead of passing by luck.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -94,10 +94,18 @@ export interface TestSiteOptions {
   /** No dataset at all: the site must still build and say how to get data. */
   empty?: boolean;
   hostileNames?: boolean;
+  /**
+   * false: the dataset as the published site's (scraped, not synthetic): the writer's `_truth/` folder is
+   * removed, which is what data-loaders/lib/datasets/common.ts isSynthetic() goes by (with no stock
+   * named SYNTHETIC), so the site shows no synthetic-data banner.
+   */
+  synthetic?: boolean;
   stocks?: number;
   days?: number;
   seed?: number;
   end?: string;
+  /** An origin the pages' Content-Security-Policy also allows to connect to (buildSite's dataHost). */
+  dataHost?: string;
 }
 
 export interface TestSite {
@@ -113,7 +121,8 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
   const tmp = await mkdtemp(path.join(tmpdir(), "ccass-site-"));
   const data = path.join(tmp, "parquet");
   const dist = path.join(tmp, "dist");
-  if (!options.empty) {
+  if (options.empty) await mkdir(data); // an empty folder: the no-data site (--allow-empty)
+  else {
     await writeSyntheticDataset({
       out: data,
       seed: options.seed ?? 7,
@@ -122,8 +131,9 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
       end: options.end ?? "2026-11-20",
       hostileNames: options.hostileNames ?? false,
     });
+    if (options.synthetic === false) await rm(path.join(data, "_truth"), { recursive: true, force: true });
   }
-  await buildSite({ data, out: dist, verbose: false });
+  await buildSite({ data, out: dist, verbose: false, allowEmpty: options.empty === true, dataHost: options.dataHost });
   const server = await serveDist({ dir: dist });
   return {
     tmp,

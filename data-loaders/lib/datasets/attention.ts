@@ -1,7 +1,7 @@
 // attention.json: the most-moved stocks, market-wide daily totals, each stock's own bands.
 import type { Analytics } from "../cache.ts";
 import { columns, rows } from "../duck.ts";
-import { hasData, latestDate, pct, SCHEMA_VERSION } from "./common.ts";
+import { hasData, latestDate, likelySql, pct, SCHEMA_VERSION } from "./common.ts";
 
 // Market-wide totals per date, over the stocks that have a day before it (seq > 0): the first
 // stored date has none and is left out, rather than plotted as a day on which nothing changed.
@@ -10,9 +10,9 @@ WITH a AS (
   SELECT date, ${pct("coalesce(sum(attention_pct), 0)")} AS attention_sum,
     count(*) FILTER (WHERE positions_changed > 0) AS stocks_moved, sum(positions_changed) AS positions_changed
   FROM attn WHERE seq > 0 GROUP BY date
-), p AS (SELECT date, count(*) AS transfer_pairs FROM pairs GROUP BY date)
+), p AS (SELECT date, count(*) AS likely_transfers FROM pairs WHERE ${likelySql()} GROUP BY date)
 SELECT strftime(a.date, '%Y-%m-%d') AS date, a.attention_sum, a.stocks_moved, a.positions_changed,
-  coalesce(p.transfer_pairs, 0) AS transfer_pairs
+  coalesce(p.likely_transfers, 0) AS likely_transfers
 FROM a LEFT JOIN p USING (date) ORDER BY a.date`;
 
 const LEVEL = `CASE WHEN a.attention_pct < b.p25 THEN 'quiet' WHEN a.attention_pct <= b.p75 THEN 'normal'

@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Analytics } from "../cache.ts";
 import { scalar } from "../duck.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export async function hasData(a: Analytics): Promise<boolean> {
   return Number(await scalar(a.db.conn, "SELECT count(*) FROM summ")) > 0;
@@ -29,6 +30,13 @@ export const RECENT_WINDOW_DAYS = 250;
 /** SQL for the first date of the recent window of `days` stored days (the cache's `dates`). */
 export const windowStart = (days: number = RECENT_WINDOW_DAYS) =>
   `(SELECT min(date) FROM (SELECT date FROM dates ORDER BY date DESC LIMIT ${days}))`;
+
+/**
+ * SQL for "this pair is a likely transfer" (docs/DATASETS.md "Likely transfers"): its confidence is
+ * at least LIKELY_MIN_CONFIDENCE. Every count, list and download that says "likely" uses it; the
+ * pairs below are "possible matches".
+ */
+export const likelySql = (confidence = "confidence") => `(${confidence} >= ${LIKELY_MIN_CONFIDENCE})`;
 
 /** Percent figures are published with 4 decimals. */
 export const pct = (expr: string) => `round(${expr}, 4)`;

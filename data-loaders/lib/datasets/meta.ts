@@ -1,7 +1,8 @@
 // meta.json: latest date, every stored date, counts over the whole history, the synthetic flag.
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
-import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./common.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
+import { hasData, isSynthetic, latestDate, likelySql, SCHEMA_VERSION } from "./common.ts";
 
 const COUNTS_SQL = `
 SELECT
@@ -11,6 +12,7 @@ SELECT
   (SELECT count(*) FROM pstats) AS participants,
   (SELECT coalesce(sum(listed_count), 0) FROM summ_all) AS holdings_rows,
   (SELECT count(*) FROM pairs_all) AS transfer_pairs,
+  (SELECT count(*) FROM pairs_all WHERE ${likelySql()}) AS likely_transfers,
   (SELECT count(*) FROM summ_all WHERE ca_kind IS NOT NULL) AS corporate_actions`;
 
 export async function meta(a: Analytics) {
@@ -21,6 +23,7 @@ export async function meta(a: Analytics) {
     has_data: await hasData(a),
     synthetic: await isSynthetic(a),
     latest_date: await latestDate(a),
+    likely_min_confidence: LIKELY_MIN_CONFIDENCE,
     first_date: dates[0] ?? null,
     dates,
     counts,

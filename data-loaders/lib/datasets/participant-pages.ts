@@ -7,7 +7,7 @@ import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { participantFile, participantKind } from "../ids.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
-import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, likelySql, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
 
 const PORTFOLIO = columnar(
   [
@@ -38,6 +38,7 @@ const TRANSFERS = columnar(
     ["shares", "shares"],
     ["pct_of_issued", pct("pct_of_issued")],
     ["confidence", "confidence"],
+    ["likely", likelySql()],
   ],
   [newestFirst("date"), descending("pct_of_issued"), "stock_code", "counterparty"],
 );
@@ -66,7 +67,7 @@ const EMPTY: Record<keyof typeof PARTS, string> = {
   portfolio:
     '{"stock_code":[],"name":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
   moves: '{"date":[],"stock_code":[],"change":[],"change_pp":[],"shares_after":[]}',
-  transfers: '{"date":[],"stock_code":[],"side":[],"counterparty":[],"shares":[],"pct_of_issued":[],"confidence":[]}',
+  transfers: '{"date":[],"stock_code":[],"side":[],"counterparty":[],"shares":[],"pct_of_issued":[],"confidence":[],"likely":[]}',
 };
 
 export async function* participantPages(a: Analytics): AsyncGenerator<{ file: string; text: string }> {

@@ -8,7 +8,7 @@ import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { stockKind } from "../ids.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
-import { LATEST_POSITION_COLUMNS, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
+import { LATEST_POSITION_COLUMNS, likelySql, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
 
 const inBatch = (codes: string[], col = "stock_code") => `${col} IN (${codes.map((c) => `'${c}'`).join(", ")})`;
 
@@ -50,6 +50,7 @@ const TRANSFERS = columnar(
     ["match", "match"],
     ["group", "set_id"],
     ["confidence", "confidence"],
+    ["likely", likelySql()],
   ],
   [newestFirst("date"), descending("pct_of_issued"), "set_id", "buyer"],
 );
@@ -113,7 +114,7 @@ const EMPTY: Record<keyof typeof PARTS, string> = {
   series: "", // every stock has a summary: never empty
   corporate_actions: "[]",
   holdings: '{"key":[],"shares":[],"pct":[],"chg_1d":[],"chg_5d":[],"chg_20d":[],"chg_1d_pp":[],"chg_5d_pp":[],"chg_20d_pp":[]}',
-  transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[]}',
+  transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[],"likely":[]}',
   trends: '{"default_keys":[],"series":[]}',
   history_years: "[]",
   names: "{}",

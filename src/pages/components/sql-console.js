@@ -1,41 +1,29 @@
 // DuckDB-WASM for the SQL console (sql.md): starts the engine and loads what each query names
 // (sql-views.js says what and why) from this site's own API tree, never from another origin.
-import {AsyncDuckDB, DateDay, Table, VoidLogger, vectorFromArray} from "./vendor/duckdb.js";
+// A shared link (`sql?q=`) runs its query on load, so whoever writes the link chooses the SQL: the
+// engine itself is shut off from everything but what this page hands it (ENGINE_LOCKDOWN_SQL).
+import {AsyncDuckDB, VoidLogger} from "./vendor/duckdb.js";
 import {API_BASE, fetchIndex} from "./api.js";
+import {arrowTable} from "./arrow-table.js";
 import {fetchParquet} from "./history.js";
-import {HISTORY_TABLES_SQL, STOCK_HISTORY_MACRO, downloadPaths, historyPartYears, historyPartsSql, referencedData} from "./sql-views.js";
+import {ENGINE_LOCKDOWN_SQL, HISTORY_TABLES_SQL, PAGE_FILES_DIR, STOCK_HISTORY_MACRO, downloadPaths, historyPartYears, historyPartsSql, referencedData} from "./sql-views.js";
 
 /** Start DuckDB in a worker from the site's copies of the engine (wasmUrl) and worker (workerUrl). */
 export async function startDuckDB(workerUrl, wasmUrl) {
   const db = new AsyncDuckDB(new VoidLogger(), new Worker(workerUrl));
   await db.instantiate(new URL(wasmUrl, location.href).href);
   const conn = await db.connect();
-  // No extension is ever fetched (they would come from another origin).
-  await conn.query("SET autoinstall_known_extensions = false");
-  await conn.query("SET autoload_known_extensions = false");
-  // ... and no query can turn them back on (queries are also screened: refusedSql in sql-views.js).
-  await conn.query("SET lock_configuration = true");
+  // Before any other SQL: no file, URL or extension but the page's own buffers, settings locked.
+  for (const stmt of ENGINE_LOCKDOWN_SQL) await conn.query(stmt);
   for (const stmt of [...HISTORY_TABLES_SQL, STOCK_HISTORY_MACRO]) await conn.query(stmt);
   return {db, conn, loaded: new Set()};
-}
-
-/** Row objects (hyparquet) → an Arrow table; columns in the file's order, dates as DATE. */
-function arrowOf(rows) {
-  const names = rows.length ? Object.keys(rows[0]) : [];
-  const cols = {};
-  for (const n of names) {
-    const values = rows.map((r) => r[n]);
-    const isDate = values.find((v) => v != null) instanceof Date;
-    cols[n] = isDate ? vectorFromArray(values, new DateDay()) : vectorFromArray(values);
-  }
-  return new Table(cols);
 }
 
 /** Insert a Parquet file as table `name` (appended when `append`); false when it has no rows. */
 async function insertParquet(duck, path, name, append = false) {
   const rows = await fetchParquet(path);
   if (!rows.length) return false;
-  await duck.conn.insertArrowTable(arrowOf(rows), {name, create: !append});
+  await duck.conn.insertArrowTable(arrowTable(rows), {name, create: !append});
   return true;
 }
 
@@ -59,7 +47,8 @@ export async function loadReferenced(duck, sql) {
       if (path.endsWith(".csv")) {
         const response = await fetch(API_BASE + path);
         if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-        const file = path.replaceAll("/", "_");
+        // a buffer of the page's own, in the one folder the engine may still read (PAGE_FILES_DIR)
+        const file = PAGE_FILES_DIR + path.replaceAll("/", "_");
         await duck.db.registerFileBuffer(file, new Uint8Array(await response.arrayBuffer()));
         await duck.conn.query(created ? `INSERT INTO ${name} SELECT * FROM read_csv('${file}', header = true)` : `CREATE TABLE ${name} AS SELECT * FROM read_csv('${file}', header = true)`);
         created = true;

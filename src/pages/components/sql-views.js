@@ -96,7 +96,8 @@ export function referencedData(sql) {
 export function exampleQueries(code) {
   return [
     {title: "Participants per stored date of one stock", sql: `SELECT date, count(*) AS participants, sum(shares) AS shares\nFROM stock_history('${code}')\nGROUP BY 1 ORDER BY 1`},
-    {title: "The largest likely transfers", sql: "SELECT date, stock_code, seller_name, buyer_name, shares, pct_of_issued\nFROM transfers\nORDER BY pct_of_issued DESC\nLIMIT 20"},
+    // `likely`: the pair's confidence is at least the site's rule (about page); the rest are possible matches
+    {title: "The largest likely transfers", sql: "SELECT date, stock_code, seller_name, buyer_name, shares, pct_of_issued, confidence\nFROM transfers\nWHERE likely\nORDER BY pct_of_issued DESC\nLIMIT 20"},
     {title: "Most concentrated stocks on the latest date", sql: "SELECT stock_code, top1_pct, top5_pct, top10_pct\nFROM concentration\nWHERE date = (SELECT max(date) FROM concentration)\nORDER BY top5_pct DESC\nLIMIT 20"},
     {title: "Splits and consolidations", sql: "SELECT * FROM corporate_actions WHERE kind IN ('split', 'consolidation') ORDER BY date"},
     {title: "A participant's holdings on the latest date", sql: "SELECT h.stock_code, s.name, h.shares, h.pct_of_issued\nFROM holdings_latest h JOIN stocks s ON s.code = h.stock_code\nWHERE h.participant_key = 'C00019'\nORDER BY h.pct_of_issued DESC"}
@@ -104,17 +105,35 @@ export function exampleQueries(code) {
 }
 
 /**
- * Why a query may not run in the console, or null. A shared link (`sql?q=`) runs its query on load,
- * so whoever writes the link chooses SQL that runs in the reader's browser: nothing may reach a file,
- * a URL, an extension or a setting (DuckDB-WASM reads http(s) URLs itself, and `INSTALL`/`LOAD`
- * would fetch extensions from another origin). The console only needs the tables it loads itself.
+ * The folder of the buffers the page registers with DuckDB (the CSV downloads, fetched by the page
+ * from this site): the only paths the engine may read once external access is off.
  */
-export function refusedSql(sql) {
-  const text = String(sql);
-  if (/:\/\//.test(text)) return "a URL";
-  const statement = /\b(install|load|attach|detach|copy|export|import|pragma|set|reset|call|checkpoint)\b/i.exec(text);
-  if (statement) return `${statement[1].toUpperCase()} statements`;
-  const reader = /\b(read_\w+|\w+_scan|glob|query|query_table|sniff_csv)\s*\(/i.exec(text);
-  if (reader) return `${reader[1]}() (it reads files)`;
-  return null;
+export const PAGE_FILES_DIR = "ccass-page-files/";
+
+/**
+ * Run first, before any query of a reader, in this order (each later setting needs the earlier):
+ * no extension is ever fetched or loaded (they come from another origin); the page's buffer folder
+ * stays readable (allowed_directories can only be set while external access is on); no file system,
+ * URL (DuckDB-WASM reads http(s) itself), ATTACH, COPY or extension beyond that; then the
+ * configuration is locked, so no statement of a query (SET, RESET, PRAGMA) can undo any of it.
+ * Checked in Chromium against DuckDB-WASM 1.32.0 (DuckDB v1.4.3) by tests/sql-console-hostile.test.ts;
+ * `disabled_filesystems = 'HTTPFileSystem'` is accepted there but does not stop a URL read, so it is
+ * not relied on.
+ */
+export const ENGINE_LOCKDOWN_SQL = [
+  "SET autoinstall_known_extensions = false",
+  "SET autoload_known_extensions = false",
+  `SET allowed_directories = ['${PAGE_FILES_DIR}']`,
+  "SET enable_external_access = false",
+  "SET lock_configuration = true"
+];
+
+/**
+ * A line to show under DuckDB's own message when the engine refused to reach outside the page (a
+ * file, a URL, an extension, a locked setting), or null. Read from the error, never from the query.
+ */
+export function refusalNote(message) {
+  return /Permission Error|Extension Autoloading Error|configuration has been locked|external access is disabled/i.test(String(message))
+    ? "This console reads only the tables this page loads from the site: files, URLs and extensions are off, and its settings are locked."
+    : null;
 }
