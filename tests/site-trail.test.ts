@@ -264,7 +264,7 @@ describe("participant page: any date and two dates", () => {
     const caption = page.getByTestId("portfolio-day-table").locator("caption");
     await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
     await page.getByLabel("Year", { exact: true }).selectOption("2025");
-    await expect.poll(() => page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts()).toContain(dates[2]!);
+    await expect.poll(() => page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts(), { timeout: 30_000 }).toContain(dates[2]!);
     await page.getByLabel("Portfolio on", { exact: true }).selectOption(dates[2]!);
     await expect.poll(() => caption.innerText()).toContain(dates[2]!);
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
