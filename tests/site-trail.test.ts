@@ -3,7 +3,7 @@
 // ending 2026-01-20: a 1:10 split of 00634 on 2025-11-27, in the closed year). What is shown and
 // downloaded is checked against the Parquet dataset itself; which history files a view fetched is
 // checked against the yearly parts it needs.
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -225,9 +225,29 @@ describe("participant page: any date and two dates", () => {
     const split = change.find((r) => r.stock_code === SPLIT.code)!;
     expect(Number(split.shares_before)).toBe(Math.round(b.get(SPLIT.code)! * SPLIT.ratio));
     expect(await page.getByTestId("basis-note").count()).toBe(1);
-    // the two years' parts of the stocks it held in them, no other year
-    const years = new Set(historyFetched(watch).filter((f) => !f.startsWith("held/")).map((f) => f.slice(6, 10)));
+    // the two years' files (its own parts, or the parts of the stocks it held in them), no other year
+    const years = new Set(historyFetched(watch).filter((f) => !f.startsWith("held/")).map((f) => /\/?(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(f)![1]));
     expect([...years].sort()).toEqual(["2025", "2026"]);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the widest holder's page on a date reads its own part and the market file of that year only (requests counted), and shows its Parquet holdings", async () => {
+    const heldDir = path.join(site.dist, "_file", "api", "v1", "history", "held");
+    const held = await Promise.all((await readdir(heldDir)).map(async (f) => ({ f, ...(JSON.parse(await readFile(path.join(heldDir, f), "utf8")) as { participant_key: string; stocks: Record<string, number[]>; own?: number[] }) })));
+    const widest = held.sort((a, b) => Object.keys(b.stocks).length - Object.keys(a.stocks).length || (a.f < b.f ? -1 : 1))[0]!;
+    expect(widest.own).toContain(2026);
+    const file = widest.f.replace(/\.json$/, "");
+    const date = (await storedDates(SPLIT.code)).filter((d) => d.startsWith("2026"))[5]!;
+    const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(widest.participant_key)}&date=${date}`);
+    await expect.poll(() => page.getByTestId("portfolio-day-table").locator("caption").innerText(), { timeout: 60_000 }).toContain(date);
+    await page.waitForLoadState("networkidle");
+    const requests = watch.responses.map((r) => new URL(r.url).pathname).filter((p) => p.includes("/history/"));
+    expect(requests.map((p) => p.replace(/^.*\/history\//, "")).sort()).toEqual([`by-participant/${file}/2026.parquet`, `held/${file}.json`, "market/2026.json", "market/2026.parquet"]);
+    const day = await download(page, "download-holdings-csv");
+    const [truth] = [new Map((await rows<{ c: string; s: number }>(db.conn, `SELECT stock_code AS c, shares AS s FROM read_parquet(${holdingsGlob()}) WHERE participant_key = ${sqlString(widest.participant_key)} AND date = DATE ${sqlString(date)} AND shares > 0`)).map((x) => [x.c, x.s]))];
+    expect(truth.size).toBeGreaterThanOrEqual(10);
+    expect(new Map(day.map((r) => [r.stock_code!, Number(r.shares)]))).toEqual(truth);
     expectClean(watch);
     await context.close();
   });
@@ -244,7 +264,7 @@ describe("participant page: any date and two dates", () => {
     const caption = page.getByTestId("portfolio-day-table").locator("caption");
     await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
     await page.getByLabel("Year", { exact: true }).selectOption("2025");
-    await expect.poll(() => page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts()).toContain(dates[2]!);
+    await expect.poll(() => page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts(), { timeout: 30_000 }).toContain(dates[2]!);
     await page.getByLabel("Portfolio on", { exact: true }).selectOption(dates[2]!);
     await expect.poll(() => caption.innerText()).toContain(dates[2]!);
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
