@@ -42,6 +42,12 @@ function sectionHeading(el) {
 }
 </script>`;
 
+/** Page path → its Atom feed under the static API's feeds/ (data-loaders/lib/feeds.ts). */
+const PAGE_FEEDS: Record<string, { file: string; title: string }> = {
+  "/transfers": { file: "transfers.xml", title: "Likely transfers (Atom)" },
+  "/big-changes": { file: "big-changes.xml", title: "Big changes (Atom)" },
+};
+
 export default {
   title: "CCASS Observatory",
   root,
@@ -50,6 +56,8 @@ export default {
     { name: "Home", path: "/" },
     { name: "Stock", path: "/stock" },
     { name: "Transfers", path: "/transfers" },
+    { name: "Big changes", path: "/big-changes" },
+    { name: "Watchlist", path: "/watchlist" },
     { name: "Participants", path: "/participants" },
     { name: "Data", path: "/data" },
     { name: "SQL console", path: "/sql" },
@@ -60,7 +68,12 @@ export default {
   dynamicPaths: ["/participant"],
   style: "style.css",
   globalStylesheets: [],
-  head: `<link rel="icon" href="./favicon.svg" type="image/svg+xml"><meta name="referrer" content="no-referrer">${a11yScript}`,
+  // The market-wide pages announce their Atom feed (feed autodiscovery; the stock and participant
+  // pages add theirs when they know their item: components/feeds.js). rel "external" keeps Framework
+  // from taking the href for a file of the build (it is in the API tree, copied in by build-site.ts).
+  head: ({ path }: { path: string }) =>
+    `<link rel="icon" href="./favicon.svg" type="image/svg+xml"><meta name="referrer" content="no-referrer">${a11yScript}` +
+    (PAGE_FEEDS[path] ? `<link rel="alternate external" type="application/atom+xml" title="${PAGE_FEEDS[path].title}" href="./_file/api/v1/feeds/${PAGE_FEEDS[path].file}">` : ""),
   header,
   footer: `CCASS Observatory. Source: HKEXnews CCASS shareholding search. Holdings are custody records, not beneficial ownership.`,
   toc: false,

@@ -9,7 +9,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { existsSync } from "node:fs";
 import { link, mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { storedDates, tableLayout } from "../src/ingest/compact.ts";
+import { tableLayout } from "../src/ingest/layout.ts";
+import { storedDates } from "../src/ingest/stored-dates.ts";
 import { dayFile, TABLE_KEYS, TABLES, type TableName } from "../src/ingest/layout.ts";
 import { sqlString } from "../src/ingest/sql.ts";
 import { produceFileAtomic } from "../src/lib/atomic.ts";
@@ -70,7 +71,7 @@ export async function linkDatasetPrefix(source: string, dest: string): Promise<D
   const held: { table: TableName; rel: string }[] = [];
   const compacted: { table: TableName; file: string }[] = [];
   for (const t of TABLES) {
-    const layout = await tableLayout(source, t);
+    const layout = tableLayout(source, t);
     const daily = layout.daily.get(last);
     if (daily) held.push({ table: t, rel: path.relative(source, daily) });
     const monthly = layout.monthly.get(month);

@@ -12,7 +12,8 @@
 import { cp, mkdtemp, rm, stat, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { compact, listTables } from "../src/ingest/compact.ts";
+import { compact } from "../src/ingest/compact.ts";
+import { listTables } from "../src/ingest/layout.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 import { diskUsage, parquetOnly } from "./disk-usage.ts";

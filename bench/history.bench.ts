@@ -13,7 +13,8 @@
 //     bytes it fetched, two-date ms, one participant's history ms (every part); SQL console ready ms (DuckDB loaded) and
 //     `SELECT date, count(*) FROM stock_history('<largest>') GROUP BY 1` ms, first run (fetching the
 //     files) and a second run; the participant page on a date for the participant that held the
-//     most stocks (time to its table, history bytes fetched).
+//     most stocks (time to its table, history bytes fetched), and what the per-stock parts would
+//     have cost it against its own part (by-participant/) and the market file, from the files.
 // Environment: HISTORY_BENCH_DIST (a site already built from that data: skips the build, whose
 // figures are then null), CCASS_BENCH_DATA (default .cache/bench-full, shared with the site and loaders
 // benches; written with the synthetic market when missing), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS (245).
@@ -91,11 +92,13 @@ try {
     else { y.points += x.bytes; y.stocks++; }
   }
   const held = await diskUsage(path.join(histDir, "held"));
+  const byParticipant = await diskUsage(path.join(histDir, "by-participant"));
+  const market = await diskUsage(path.join(histDir, "market"));
   const pointFiles = parts.filter((x) => !x.days).sort((a, b) => b.bytes - a.bytes || (a.code < b.code ? -1 : 1));
   const largest = { code: pointFiles[0]!.code, year: pointFiles[0]!.year, bytes: pointFiles[0]!.bytes };
   console.log(
     `build ${build ? `${build.seconds.total.toFixed(1)} s` : "skipped"}; dist ${(size.bytes / 1e6).toFixed(1)} MB (history ${(history.bytes / 1e6).toFixed(1)} MB in ${history.files} files, ` +
-      `held/ ${(held.bytes / 1e6).toFixed(1)} MB, DuckDB-WASM ${(duckdb.bytes / 1e6).toFixed(1)} MB); largest part ${largest.code}/${largest.year} ${(largest.bytes / 1024).toFixed(0)} KiB; per year ${JSON.stringify(perYear)}`,
+      `held/ ${(held.bytes / 1e6).toFixed(1)} MB, by-participant/ ${(byParticipant.bytes / 1e6).toFixed(1)} MB in ${byParticipant.files} files, market/ ${(market.bytes / 1e6).toFixed(2)} MB, DuckDB-WASM ${(duckdb.bytes / 1e6).toFixed(1)} MB); largest part ${largest.code}/${largest.year} ${(largest.bytes / 1024).toFixed(0)} KiB; per year ${JSON.stringify(perYear)}`,
   );
 
   const largestFile = path.join(histDir, largest.code, `${largest.year}.parquet`);
@@ -177,6 +180,42 @@ try {
     );
     await context.close();
 
+    // the participant page on a date: the widest holder of that year fetches that year's part of every stock it held then
+    const dateYear = Number(h.dates[d0].slice(0, 4));
+    const heldFiles = await Promise.all(
+      (await readdir(path.join(histDir, "held"))).map(async (f) => ({
+        f,
+        n: Object.values((JSON.parse(await readFile(path.join(histDir, "held", f), "utf8")) as { stocks: Record<string, number[]> }).stocks).filter((ys) => ys.includes(dateYear)).length,
+      })),
+    );
+    const widest = heldFiles.sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1))[0]!;
+    // what each path reads for it, from the files (deterministic): the per-stock parts of that year of
+    // every stock it held (the page before issue #22) against its own part and the year's market files,
+    // on the bench date's year and on the last date's year
+    const fileBytes = async (rel: string) => (existsSync(path.join(histDir, rel)) ? (await stat(path.join(histDir, rel))).size : 0);
+    const widestHeld = (JSON.parse(await readFile(path.join(histDir, "held", widest.f), "utf8")) as { stocks: Record<string, number[]> }).stocks;
+    for (const [label, y] of [["date", dateYear], ["last", Number(h.dates[d1].slice(0, 4))]] as const) {
+      let perStock = 0;
+      for (const [code, ys] of Object.entries(widestHeld)) if (ys.includes(y)) perStock += (await fileBytes(`${code}/${y}.parquet`)) + (await fileBytes(`${code}/${y}.days.parquet`));
+      const own = (await fileBytes(`by-participant/${widest.f.replace(/\.json$/, "")}/${y}.parquet`)) + (await fileBytes(`market/${y}.parquet`)) + (await fileBytes(`market/${y}.json`));
+      views[`widest_${label}_year`] = y;
+      views[`widest_${label}_per_stock_parts_kib`] = perStock / 1024;
+      views[`widest_${label}_own_parts_kib`] = own / 1024;
+    }
+    const part = await openPage(browser, server.url);
+    let historyBytes = 0;
+    part.page.on("response", (r) => {
+      if (r.url().includes("/history/")) void r.body().then((b) => (historyBytes += b.length), () => {});
+    });
+    const key = widest.f.replace(/\.json$/, "").replace(/^ip-([0-9a-f]{12})(?:-(\d+))?$/, (_, h: string, n?: string) => `ip:${h}${n ? `#${n}` : ""}`);
+    const tp = performance.now();
+    await part.page.goto(`${server.url}participant?id=${encodeURIComponent(key)}&date=${h.dates[d0]}`);
+    await part.page.getByTestId("portfolio-day-table").waitFor({ timeout: 120_000 });
+    views.participant_page_widest_ms = performance.now() - tp;
+    await part.page.waitForLoadState("networkidle");
+    views.participant_page_widest_stocks = widest.n;
+    views.participant_page_widest_history_kib = historyBytes / 1024;
+    await part.context.close();
     const sql = await openPage(browser, server.url);
     const q = `SELECT date, count(*) FROM stock_history('${largest.code}') GROUP BY 1`;
     const t0 = performance.now();
@@ -194,29 +233,6 @@ try {
     views.group_by_again_ms = Number(/in ([\d,]+) ms/.exec(await sql.page.getByTestId("sql-status").innerText())?.[1]?.replace(/,/g, ""));
     await sql.context.close();
 
-    // the participant page on a date: the widest holder of that year fetches that year's part of every stock it held then
-    const dateYear = Number(h.dates[d0].slice(0, 4));
-    const heldFiles = await Promise.all(
-      (await readdir(path.join(histDir, "held"))).map(async (f) => ({
-        f,
-        n: Object.values((JSON.parse(await readFile(path.join(histDir, "held", f), "utf8")) as { stocks: Record<string, number[]> }).stocks).filter((ys) => ys.includes(dateYear)).length,
-      })),
-    );
-    const widest = heldFiles.sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1))[0]!;
-    const part = await openPage(browser, server.url);
-    let historyBytes = 0;
-    part.page.on("response", (r) => {
-      if (r.url().includes("/history/")) void r.body().then((b) => (historyBytes += b.length), () => {});
-    });
-    const key = widest.f.replace(/\.json$/, "").replace(/^ip-([0-9a-f]{12})(?:-(\d+))?$/, (_, h: string, n?: string) => `ip:${h}${n ? `#${n}` : ""}`);
-    const tp = performance.now();
-    await part.page.goto(`${server.url}participant?id=${encodeURIComponent(key)}&date=${h.dates[d0]}`);
-    await part.page.getByTestId("portfolio-day-table").waitFor({ timeout: 120_000 });
-    views.participant_page_widest_ms = performance.now() - tp;
-    await part.page.waitForLoadState("networkidle");
-    views.participant_page_widest_stocks = widest.n;
-    views.participant_page_widest_history_kib = historyBytes / 1024;
-    await part.context.close();
   } finally {
     await browser.close();
     await server.close();
@@ -227,7 +243,7 @@ try {
   const figures = {
     dataset: { folder: data, stocks: new Set(parts.map((x) => x.code)).size },
     build_seconds: build && { total: +build.seconds.total.toFixed(1), export: +build.seconds.export.toFixed(1), framework: +build.seconds.framework.toFixed(1) },
-    dist: { bytes: size.bytes, files: size.files, history_bytes: history.bytes, history_files: history.files, held_bytes: held.bytes, duckdb_wasm_bytes: duckdb.bytes },
+    dist: { bytes: size.bytes, files: size.files, history_bytes: history.bytes, history_files: history.files, held_bytes: held.bytes, by_participant_bytes: byParticipant.bytes, by_participant_files: byParticipant.files, market_bytes: market.bytes, duckdb_wasm_bytes: duckdb.bytes },
     history_per_year: perYear,
     largest_history: largest,
     format,

@@ -35,7 +35,7 @@ export async function readPairs(a: Analytics): Promise<ScoredPair[]> {
   return rows<ScoredPair>(
     a.db.conn,
     `SELECT concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code, seller, buyer) AS k,
-       concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code) AS day, pct_of_issued AS pct, confidence FROM pairs`,
+       concat_ws('|', strftime(date, '%Y-%m-%d'), stock_code) AS day, pct_of_issued AS pct, confidence FROM window_pairs`,
   );
 }
 

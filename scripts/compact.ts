@@ -2,7 +2,9 @@
 // `npx tsx scripts/compact.ts --out DIR [--before YYYY-MM] [--table NAME…] [--json]`
 // Folds the daily files of complete past months into one file per month (src/ingest/compact.ts).
 // `--migrate` instead converts a dataset of the old date=/part-0.parquet layout (idempotent).
-import { compact, isMonth, migrateLayout } from "../src/ingest/compact.ts";
+import { compact } from "../src/ingest/compact.ts";
+import { isMonth } from "../src/ingest/layout.ts";
+import { migrateLayout } from "../src/ingest/migrate-layout.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 const program = cliProgram("compact")
@@ -10,7 +12,7 @@ const program = cliProgram("compact")
   .requiredOption("--out <dir>", "dataset folder (e.g. data/parquet)")
   .option("--before <YYYY-MM>", "compact months strictly before this one (default: the current month in Hong Kong)")
   .option("--table <name...>", "only these tables (default: every partitioned table in the folder)")
-  .option("--migrate", "convert the old date=YYYY-MM-DD/part-0.parquet layout to month=YYYY-MM/ folders, then stop (safe to repeat)")
+  .option("--migrate", "convert the old date=YYYY-MM-DD/part-0.parquet layout to month=YYYY-MM/ folders and give summary/stocks their security_id column, then stop (safe to repeat)")
   .option("--json", "print the report as JSON on stdout");
 
 program.parse(process.argv);
@@ -20,7 +22,7 @@ if (opts.before !== undefined && !isMonth(opts.before)) program.error(`--before 
 await runCli("compact", async () => {
   if (opts.migrate) {
     const report = await migrateLayout(opts.out);
-    console.log(opts.json ? JSON.stringify(report, null, 2) : `migrated ${report.out}: ${report.movedDates} daily files moved, ${report.renamedMonths} month files renamed, ${report.foldedDates} late dates folded`);
+    console.log(opts.json ? JSON.stringify(report, null, 2) : `migrated ${report.out}: ${report.movedDates} daily files moved, ${report.renamedMonths} month files renamed, ${report.foldedDates} late dates folded, ${report.securityIdFiles} summary/stocks files given security_id`);
     return;
   }
   const report = await compact(opts.out, {

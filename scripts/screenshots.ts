@@ -22,6 +22,8 @@ interface Shot {
   colorScheme?: "light" | "dark";
   width?: number;
   fullPage?: boolean;
+  /** Only this element (a section of a long page). */
+  element?: string;
 }
 
 /** The stock with the largest JSON file: the richest page to show. */
@@ -56,6 +58,9 @@ async function main(): Promise<void> {
     { file: "participant.png", path: `participant?id=${encodeURIComponent(holder)}`, chart: "#portfolio-chart" },
     { file: "data.png", path: "data", chart: "#downloads-chart" },
     { file: "health.png", path: "health", chart: "#coverage-chart" },
+    { file: "holder-categories.png", path: `stock?code=${code}`, chart: "#holder-categories-chart", element: "#holder-categories-chart" },
+    { file: "big-changes.png", path: "big-changes" },
+    { file: "watchlist.png", path: `watchlist?stocks=${code}&participants=${encodeURIComponent(holder)}` },
   ];
   const server = await serveDist({ dir: opts.site });
   const browser = await launchBrowser();
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
       // A value Framework shows with its inspector (a stray `null`) is a bug, not a picture for the docs.
       const stray = await inspectorValues(page);
       if (stray.length > 0) throw new ScreenshotError(`${shot.path || "/"} shows an inspector value instead of content (${stray.join("; ")}): not written`);
-      const png = await page.screenshot({ fullPage: shot.fullPage ?? true });
+      const png = shot.element ? await page.locator(shot.element).screenshot() : await page.screenshot({ fullPage: shot.fullPage ?? true });
       await writeFileAtomic(path.join(opts.out, shot.file), png);
       console.log(`${shot.file} ← ${shot.path || "/"}`);
       await context.close();

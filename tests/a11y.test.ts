@@ -42,6 +42,8 @@ beforeAll(async () => {
   const busiest = stocks.sort((a, b) => b.holdings.key.length - a.holdings.key.length)[0]!;
   query["/stock"] = `?code=${busiest.stock_code}`;
   query["/participant"] = `?id=${encodeURIComponent(busiest.holdings.key[0]!)}`;
+  // a watchlist with something in it: its tables, moves and big changes are checked too
+  query["/watchlist"] = `?stocks=${busiest.stock_code}&participants=${encodeURIComponent(busiest.holdings.key[0]!)}`;
   walked = busiest;
 });
 

@@ -61,7 +61,9 @@ describe("transfer finder on the replica's planted transfers", () => {
 
   it("a planted one-to-many sale is reported with every buyer under one group", async () => {
     const groups = new Map<string, PlantedTransfer[]>();
+    // sales whose every piece is 0.3 % or more: under that the finder cannot see a piece (docs/DATASETS.md "Transfers under noise")
     for (const x of truth) if (x.group) groups.set(x.group, [...(groups.get(x.group) ?? []), x]);
+    for (const [g, pieces] of groups) if (pieces.some((p) => p.pct_of_issued < 0.3)) groups.delete(g);
     expect(groups.size).toBeGreaterThan(0);
     const t = await transfers(a);
     let matched = 0;
@@ -85,7 +87,7 @@ describe("transfer finder on the replica's planted transfers", () => {
     for (const c of actions) expect(pairDays.has(`${c.date}|${c.stock_code}`), `${c.kind} ${c.stock_code} ${c.date}`).toBe(false);
     const detected = await rows<{ date: string; stock_code: string; ca_kind: string }>(
       a.db.conn,
-      "SELECT strftime(date, '%Y-%m-%d') AS date, stock_code, ca_kind FROM summ WHERE ca_kind IS NOT NULL ORDER BY date, stock_code",
+      "SELECT strftime(date, '%Y-%m-%d') AS date, stock_code, ca_kind FROM stock_days_window WHERE ca_kind IS NOT NULL ORDER BY date, stock_code",
     );
     const want = actions.map((c) => ({ date: c.date, stock_code: c.stock_code, ca_kind: c.kind }));
     const order = (x: { date: string; stock_code: string }, y: { date: string; stock_code: string }) =>
@@ -97,10 +99,10 @@ describe("transfer finder on the replica's planted transfers", () => {
     for (const c of actions.filter((x) => x.kind !== "placing")) {
       const [r] = await rows<{ before: number; after: number; raw_before: number; raw_after: number }>(
         a.db.conn,
-        `WITH s AS (SELECT seq FROM summ WHERE stock_code = '${c.stock_code}' AND date = DATE '${c.date}'),
-              top AS (SELECT pkey FROM latest WHERE stock_code = '${c.stock_code}' AND rank = 1)
-         SELECT (SELECT shares FROM series_pts WHERE stock_code = '${c.stock_code}' AND pkey = (SELECT pkey FROM top) AND seq < (SELECT seq FROM s) ORDER BY seq DESC LIMIT 1) AS before,
-                (SELECT shares FROM series_pts WHERE stock_code = '${c.stock_code}' AND pkey = (SELECT pkey FROM top) AND seq <= (SELECT seq FROM s) ORDER BY seq DESC LIMIT 1) AS after`,
+        `WITH s AS (SELECT seq FROM stock_days_window WHERE stock_code = '${c.stock_code}' AND date = DATE '${c.date}'),
+              top AS (SELECT pkey FROM latest_holdings WHERE stock_code = '${c.stock_code}' AND rank = 1)
+         SELECT (SELECT shares FROM series_points WHERE stock_code = '${c.stock_code}' AND pkey = (SELECT pkey FROM top) AND seq < (SELECT seq FROM s) ORDER BY seq DESC LIMIT 1) AS before,
+                (SELECT shares FROM series_points WHERE stock_code = '${c.stock_code}' AND pkey = (SELECT pkey FROM top) AND seq <= (SELECT seq FROM s) ORDER BY seq DESC LIMIT 1) AS after`,
       );
       // on the action day the holder's adjusted holding moves by noise only (≤ 1 % of itself), not by the ratio
       expect(Math.abs(r!.after / r!.before - 1), `${c.kind} ${c.stock_code}`).toBeLessThan(0.01);

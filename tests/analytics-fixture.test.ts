@@ -109,7 +109,7 @@ describe("trends", () => {
   });
 
   it("series keys: the top 10 now, then former top-10 holders by days in the top 10, then the next largest now", async () => {
-    const stmt = cacheStatements().find((x) => x.includes("CREATE TABLE series_keys"))!;
+    const stmt = cacheStatements().find((x) => x.includes("CREATE TABLE series_holders"))!;
     const db = await openDb(":memory:");
     try {
       const key = (r: number) => (r === 12 ? "F3" : r === 15 ? "F1" : `L${String(r).padStart(2, "0")}`);
@@ -121,10 +121,10 @@ describe("trends", () => {
         "['F1']",
         `[${[...Array(10).keys()].map((i) => `'${key(i + 1)}'`).join(", ")}]`,
       ];
-      await db.conn.run(`CREATE TABLE latest AS SELECT * FROM (VALUES ${latest}) t(stock_code, pkey, rank)`);
-      await db.conn.run(`CREATE TABLE conc_raw AS SELECT * FROM (VALUES ${tops.map((t) => `('S', ${t})`).join(", ")}) t(stock_code, top_keys)`);
+      await db.conn.run(`CREATE TABLE latest_holdings AS SELECT * FROM (VALUES ${latest}) t(stock_code, pkey, rank)`);
+      await db.conn.run(`CREATE TABLE window_top_holdings AS SELECT * FROM (VALUES ${tops.map((t) => `('S', ${t})`).join(", ")}) t(stock_code, top_keys)`);
       await db.conn.run(stmt);
-      const got = (await rows<{ pkey: string }>(db.conn, "SELECT pkey FROM series_keys ORDER BY ord")).map((r) => r.pkey);
+      const got = (await rows<{ pkey: string }>(db.conn, "SELECT pkey FROM series_holders ORDER BY ord")).map((r) => r.pkey);
       expect(got).toEqual([...[...Array(10).keys()].map((i) => key(i + 1)), "F2", "F3", "F1", "L11", "L13", "L14", "L16", "L17", "L18", "L19"]);
     } finally {
       db.close();

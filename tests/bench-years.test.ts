@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetPrefixError, linkDatasetPrefix, treeStamp } from "../bench/dataset-prefix.ts";
 import { compareTrees, describeComparison, relativeFiles } from "../bench/tree-compare.ts";
 import { checkGoals, markdownTable, projectLinear, projectTen, readGitGrowth, type BuildFigures, type SizeFigures } from "../bench/years-report.ts";
-import { compact, sqlString } from "../src/ingest/compact.ts";
+import { compact } from "../src/ingest/compact.ts";
+import { sqlString } from "../src/ingest/sql.ts";
 import { TABLES } from "../src/ingest/layout.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 

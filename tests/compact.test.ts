@@ -14,12 +14,12 @@ import {
   CompactionLockedError,
   dailyFilePath,
   lockPath,
-  migrateLayout,
   monthFilePath,
   monthPartitionFor,
-  sqlString,
-  storedDates,
 } from "../src/ingest/compact.ts";
+import { migrateLayout } from "../src/ingest/migrate-layout.ts";
+import { sqlString } from "../src/ingest/sql.ts";
+import { storedDates } from "../src/ingest/stored-dates.ts";
 import { legacyPartitions, LegacyLayoutError, TABLE_KEYS } from "../src/ingest/layout.ts";
 import { DatasetWriter } from "../src/ingest/writer.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
@@ -46,10 +46,11 @@ function dailySql(table: string, date: string, salt = ""): string {
       return `SELECT ${d} AS date, lpad(s::VARCHAR, 5, '0') AS stock_code, 'STOCK ' || s AS stock_name,
                 ${h("'i' || s")} * 10 AS issued_shares, ${h("'a' || s")} AS intermediaries_shares, (s % 7)::INTEGER AS intermediaries_count,
                 ${h("'b' || s")} AS consenting_shares, 2::INTEGER AS consenting_count, NULL::BIGINT AS nonconsenting_shares,
-                0::INTEGER AS nonconsenting_count, ${h("'t' || s")} AS total_shares, (s % 7 + 2)::INTEGER AS total_count
+                0::INTEGER AS nonconsenting_count, ${h("'t' || s")} AS total_shares, (s % 7 + 2)::INTEGER AS total_count,
+                'hk:' || lpad(s::VARCHAR, 5, '0') AS security_id
               FROM range(1, 7) t(s)`;
     case "stocks":
-      return `SELECT ${d} AS date, lpad(s::VARCHAR, 5, '0') AS stock_code, 'STOCK ' || s || ${sqlString(salt)} AS stock_name FROM range(1, 7) t(s)`;
+      return `SELECT ${d} AS date, lpad(s::VARCHAR, 5, '0') AS stock_code, 'STOCK ' || s || ${sqlString(salt)} AS stock_name, 'hk:' || lpad(s::VARCHAR, 5, '0') AS security_id FROM range(1, 7) t(s)`;
     case "participants":
       return `SELECT ${d} AS date, 'C' || lpad(p::VARCHAR, 5, '0') AS participant_key,
                 CASE WHEN p % 4 = 0 THEN NULL ELSE 'C' || lpad(p::VARCHAR, 5, '0') END AS participant_id,
@@ -280,7 +281,7 @@ describe("compact", () => {
     const out = await freshCopy("null-date");
     const jan = DATES.filter((d) => d.startsWith("2026-01"));
     const file = dailyFilePath(out, "stocks", jan[0]!);
-    await c.run(`COPY (${dailySql("stocks", jan[0]!)} UNION ALL SELECT NULL::DATE, '99999', 'NO DATE') TO ${sqlString(file)} (FORMAT parquet)`);
+    await c.run(`COPY (${dailySql("stocks", jan[0]!)} UNION ALL SELECT NULL::DATE, '99999', 'NO DATE', 'hk:99999') TO ${sqlString(file)} (FORMAT parquet)`);
     await expect(compact(out, { before: BEFORE })).rejects.toThrow(/stocks 2026-01: 1 rows of daily files are dated outside their file's date/);
     expect(existsSync(monthFilePath(out, "stocks", "2026-01"))).toBe(false);
     expect(existsSync(file)).toBe(true);
@@ -346,7 +347,7 @@ describe("compact --migrate (the layout before issue #13)", () => {
       expect((await readdir(path.join(out, t))).sort()).toEqual(["month=2026-01", "month=2026-02", "month=2026-03"]);
       expect(await readdir(path.join(out, t, "month=2026-01"))).toEqual(["2026-01.parquet"]);
     }
-    expect(await migrateLayout(out)).toEqual({ out, movedDates: 0, renamedMonths: 0, foldedDates: 0 });
+    expect(await migrateLayout(out)).toEqual({ out, movedDates: 0, renamedMonths: 0, foldedDates: 0, securityIdFiles: 0 });
     await expectSameAsSnapshot(out, "orig");
     // and compaction works on the result
     await compact(out, { before: BEFORE });

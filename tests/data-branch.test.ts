@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sqlString } from "../src/ingest/compact.ts";
+import { sqlString } from "../src/ingest/sql.ts";
 import { TABLES } from "../src/ingest/layout.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
@@ -211,7 +211,7 @@ describe("a late date in a closed month", () => {
     const repo = await runner(origin);
     await overlay(repo);
     const late = path.join(repo.out, "stocks", "month=2026-10", `${OCT[4]}.parquet`);
-    await c.run(`COPY (SELECT date, stock_code, stock_name || ' (RENAMED)' AS stock_name FROM read_parquet(${sqlString(path.join(source, "stocks", "month=2026-10", `${OCT[4]}.parquet`))})) TO ${sqlString(late)} (FORMAT parquet)`);
+    await c.run(`COPY (SELECT * REPLACE (stock_name || ' (RENAMED)' AS stock_name) FROM read_parquet(${sqlString(path.join(source, "stocks", "month=2026-10", `${OCT[4]}.parquet`))}, hive_partitioning = false)) TO ${sqlString(late)} (FORMAT parquet)`);
     await sync(repo, { mainBranch: "main", message: "data: backfill" });
     expect(count(origin, "main")).toBe(3);
     expect(sh(origin, "diff", "--name-status", "main~1", "main").split("\n")).toEqual(["M\tdata/parquet/stocks/month=2026-10/2026-10.parquet"]);

@@ -77,7 +77,7 @@ describe("check-dataset", () => {
     const c = await db.connect();
     const month = (await readdir(path.join(changed, "stocks")))[0]!;
     const file = path.join(changed, "stocks", month, (await readdir(path.join(changed, "stocks", month)))[0]!);
-    await c.run(`COPY (SELECT date, stock_code, CASE WHEN stock_code = (SELECT min(stock_code) FROM '${file}') THEN stock_name || 'x' ELSE stock_name END AS stock_name FROM '${file}') TO '${file}.new' (FORMAT parquet)`);
+    await c.run(`COPY (SELECT * REPLACE (CASE WHEN stock_code = (SELECT min(stock_code) FROM '${file}') THEN stock_name || 'x' ELSE stock_name END AS stock_name) FROM '${file}') TO '${file}.new' (FORMAT parquet)`);
     await rename(`${file}.new`, file);
     const report = await checkDataset(changed);
     expect(report.reference.stocks!.rows).toBe(dailyReport.reference.stocks!.rows);

@@ -67,7 +67,7 @@ describe("yearly download parts", () => {
     ] as const);
     expect(yearsFull).toEqual([2025, 2026]);
     expect(yearsCut).toEqual([2025]);
-    expect([...writtenCut.keys()].sort()).toEqual([downloadPartPath("southbound", 2025), downloadPartPath("transfers", 2025)]);
+    expect([...writtenCut.keys()].sort()).toEqual([downloadPartPath("holder-categories", 2025), downloadPartPath("southbound", 2025), downloadPartPath("transfers", 2025)]);
     expect(writtenFull.get(downloadPartPath("transfers", 2026))).toBeGreaterThan(0);
     const rel = downloadPartPath("southbound", 2025);
     expect(writtenFull.get(rel)).toBeGreaterThan(0);
@@ -87,7 +87,7 @@ describe("yearly download parts", () => {
       const [r] = await rows<{ common: number; differing: number; consolidated: number; beyond_rounding: number }>(
         a.db.conn,
         `WITH f AS (SELECT * FROM read_parquet(${glob("parts-full")})), c AS (SELECT * FROM read_parquet(${glob("parts-cut")})),
-         later AS (SELECT stock_code, min(ca_ratio) AS ratio FROM summ WHERE ca_kind = 'consolidation' AND date > DATE '2025-12-31' GROUP BY 1),
+         later AS (SELECT stock_code, min(ca_ratio) AS ratio FROM stock_days_window WHERE ca_kind = 'consolidation' AND date > DATE '2025-12-31' GROUP BY 1),
          j AS (SELECT f.*, c.shares AS c_shares, c.pct_of_issued AS c_pct, c.seller_name AS c_seller, c.buyer_name AS c_buyer, l.ratio
                FROM f JOIN c USING (date, stock_code, seller_id, buyer_id) LEFT JOIN later l USING (stock_code))
          SELECT count(*)::INTEGER AS common,
@@ -124,7 +124,7 @@ describe("yearly download parts", () => {
     await mkdir(path.dirname(kept), { recursive: true });
     await writeFile(kept, "an earlier build's part");
     const written = await withAnalytics(full, "cache-full", (a) => writeDownloadParts(a.db.conn, out, { years: [2026], level: (y) => (y === 2026 ? 3 : 19) }));
-    expect([...written.keys()].sort()).toEqual([downloadPartPath("southbound", 2026), downloadPartPath("transfers", 2026)]);
+    expect([...written.keys()].sort()).toEqual([downloadPartPath("holder-categories", 2026), downloadPartPath("southbound", 2026), downloadPartPath("transfers", 2026)]);
     expect(await readFile(kept, "utf8")).toBe("an earlier build's part");
     expect(await readdir(path.join(out, "transfers"))).toEqual(["year=2025", "year=2026"]);
     expect((await readdir(path.join(out, "transfers", "year=2026"))).filter((f) => f.includes(".tmp"))).toEqual([]);
@@ -201,7 +201,7 @@ describe("recent-window downloads", () => {
       const [t] = await rows<{ holders_before: number; rows_before: number; not_latest: number }>(
         a.db.conn,
         `WITH f AS (SELECT * FROM read_parquet(${sqlString(path.join(out, "trends-top10.parquet"))})),
-         want AS (SELECT stock_code, pkey, max(date) AS d FROM series_pts WHERE latest_rank <= 10 AND date < DATE '${start}' GROUP BY ALL)
+         want AS (SELECT stock_code, pkey, max(date) AS d FROM series_points WHERE latest_rank <= 10 AND date < DATE '${start}' GROUP BY ALL)
          SELECT (SELECT count(*) FROM want)::INTEGER AS holders_before,
            (SELECT count(*) FROM f WHERE date < DATE '${start}')::INTEGER AS rows_before,
            (SELECT count(*) FROM want w LEFT JOIN f ON f.stock_code = w.stock_code AND f.participant_key = w.pkey AND f.date = w.d WHERE f.date IS NULL)::INTEGER AS not_latest`,
@@ -224,7 +224,7 @@ describe("the parts with every reader's default call (check-dataset --downloads)
   it("pandas, pyarrow, Polars and DuckDB read downloads/<name>/ with the same rows, types and a year key that matches", async () => {
     const report = await checkDownloads(parts);
     expect(failures(report)).toEqual([]);
-    for (const name of ["transfers", "southbound"]) {
+    for (const name of ["transfers", "southbound", "holder-categories"]) {
       const results = report.results.filter((r) => r.table === name);
       expect(results.map((r) => r.tool).sort(), name).toEqual([...TOOLS].sort());
       expect(new Set(results.map((r) => `${r.rows} ${r.checksum}`)).size, name).toBe(1);
@@ -247,5 +247,77 @@ describe("the parts with every reader's default call (check-dataset --downloads)
     const lines = failures(await checkDownloads(broken));
     expect(lines.find((l) => l.startsWith("table southbound: duckdb (reference)"))).toMatch(/year=2026\/southbound-2026\.parquet has columns .*year INTEGER/);
     expect(lines.find((l) => l.startsWith("table transfers: duckdb (reference)"))).toMatch(/shares DOUBLE.*the other parts .*shares BIGINT/);
+  }, 120_000);
+});
+
+describe("holder categories (downloads/holder-categories/, the stock JSON's holder_categories)", () => {
+  const COLS = ["custodians", "brokers", "clearing", "other_participants", "consenting_investors", "nonconsenting_investors", "not_in_ccass"];
+  let parts: string;
+  beforeAll(async () => {
+    parts = path.join(scratch, "parts-categories");
+    await withAnalytics(full, "cache-full", (a) => writeDownloadParts(a.db.conn, parts, { years: [2025, 2026], level: () => 3 }));
+  }, 120_000);
+
+  it("the seven parts add up to issued_shares on every row and equal the holdings' sums by ID prefix and the summary's investor figures", async () => {
+    const db = await openDb(":memory:");
+    try {
+      const cat = `read_parquet(${sqlString(path.join(parts, "holder-categories/*/*.parquet"))}, hive_partitioning = false)`;
+      const hold = `read_parquet(${sqlString(path.join(full, "holdings/*/*.parquet"))}, hive_partitioning = false)`;
+      const summ = `read_parquet(${sqlString(path.join(full, "summary/*/*.parquet"))}, hive_partitioning = false)`;
+      const [r] = await rows<Record<string, number>>(
+        db.conn,
+        `WITH h AS (
+           SELECT date, stock_code,
+             sum(shares) FILTER (WHERE participant_key LIKE 'C%') AS c, sum(shares) FILTER (WHERE participant_key LIKE 'B%') AS b,
+             sum(shares) FILTER (WHERE participant_key LIKE 'A%') AS a,
+             sum(shares) FILTER (WHERE participant_key NOT LIKE 'ip:%' AND left(participant_key, 1) NOT IN ('A', 'B', 'C')) AS o,
+             sum(shares) FILTER (WHERE participant_key LIKE 'ip:%') AS ip
+           FROM ${hold} GROUP BY ALL
+         ), k AS (SELECT x.*, h.* EXCLUDE (date, stock_code), s.consenting_shares AS s_cons, s.nonconsenting_shares AS s_noncons, s.issued_shares - s.total_shares AS s_outside
+           FROM ${cat} x LEFT JOIN h USING (date, stock_code) JOIN ${summ} s USING (date, stock_code))
+         SELECT count(*)::INTEGER AS n,
+           count(*) FILTER (WHERE ${COLS.join(" + ")} <> issued_shares)::INTEGER AS not_adding_up,
+           count(*) FILTER (WHERE custodians <> coalesce(c, 0) OR brokers <> coalesce(b, 0) OR clearing <> coalesce(a, 0) OR other_participants <> coalesce(o, 0))::INTEGER AS not_prefix_sums,
+           count(*) FILTER (WHERE consenting_investors <> s_cons OR consenting_investors <> coalesce(ip, 0) OR nonconsenting_investors <> s_noncons)::INTEGER AS not_investors,
+           count(*) FILTER (WHERE not_in_ccass <> s_outside)::INTEGER AS not_outside,
+           count(*) FILTER (WHERE custodians > 0)::INTEGER AS with_custodians, count(*) FILTER (WHERE brokers > 0)::INTEGER AS with_brokers,
+           count(*) FILTER (WHERE clearing > 0)::INTEGER AS with_clearing, count(*) FILTER (WHERE consenting_investors > 0)::INTEGER AS with_investors,
+           (SELECT count(*) FROM ${summ} WHERE issued_shares > 0)::INTEGER AS stock_days
+         FROM k`,
+      );
+      expect(r).toMatchObject({ not_adding_up: 0, not_prefix_sums: 0, not_investors: 0, not_outside: 0 });
+      expect(r!.n).toBe(r!.stock_days); // every stored stock-day, once
+      for (const k of ["with_custodians", "with_brokers", "with_clearing", "with_investors"]) expect(r![k], k).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+
+  it("the stock JSON's holder_categories are the download's figures of its window dates", async () => {
+    const { stockPages } = await import("../data-loaders/lib/datasets/stock-pages.ts");
+    const pages = await withAnalytics(full, "cache-full", async (a) => {
+      const out = [];
+      for await (const p of stockPages(a, true, { batchSize: 5 })) {
+        out.push(JSON.parse(p.text));
+        if (out.length === 5) break;
+      }
+      return out;
+    });
+    expect(pages.length).toBeGreaterThan(0);
+    const db = await openDb(":memory:");
+    try {
+      for (const j of pages) {
+        const want = await rows<Record<string, number | string>>(
+          db.conn,
+          `SELECT strftime(date, '%Y-%m-%d') AS date, * EXCLUDE (date) FROM read_parquet(${sqlString(path.join(parts, "holder-categories/*/*.parquet"))}, hive_partitioning = false)
+           WHERE stock_code = '${j.stock_code}' ORDER BY date`,
+        );
+        expect(want.map((w) => w.date)).toEqual(j.dates);
+        for (const k of ["custodians", "brokers", "clearing", "other_participants", "not_in_ccass"]) expect(j.holder_categories[k], k).toEqual(want.map((w) => Number(w[k])));
+        expect(j.summary.consenting_shares).toEqual(want.map((w) => Number(w.consenting_investors)));
+      }
+    } finally {
+      db.close();
+    }
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { createHistorySources, writeHistoryParts } from "../data-loaders/lib/history-parts.ts";
+import { createHistorySources, OWN_PART_MIN_STOCKS, participantFolder, writeHistoryParts } from "../data-loaders/lib/history-parts.ts";
 import { exportApi } from "../data-loaders/lib/export.ts";
 import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
@@ -264,6 +264,100 @@ describe("history parts", () => {
     }
   });
 
+  it("each participant's own parts (by-participant/ + market/) give every portfolio, change and date list the per-stock parts give", async () => {
+    const pf = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "portfolio.js")).href)) as {
+      buildPortfolioYear(year: number, points: unknown[], market: unknown[], dates: string[]): unknown;
+      buildPortfolioYearFromStocks(year: number, key: string, stocks: ({ code: string } & Part)[]): unknown;
+      portfolioDates(books: Map<number, unknown>, year: number): string[];
+      portfolioOnYears(books: Map<number, unknown>, date: string): unknown[];
+      portfolioChangeYears(books: Map<number, unknown>, d0: string, d1: string): unknown[];
+    };
+    const dir = path.join(api, "history");
+    const market = new Map<number, { dates: string[]; rows: Record<string, unknown>[] }>();
+    for (const y of YEARS) {
+      market.set(y, { dates: (JSON.parse(await readFile(path.join(dir, "market", `${y}.json`), "utf8")) as { dates: string[] }).dates, rows: await readParquet(path.join(dir, "market", `${y}.parquet`)) });
+    }
+    const dates = [...market.values()].flatMap((m) => m.dates);
+    expect(dates).toEqual((await history("00634")).dates); // 00634 is stored on every market date of the fixture
+    const split = splits[0]!;
+    // a comparison across the split (and the year), one inside 2025, one inside 2026, one across the year
+    const pairs: [string, string][] = [
+      [dates[dates.indexOf(split.date) - 3]!, dates.find((d) => d.startsWith("2026"))!],
+      [dates[2]!, dates[dates.indexOf(split.date) + 1]!],
+      [dates[dates.length - 10]!, dates[dates.length - 1]!],
+      [dates[0]!, dates[dates.length - 1]!],
+    ];
+    // the five widest holders, the split stock's biggest holder and 14 others at random (reading
+    // every participant's per-stock parts is minutes on this machine)
+    const all = await Promise.all((await readdir(path.join(dir, "held"))).sort().map(async (f) => ({ f, n: Object.keys((JSON.parse(await readFile(path.join(dir, "held", f), "utf8")) as { stocks: object }).stocks).length })));
+    const rand = rng(7);
+    const splitHolder = (await rows<{ k: string }>(db.conn, `SELECT participant_key AS k FROM read_parquet(${sqlString(path.join(data, "holdings", "*", "*.parquet"))}) WHERE stock_code = '00634' ORDER BY shares DESC, 1 LIMIT 1`))[0]!.k;
+    const files = [...new Set([
+      ...[...all].sort((a, b) => b.n - a.n || (a.f < b.f ? -1 : 1)).slice(0, 5).map((x) => x.f),
+      `${splitHolder.replace(":", "-").replace("#", "-")}.json`,
+      ...Array.from({ length: 14 }, () => all[Math.floor(rand() * all.length)]!.f),
+    ])];
+    const parts = new Map<string, Promise<Part>>();
+    const cachedPart = (code: string, y: number) => {
+      if (!parts.has(`${code}/${y}`)) parts.set(`${code}/${y}`, part(code, y));
+      return parts.get(`${code}/${y}`)!;
+    };
+    let compared = 0;
+    const usedOwn: [number, number] = [0, 0]; // books from stock parts, from own parts: both paths run
+    for (const f of files) {
+      const { participant_key: key, stocks, own = [] } = JSON.parse(await readFile(path.join(dir, "held", f), "utf8")) as { participant_key: string; stocks: Record<string, number[]>; own?: number[] };
+      const folder = path.join(dir, "by-participant", f.replace(/\.json$/, ""));
+      for (const [d0, d1] of pairs) {
+        const years = [...new Set([Number(d0.slice(0, 4)), Number(d1.slice(0, 4))])];
+        if (!Object.values(stocks).some((ys) => ys.some((y) => years.includes(y)))) continue;
+        // the old path: the parts of those years of the stocks held in them, dates only for the other year
+        const hs = new Map<string, History>();
+        for (const [code, ys] of Object.entries(stocks).sort()) {
+          if (!ys.some((y) => years.includes(y))) continue;
+          hs.set(code, trail.buildHistoryFromParts(await Promise.all(years.map(async (y) => (ys.includes(y) ? cachedPart(code, y) : { points: [], days: (await cachedPart(code, y)).days })))));
+        }
+        // the new path: its own file of each year and the year's market file where held/ lists the
+        // year in `own`, else (few stocks) the stock parts of that year, both as the page builds them
+        const books = new Map<number, unknown>();
+        for (const y of years) {
+          const file = path.join(folder, `${y}.parquet`);
+          expect(existsSync(file), `${key} ${y}`).toBe(own.includes(y));
+          if (own.includes(y)) books.set(y, pf.buildPortfolioYear(y, await readParquet(file), market.get(y)!.rows, market.get(y)!.dates));
+          else {
+            const held = Object.keys(stocks).filter((c) => stocks[c]!.some((x) => years.includes(x)));
+            books.set(y, pf.buildPortfolioYearFromStocks(y, key, await Promise.all(held.map(async (code) => ({ code, ...(stocks[code]!.includes(y) ? await cachedPart(code, y) : { points: [], days: (await cachedPart(code, y)).days }) })))));
+          }
+          usedOwn[own.includes(y) ? 1 : 0]! += 1;
+        }
+        for (const d of [d0, d1]) {
+          expect(pf.portfolioOnYears(books, d), `${key} on ${d}`).toEqual(trail.portfolioOn(hs, key, d));
+          const y = Number(d.slice(0, 4));
+          const oldDates = [...new Set([...hs.values()].flatMap((h) => h.dates.filter((x) => x.startsWith(`${y}-`))))].sort().reverse();
+          expect(pf.portfolioDates(books, y), `${key} dates of ${y}`).toEqual(oldDates);
+        }
+        expect(pf.portfolioChangeYears(books, d0, d1), `${key} ${d0}→${d1}`).toEqual(trail.portfolioChange(hs, key, d0, d1));
+        compared++;
+      }
+    }
+    expect(files.length).toBeGreaterThan(15);
+    expect(usedOwn[0]).toBeGreaterThan(5);
+    expect(usedOwn[1]).toBeGreaterThan(5);
+    expect(compared).toBeGreaterThan(files.length * 3);
+    // every row of the stock parts is in its participant's file of that year (where it has one), and no other row
+    const glob = (g: string) => sqlString(path.join(dir, g));
+    const [diff] = await rows<{ a: number; b: number; n: number }>(
+      db.conn,
+      `WITH s AS (SELECT regexp_extract(filename, '/(\\d{5})/\\d{4}\\.parquet$', 1) AS stock_code, participant_key, date, shares FROM read_parquet(${glob("[0-9]*/[0-9][0-9][0-9][0-9].parquet")}, filename = true)),
+            p AS (SELECT stock_code, date, shares, regexp_extract(filename, '/by-participant/([^/]+)/', 1) AS f FROM read_parquet(${glob("by-participant/*/*.parquet")}, filename = true))
+       SELECT (SELECT count(*) FROM (SELECT stock_code, replace(replace(participant_key, ':', '-'), '#', '-') AS f, date, shares FROM s
+                 WHERE (replace(replace(participant_key, ':', '-'), '#', '-'), year(date)) IN (SELECT (f, year(date)) FROM p) EXCEPT ALL SELECT stock_code, f, date, shares FROM p)) AS a,
+              (SELECT count(*) FROM (SELECT stock_code, f, date, shares FROM p EXCEPT ALL SELECT stock_code, replace(replace(participant_key, ':', '-'), '#', '-'), date, shares FROM s)) AS b,
+              (SELECT count(*) FROM p) AS n`,
+    );
+    expect(diff).toEqual({ a: 0, b: 0, n: expect.any(Number) });
+    expect(Number(diff!.n)).toBeGreaterThan(100);
+  }, 600_000);
+
   it("held/ lists, per stock, exactly the years in which the participant held it on a stored date", async () => {
     const glob = sqlString(path.join(data, "holdings", "*", "*.parquet"));
     const want = await rows<{ k: string; c: string; y: number[] }>(
@@ -273,12 +367,16 @@ describe("history parts", () => {
     );
     const byKey = new Map<string, Record<string, number[]>>();
     for (const x of want) byKey.set(x.k, { ...(byKey.get(x.k) ?? {}), [x.c]: x.y.map(Number) });
+    // own: the years in which it held at least OWN_PART_MIN_STOCKS stocks (those with a by-participant part)
+    const ownOf = (stocks: Record<string, number[]>) => YEARS.filter((y) => Object.values(stocks).filter((ys) => ys.includes(y)).length >= OWN_PART_MIN_STOCKS);
     const files = await readdir(path.join(api, "history", "held"));
     expect(files.length).toBe(byKey.size);
     expect([...byKey.values()].some((s) => Object.values(s).some((y) => y.length === 1))).toBe(true);
     for (const [key, stocks] of byKey) {
       const got = JSON.parse(await readFile(path.join(api, "history", "held", `${key.replace(":", "-").replace("#", "-")}.json`), "utf8")) as { participant_key: string; stocks: Record<string, number[]> };
-      expect(got, key).toEqual({ participant_key: key, stocks });
+      const own = ownOf(stocks);
+      expect(got, key).toEqual(own.length ? { participant_key: key, stocks, own } : { participant_key: key, stocks });
+      expect(existsSync(path.join(api, "history", "by-participant", participantFolder(key))), key).toBe(own.length > 0);
     }
   });
 
@@ -319,7 +417,9 @@ describe("history parts", () => {
     } finally {
       a.db.close();
     }
-    for (const f of ["00634/2025.parquet", "00634/2025.days.parquet", "00634/2026.parquet", "00634/2026.days.parquet", "held/A00003.json"]) {
+    const own = (await readdir(path.join(api, "history", "by-participant"))).sort()[0]!;
+    for (const f of ["00634/2025.parquet", "00634/2025.days.parquet", "00634/2026.parquet", "00634/2026.days.parquet", "held/A00003.json",
+      `by-participant/${own}/2026.parquet`, "market/2025.parquet", "market/2025.json", "market/2026.parquet"]) {
       expect((await readFile(path.join(again, "history", f))).equals(await readFile(path.join(api, "history", f))), f).toBe(true);
     }
   });
@@ -328,9 +428,9 @@ describe("history parts", () => {
     const a = await openAnalytics(data, { cache: path.join(tmp, "cache") });
     const conn = await a.db.instance.connect();
     try {
-      const cut = (await rows<{ d: string }>(conn, "SELECT strftime(min(date) + 3, '%Y-%m-%d') AS d FROM summ WHERE year(date) = 2026"))[0]!.d;
+      const cut = (await rows<{ d: string }>(conn, "SELECT strftime(min(date) + 3, '%Y-%m-%d') AS d FROM stock_days_window WHERE year(date) = 2026"))[0]!.d;
       // the same market with its 2026 days cut short (temp tables shadow the cache's): as if fewer days had been appended
-      await conn.run(`CREATE TEMP TABLE summ_all AS SELECT * FROM main.summ_all WHERE date <= DATE ${sqlString(cut)}`);
+      await conn.run(`CREATE TEMP TABLE stock_days_history AS SELECT * FROM main.stock_days_history WHERE date <= DATE ${sqlString(cut)}`);
       await conn.run(`CREATE TEMP TABLE history_points AS SELECT * FROM main.history_points WHERE date <= DATE ${sqlString(cut)}`);
       await createHistorySources(conn);
       const short = path.join(tmp, "short");
@@ -340,6 +440,12 @@ describe("history parts", () => {
       expect(codes.length).toBeGreaterThan(30);
       for (const code of codes) {
         expect((await readdir(path.join(short, code))).sort(), code).toEqual(["2025.days.parquet", "2025.parquet"]);
+      }
+      // the participant and market files of the closed year too
+      for (const f of ["market/2025.parquet", "market/2025.json", ...(await readdir(path.join(short, "by-participant"))).map((x) => `by-participant/${x}/2025.parquet`)]) {
+        expect((await readFile(path.join(short, f))).equals(await readFile(path.join(api, "history", f))), f).toBe(true);
+      }
+      for (const code of codes) {
         for (const f of ["2025.parquet", "2025.days.parquet"]) {
           expect((await readFile(path.join(short, code, f))).equals(await readFile(path.join(api, "history", code, f))), `${code}/${f}`).toBe(true);
         }

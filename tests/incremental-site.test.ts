@@ -193,7 +193,7 @@ function chunks(cache = state): Map<string, ChunkFolder> {
     const m = /^(\d{4}-\d{2})-[0-9a-f]{16}$/.exec(name);
     if (!m) continue;
     expect(out.has(m[1]!), `two chunk folders for ${m[1]}`).toBe(false);
-    const s = statSync(path.join(cache, "chunks", name, "points.parquet"));
+    const s = statSync(path.join(cache, "chunks", name, "change_points.parquet"));
     out.set(m[1]!, { name, ino: s.ino, mtimeMs: s.mtimeMs });
   }
   return out;

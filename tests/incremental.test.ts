@@ -79,7 +79,7 @@ beforeAll(async () => {
     dates = (await rows<{ d: string }>(probe.db.conn, "SELECT strftime(date, '%Y-%m-%d') AS d FROM dates ORDER BY 1")).map((r) => r.d);
     const splits = await rows<{ d: string }>(
       probe.db.conn,
-      "SELECT strftime(date, '%Y-%m-%d') AS d FROM summ_all WHERE ca_kind IN ('split', 'consolidation') ORDER BY date",
+      "SELECT strftime(date, '%Y-%m-%d') AS d FROM stock_days_history WHERE ca_kind IN ('split', 'consolidation') ORDER BY date",
     );
     // a split after the first month, so that the appended day has earlier months to keep
     splitDay = splits.map((r) => r.d).find((d) => d.slice(0, 7) > dates[0]!.slice(0, 7))!;

@@ -134,7 +134,7 @@ describe("merge of shard outputs", () => {
     const db = await DuckDBInstance.create(":memory:");
     const c = await db.connect();
     const stocks = (date: string, file: string) =>
-      c.run(`COPY (SELECT DATE '${date}' AS date, '00001' AS stock_code, 'A ${date}' AS stock_name) TO '${file}' (FORMAT parquet)`);
+      c.run(`COPY (SELECT DATE '${date}' AS date, '00001' AS stock_code, 'A ${date}' AS stock_name, 'hk:00001' AS security_id) TO '${file}' (FORMAT parquet)`);
     try {
       const into = path.join(work, "fold-into");
       const shard = path.join(work, "fold-shard");

@@ -3,7 +3,7 @@
 // ending 2026-01-20: a 1:10 split of 00634 on 2025-11-27, in the closed year). What is shown and
 // downloaded is checked against the Parquet dataset itself; which history files a view fetched is
 // checked against the yearly parts it needs.
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -225,9 +225,29 @@ describe("participant page: any date and two dates", () => {
     const split = change.find((r) => r.stock_code === SPLIT.code)!;
     expect(Number(split.shares_before)).toBe(Math.round(b.get(SPLIT.code)! * SPLIT.ratio));
     expect(await page.getByTestId("basis-note").count()).toBe(1);
-    // the two years' parts of the stocks it held in them, no other year
-    const years = new Set(historyFetched(watch).filter((f) => !f.startsWith("held/")).map((f) => f.slice(6, 10)));
+    // the two years' files (its own parts, or the parts of the stocks it held in them), no other year
+    const years = new Set(historyFetched(watch).filter((f) => !f.startsWith("held/")).map((f) => /\/?(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(f)![1]));
     expect([...years].sort()).toEqual(["2025", "2026"]);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the widest holder's page on a date reads its own part and the market file of that year only (requests counted), and shows its Parquet holdings", async () => {
+    const heldDir = path.join(site.dist, "_file", "api", "v1", "history", "held");
+    const held = await Promise.all((await readdir(heldDir)).map(async (f) => ({ f, ...(JSON.parse(await readFile(path.join(heldDir, f), "utf8")) as { participant_key: string; stocks: Record<string, number[]>; own?: number[] }) })));
+    const widest = held.sort((a, b) => Object.keys(b.stocks).length - Object.keys(a.stocks).length || (a.f < b.f ? -1 : 1))[0]!;
+    expect(widest.own).toContain(2026);
+    const file = widest.f.replace(/\.json$/, "");
+    const date = (await storedDates(SPLIT.code)).filter((d) => d.startsWith("2026"))[5]!;
+    const { page, watch, context } = await visit(`participant?id=${encodeURIComponent(widest.participant_key)}&date=${date}`);
+    await expect.poll(() => page.getByTestId("portfolio-day-table").locator("caption").innerText(), { timeout: 60_000 }).toContain(date);
+    await page.waitForLoadState("networkidle");
+    const requests = watch.responses.map((r) => new URL(r.url).pathname).filter((p) => p.includes("/history/"));
+    expect(requests.map((p) => p.replace(/^.*\/history\//, "")).sort()).toEqual([`by-participant/${file}/2026.parquet`, `held/${file}.json`, "market/2026.json", "market/2026.parquet"]);
+    const day = await download(page, "download-holdings-csv");
+    const [truth] = [new Map((await rows<{ c: string; s: number }>(db.conn, `SELECT stock_code AS c, shares AS s FROM read_parquet(${holdingsGlob()}) WHERE participant_key = ${sqlString(widest.participant_key)} AND date = DATE ${sqlString(date)} AND shares > 0`)).map((x) => [x.c, x.s]))];
+    expect(truth.size).toBeGreaterThanOrEqual(10);
+    expect(new Map(day.map((r) => [r.stock_code!, Number(r.shares)]))).toEqual(truth);
     expectClean(watch);
     await context.close();
   });
@@ -244,7 +264,7 @@ describe("participant page: any date and two dates", () => {
     const caption = page.getByTestId("portfolio-day-table").locator("caption");
     await expect.poll(() => caption.innerText()).toContain(dates[dates.length - 1]!);
     await page.getByLabel("Year", { exact: true }).selectOption("2025");
-    await expect.poll(() => page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts()).toContain(dates[2]!);
+    await expect.poll(() => page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts(), { timeout: 30_000 }).toContain(dates[2]!);
     await page.getByLabel("Portfolio on", { exact: true }).selectOption(dates[2]!);
     await expect.poll(() => caption.innerText()).toContain(dates[2]!);
     expect(new URL(page.url()).searchParams.get("date")).toBe(dates[2]);
@@ -328,5 +348,119 @@ describe("SQL console", () => {
     expect(Number((await page.getByTestId("sql-result").locator("tbody td").last().innerText()).replace(/\D/g, ""))).toBe(expected!.n);
     expectClean(watch);
     await context.close();
+  });
+});
+
+// Issue 23 on the same built site: the big-changes page against a two-date query of the Parquet,
+// the watchlist (add, reload, share, remove; storage blocked), the feeds announced and served.
+describe("big changes, watchlist and feeds", () => {
+  const latestDates = async (n: number) =>
+    (await rows<{ d: string }>(db.conn, `SELECT DISTINCT date AS d FROM read_parquet(${sqlString(path.join(site.data, "summary", "*", "*.parquet"))}) ORDER BY 1 DESC LIMIT ${n}`)).map((r) => r.d);
+
+  it("big-changes?days=5&min=0.3 lists exactly a two-date query of the Parquet, each row linking to the stock's two-date view; the address reproduces it", async () => {
+    const dates = await latestDates(6);
+    const [to, from] = [dates[0]!, dates[5]!];
+    const { page, watch, context } = await visit("big-changes?days=5&min=0.3");
+    await page.getByTestId("big-changes-count").waitFor();
+    expect(await page.getByTestId("big-changes-count").innerText()).toContain(`from ${from} to ${to}`);
+    const csv = await download(page, "big-changes-csv");
+    // stocks without a change of issued shares between the dates (no basis to adjust)
+    const want = await rows<{ stock_code: string; key: string; change: number }>(
+      db.conn,
+      `WITH s AS (
+         SELECT stock_code, max(issued_shares) AS issued FROM read_parquet(${sqlString(path.join(site.data, "summary", "*", "*.parquet"))})
+         WHERE date IN (DATE '${from}', DATE '${to}') GROUP BY 1 HAVING count(*) = 2 AND min(issued_shares) = max(issued_shares)
+       ), h AS (
+         SELECT stock_code, participant_key AS key,
+           coalesce(sum(shares) FILTER (WHERE date = DATE '${to}'), 0) - coalesce(sum(shares) FILTER (WHERE date = DATE '${from}'), 0) AS change
+         FROM read_parquet(${holdingsGlob()}) WHERE date IN (DATE '${from}', DATE '${to}') AND shares > 0 GROUP BY ALL
+       )
+       SELECT h.* FROM h JOIN s USING (stock_code) WHERE round(abs(h.change) * 100.0 / s.issued, 4) >= 0.3 ORDER BY 1, 2`,
+    );
+    expect(want.length).toBeGreaterThan(0);
+    const stocks = new Set(want.map((w) => w.stock_code));
+    const got = csv.filter((r) => stocks.has(r.stock_code!)).map((r) => ({ stock_code: r.stock_code!, key: r.participant_key!, change: Number(r.change) }));
+    got.sort((x, y) => (x.stock_code + x.key < y.stock_code + y.key ? -1 : 1));
+    expect(got).toEqual(want);
+    for (const r of csv) expect([r.from, r.to]).toEqual([from, to]);
+    const count = await page.getByTestId("big-changes-count").innerText();
+    expect(count).toContain(`${csv.length} change`);
+    const href = await page.getByTestId("big-changes-table").locator("tbody tr").first().getByRole("link", { name: /Holdings of/ }).getAttribute("href");
+    expect(href).toMatch(new RegExp(`^\\./stock\\?code=\\d{5}&date=${to}&compare=${from}$`));
+    // a control changes the address; the address alone gives the same list
+    await page.getByLabel("Direction").selectOption({ label: "decreases only" });
+    await expect.poll(() => new URL(page.url()).searchParams.get("dir")).toBe("down");
+    const downCount = await page.getByTestId("big-changes-count").innerText();
+    expect(downCount).toContain(`${csv.filter((r) => Number(r.change) < 0).length} change`);
+    const again = await visit(`big-changes${new URL(page.url()).search}`);
+    await again.page.getByTestId("big-changes-count").waitFor();
+    expect(await again.page.getByTestId("big-changes-count").innerText()).toBe(downCount);
+    await again.context.close();
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("watchlist: star a stock and a participant, reload, share the address (a fresh browser shows it), remove", async () => {
+    const participant = (await rows<{ k: string }>(db.conn, `SELECT participant_key AS k FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} ORDER BY shares DESC LIMIT 1`))[0]!.k;
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}`);
+    const star = page.getByTestId("star-button");
+    await expect.poll(() => star.getAttribute("aria-pressed")).toBe("false");
+    await star.click();
+    await expect.poll(() => star.getAttribute("aria-pressed")).toBe("true");
+    await page.goto(`${site.url}/participant?id=${encodeURIComponent(participant)}`, { waitUntil: "networkidle" });
+    await page.getByTestId("star-button").click();
+    await page.goto(`${site.url}/watchlist`, { waitUntil: "networkidle" });
+    await page.reload({ waitUntil: "networkidle" });
+    await expect.poll(() => page.getByTestId("watch-stocks").innerText()).toContain(SPLIT.code);
+    expect(await page.getByTestId("watch-participants").innerText()).not.toContain("No participants");
+    const share = await page.getByTestId("share-link").getAttribute("href");
+    expect(share).toBe(`./watchlist?stocks=${SPLIT.code}&participants=${participant}`);
+    // the address alone, in a browser with an empty storage
+    const fresh = await visit(share!.slice(2));
+    await fresh.page.getByTestId("shared-list").waitFor();
+    expect(await fresh.page.getByTestId("watch-stocks").innerText()).toContain(SPLIT.code);
+    await fresh.context.close();
+    // add by code through the form, then remove both stocks
+    const other = (await rows<{ c: string }>(db.conn, `SELECT DISTINCT stock_code AS c FROM read_parquet(${holdingsGlob()}) WHERE stock_code <> ${sqlString(SPLIT.code)} ORDER BY 1 LIMIT 1`))[0]!.c;
+    await page.getByLabel("Add a stock code or participant ID").fill(other);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expect.poll(() => page.getByTestId("watch-stocks").innerText()).toContain(other);
+    await page.getByTestId(`remove-${SPLIT.code}`).click();
+    await page.getByTestId(`remove-${other}`).click();
+    await page.reload({ waitUntil: "networkidle" });
+    await expect.poll(() => page.getByTestId("watch-stocks").innerText()).toContain("No stocks");
+    expect(await page.getByTestId("share-link").getAttribute("href")).toBe(`./watchlist?participants=${participant}`);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("with storage blocked, the watchlist and the star say so, and a shared address still works", async () => {
+    const opened = await openPage(browser, site.url);
+    await opened.context.addInitScript(() => {
+      Object.defineProperty(window, "localStorage", { get() { throw new DOMException("blocked", "SecurityError"); } });
+    });
+    const { page, watch, context } = opened;
+    await page.goto(`${site.url}/watchlist?stocks=${SPLIT.code}`, { waitUntil: "networkidle" });
+    await page.getByTestId("storage-blocked").waitFor();
+    expect(await page.getByTestId("watch-stocks").innerText()).toContain(SPLIT.code);
+    await page.goto(`${site.url}/stock?code=${SPLIT.code}`, { waitUntil: "networkidle" });
+    await expect.poll(() => page.getByTestId("star-status").innerText()).toContain("blocks storage");
+    expect(await page.getByTestId("star-button").isDisabled()).toBe(true);
+    expectClean(watch);
+    await context.close();
+  });
+
+  it("the transfers and big-changes pages announce their Atom feed in <head>; the stock page its own; every one is served", async () => {
+    for (const [pathname, feed] of [["transfers", "transfers.xml"], ["big-changes", "big-changes.xml"], [`stock?code=${SPLIT.code}`, `stocks/${SPLIT.code}.xml`]] as const) {
+      const { page, watch, context } = await visit(pathname);
+      await expect.poll(() => page.evaluate(() => Array.from(document.head.querySelectorAll('link[rel~="alternate"][type="application/atom+xml"]')).map((l) => l.getAttribute("href"))), { timeout: 30_000 }).toEqual([
+        `./_file/api/v1/feeds/${feed}`,
+      ]);
+      const res = await page.request.get(new URL(`./_file/api/v1/feeds/${feed}`, page.url()).href);
+      expect(res.status()).toBe(200);
+      expect(await res.text()).toContain('<feed xmlns="http://www.w3.org/2005/Atom"');
+      expectClean(watch);
+      await context.close();
+    }
   });
 });

@@ -161,6 +161,8 @@ describe("pages", () => {
   it("the holdings filter narrows the table to matching participants", async () => {
     const { page, context } = await visit(`stock?code=${busiest.stock_code}`);
     const table = page.getByTestId("holdings-table");
+    // the table fills in after the stock's file is fetched: count its rows once it has them
+    await expect.poll(() => table.locator("tbody tr").count(), { timeout: 30_000 }).toBeGreaterThan(0);
     const before = await table.locator("tbody tr").count();
     const name = busiest.names[busiest.holdings.key[0]!]!;
     await page.getByPlaceholder("Filter by name or ID…").fill(name);

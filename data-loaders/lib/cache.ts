@@ -1,6 +1,6 @@
 // The shared analytics cache. Framework runs every loader as its own process; rescanning 50+
 // million holdings in each would multiply the cost, so the first loader to run materialises the
-// intermediate tables (data-loaders/sql/cache/*.sql, over the month chunks of chunks.ts) into one
+// intermediate tables (the steps of cache-steps.ts, in their order: SQL files over the month chunks) into one
 // DuckDB file keyed by a fingerprint of the Parquet files, under a lock; the others wait for it
 // and open it read-only. Any change to the dataset (a file added, rewritten or touched) changes the
 // key; the month chunks it is built from are kept while their own inputs are unchanged, so a new
@@ -11,17 +11,21 @@ import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { withLock } from "../../src/lib/lock-file.ts";
-import { openDb, rows, type Db } from "./duck.ts";
+import { CACHE_SQL_DIR, CACHE_STEPS, type BuildContext, type Timer } from "./cache-steps.ts";
+import { chunkCodeKey, pruneChunks } from "./chunks.ts";
+import { openDb, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
-import { CHUNK_TABLES, chunkCodeKey, chunkRead, ensureChunks, monthFiles, pruneChunks, type Chunk, type ChunkTable } from "./chunks.ts";
-import { contentHash, saveContentHashes } from "./file-hashes.ts";
-import { definePositionKey } from "./position-key.ts";
-import { hashSqlFiles, sqlStatements } from "./sql-files.ts";
-import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, tableSqlOnDates, type DatasetFiles } from "./source.ts";
+import { saveContentHashes } from "./file-hashes.ts";
+import { hashSqlFiles, sqlFileStatements } from "./sql-files.ts";
+import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, type DatasetFiles } from "./source.ts";
 
 export { positionKeyMacros } from "./position-key.ts";
 
-/** Bump when the cache SQL or the pairing changes, so old caches are not reused. */
+/**
+ * Part of the cache key. The SQL, the steps, the chunk code and the pairing are hashed into the key
+ * by themselves (assemblyVersion, chunkCodeKey): bump this only for a change they do not show (a
+ * DuckDB upgrade that changes results, say).
+ */
 export const CACHE_VERSION = "analytics-22";
 /** Movers below this share of issued (percent) are ignored by the transfer finder. */
 export const FLOOR_PCT = 0.05;
@@ -39,24 +43,9 @@ export interface Analytics {
   buildSeconds: number;
 }
 
-/**
- * The cache's SQL: data-loaders/sql/cache/NN-name.sql, one group of tables per file, run in file-name
- * order. Input views (created here over the Parquet files): src_holdings, src_summary, src_stocks,
- * src_participants, src_southbound, src_dim. Statements are separated by lines holding only "-- ;"
- * so the builder can time each one. A statement that starts with "-- @holdings-on-dates NAME" is a
- * query for dates: the builder runs it and creates the view NAME over the holdings of those dates
- * only (reading a few days' files instead of scanning the year). A statement that starts with
- * "-- @position-key" asks whether every (sid, pid) fits in one INTEGER; the builder then defines
- * position_key(sid, pid), position_sid(k) and position_pid(k) on an INTEGER (16 bits for pid) or,
- * when not, a BIGINT. "-- @month-chunks" computes or reuses every month chunk and defines the
- * `chunk_*` views over them; "-- @window-chunks" defines `wchunk_*` views over the chunks of the
- * months its query returns.
- */
-const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "cache");
-
-/** Every statement of the cache SQL, in order (comments kept: the directives live in them). */
+/** Every statement of the cache SQL, in the order the build runs it (tests pick a table's statement from it). */
 export function cacheStatements(): string[] {
-  return sqlStatements(SQL_DIR);
+  return CACHE_STEPS.flatMap((s) => (s.name.endsWith(".sql") ? sqlFileStatements(CACHE_SQL_DIR, s.name) : []));
 }
 
 /** DuckDB's memory limit for the cache build and its readers: `CCASS_MEMORY_LIMIT`, default 4GB. */
@@ -68,8 +57,9 @@ function memoryLimit(): string {
 function assemblyVersion(): string {
   const h = createHash("sha256");
   h.update(chunkCodeKey(CACHE_VERSION));
-  hashSqlFiles(h, SQL_DIR);
+  hashSqlFiles(h, CACHE_SQL_DIR);
   h.update(readFileSync(import.meta.filename));
+  h.update(readFileSync(path.join(import.meta.dirname, "cache-steps.ts")));
   return h.digest("hex");
 }
 
@@ -115,83 +105,26 @@ async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: stri
   try {
     for (const t of SOURCE_TABLES) await db.conn.run(`CREATE TEMP VIEW src_${t} AS ${tableSql(ds.tables[t], t)}`);
     await db.conn.run(`CREATE TEMP VIEW src_dim AS ${dimSql(ds)}`);
-    const state: BuildState = { chunks: [] };
-    for (const stmt of cacheStatements()) {
+    const ctx: BuildContext = { db, ds, dir, chunkCodeKey: chunkCodeKey(CACHE_VERSION), chunks: [], log };
+    const time: Timer = async (what, work) => {
       const t0 = performance.now();
-      const what = await runStatement(db, ds, dir, stmt, state, log);
-      log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s ${what}`);
-    }
+      const suffix = await work();
+      log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s ${what}${suffix ?? ""}`);
+    };
+    for (const step of CACHE_STEPS) await step.run(ctx, time);
     await saveContentHashes(dir);
     const c0 = performance.now();
     await db.conn.run("CHECKPOINT");
     log?.(`${((performance.now() - c0) / 1000).toFixed(2)}s checkpoint`);
     db.close();
     await rename(tmp, file);
-    await pruneChunks(dir, ds.root, state.chunks);
+    await pruneChunks(dir, ds.root, ctx.chunks);
   } catch (err) {
     db.close();
     await rm(tmp, { force: true });
     await rm(`${tmp}.wal`, { force: true });
     throw err;
   }
-}
-
-interface BuildState {
-  chunks: Chunk[];
-}
-
-/**
- * `month_keys`: per month, its chunk's key and a hash of every file of the month (all tables): what a
- * per-year file of the export depends on, so the export can keep a closed year's files when its
- * months' keys are unchanged (data-loaders/lib/year-parts.ts).
- */
-async function writeMonthKeys(db: Db, ds: DatasetFiles, dir: string, chunks: readonly Chunk[]) {
-  await db.conn.run("CREATE TABLE month_keys (month VARCHAR, chunk_key VARCHAR, files_key VARCHAR)");
-  for (const c of chunks) {
-    const h = createHash("sha256");
-    for (const f of monthFiles(ds, c.month, SOURCE_TABLES)) h.update(`${path.relative(ds.root, f)}\t${await contentHash(dir, f)}\n`);
-    await db.conn.run(`INSERT INTO month_keys VALUES ('${c.month}', '${c.key}', '${h.digest("hex")}')`);
-  }
-}
-
-async function chunkViews(db: Db, prefix: string, chunks: readonly Chunk[], tables: readonly ChunkTable[]) {
-  for (const t of tables) await db.conn.run(`CREATE OR REPLACE VIEW ${prefix}${t} AS ${chunkRead(chunks, t)}`);
-}
-
-/**
- * Run one statement of the cache SQL and say what it made. The directives of its header run their
- * query and act on the answer: `@holdings-on-dates NAME` creates the view NAME over the holdings of
- * the dates returned, `@position-key` defines the position-key macros for the ids' range,
- * `@month-chunks` computes or reuses every month chunk and creates the `chunk_*` views over them,
- * `@window-chunks` creates `wchunk_*` views over the chunks of the months returned.
- */
-async function runStatement(db: Db, ds: DatasetFiles, dir: string, stmt: string, state: BuildState, log?: (s: string) => void): Promise<string> {
-  const query = stmt.replace(/;\s*$/, "");
-  const onDates = /^-- @holdings-on-dates (\w+)/m.exec(stmt);
-  if (onDates) {
-    const found = await rows<{ d: string }>(db.conn, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM (${query}) t(date) WHERE date IS NOT NULL`);
-    const dates = found.map((r) => r.d);
-    await db.conn.run(`CREATE TEMP VIEW ${onDates[1]} AS ${tableSqlOnDates(ds.tables.holdings, "holdings", dates)}`);
-    return `view ${onDates[1]} (${dates.length} dates)`;
-  }
-  if (/^-- @position-key/m.test(stmt)) {
-    const fits = await definePositionKey(db.conn, query);
-    return `position key (${fits ? "INTEGER" : "BIGINT"})`;
-  }
-  if (/^-- @month-chunks/m.test(stmt)) {
-    state.chunks = await ensureChunks(db, ds, dir, chunkCodeKey(CACHE_VERSION), log);
-    await chunkViews(db, "chunk_", state.chunks, Object.keys(CHUNK_TABLES) as ChunkTable[]);
-    await writeMonthKeys(db, ds, dir, state.chunks);
-    return `month chunks (${state.chunks.length})`;
-  }
-  if (/^-- @window-chunks/m.test(stmt)) {
-    const months = new Set((await db.conn.runAndReadAll(query)).getRowsJS().map((r) => String(r[0])));
-    const chunks = state.chunks.filter((c) => months.has(c.month));
-    await chunkViews(db, "wchunk_", chunks, ["points", "conc", "pairs"]);
-    return `window chunks (${chunks.length})`;
-  }
-  await db.conn.run(stmt);
-  return /CREATE (?:TEMP )?(?:TABLE|VIEW) (\w+)|^\s*(\w+ \w+)/m.exec(stmt.replace(/^--.*$/gm, "").trim())?.slice(1).find(Boolean) ?? "statement";
 }
 
 /** Remove older caches of the same data folder (other folders' caches are left alone). */

@@ -16,20 +16,20 @@ import { scalar, rows, type Db } from "./duck.ts";
 import { contentHash } from "./file-hashes.ts";
 import { pairDay, type Mover } from "./pairing.ts";
 import { definePositionKey } from "./position-key.ts";
-import { hashSqlFiles, sqlStatements } from "./sql-files.ts";
+import { hashSqlFiles, sqlFileStatements } from "./sql-files.ts";
 import { tableSqlOnDates, type DatasetFiles, type SourceTable } from "./source.ts";
 
-const SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
-/** The cache SQL file that makes `sm`, the stock-days every chunk reads. */
+export const CHUNK_SQL_DIR = path.join(import.meta.dirname, "..", "sql", "chunk");
+/** The cache SQL file that makes `stock_days_summary`, the stock-days every chunk reads. */
 const SUMMARY_SQL = "05-stock-days.sql";
 
 /** The files a chunk keeps, each the table of the same name of the chunk SQL, sorted as given. */
 export const CHUNK_TABLES = {
-  points: "stock_code, participant_key, date",
-  conc: "stock_code, date",
-  dayfig: "stock_code, date",
-  pmoves: "participant_key",
-  held: "stock_code, participant_key",
+  change_points: "stock_code, participant_key, date",
+  top_holdings: "stock_code, date",
+  day_figures: "stock_code, date",
+  participant_moves: "participant_key",
+  positions_held: "stock_code, participant_key",
   pairs: "stock_code, date, set_id, buyer, seller",
 } as const;
 export type ChunkTable = keyof typeof CHUNK_TABLES;
@@ -42,15 +42,15 @@ export interface Chunk {
 
 /**
  * What the chunks' content depends on besides the data: the chunk SQL, the summary SQL that feeds it,
- * the pairing and this file. A change to any of them recomputes every chunk (a full rebuild),
+ * the pairing, the position key and this file. A change to any of them recomputes every chunk (a full rebuild),
  * without anyone having to remember to bump a version.
  */
 export function chunkCodeKey(extra: string): string {
   const h = createHash("sha256");
   h.update(extra);
-  hashSqlFiles(h, SQL_DIR);
-  hashSqlFiles(h, path.join(SQL_DIR, "..", "cache"), (f) => f === SUMMARY_SQL);
-  for (const f of ["pairing.ts", "chunks.ts"]) h.update(readFileSync(path.join(import.meta.dirname, f)));
+  hashSqlFiles(h, CHUNK_SQL_DIR);
+  hashSqlFiles(h, path.join(CHUNK_SQL_DIR, "..", "cache"), (f) => f === SUMMARY_SQL);
+  for (const f of ["pairing.ts", "chunks.ts", "position-key.ts"]) h.update(readFileSync(path.join(import.meta.dirname, f)));
   return h.digest("hex");
 }
 
@@ -58,7 +58,7 @@ export function chunkCodeKey(extra: string): string {
 export async function monthsOf(db: Db): Promise<{ month: string; dates: string[] }[]> {
   const found = await rows<{ m: string; d: string[] }>(
     db.conn,
-    "SELECT strftime(date, '%Y-%m') AS m, list(DISTINCT strftime(date, '%Y-%m-%d') ORDER BY strftime(date, '%Y-%m-%d')) AS d FROM sm GROUP BY 1 ORDER BY 1",
+    "SELECT strftime(date, '%Y-%m') AS m, list(DISTINCT strftime(date, '%Y-%m-%d') ORDER BY strftime(date, '%Y-%m-%d')) AS d FROM stock_days_summary GROUP BY 1 ORDER BY 1",
   );
   return found.map((r) => ({ month: r.m, dates: r.d }));
 }
@@ -69,14 +69,14 @@ export function monthFiles(ds: DatasetFiles, month: string, tables: readonly Sou
   for (const t of tables) {
     const files = ds.tables[t];
     for (const f of files.daily) if (f.date.startsWith(month)) out.push(f.path);
-    for (const f of files.monthly) if (path.basename(path.dirname(f.path)) === `month=${month}`) out.push(f.path);
+    for (const f of files.monthly) if (f.month === month) out.push(f.path);
   }
   return out.sort();
 }
 
 /**
  * Make sure every month has its chunk under `dir/chunks/`, computing the missing or stale ones in
- * month order. Returns the chunks of this dataset (oldest first). `sm` (cache SQL 05) must exist on
+ * month order. Returns the chunks of this dataset (oldest first). `stock_days_summary` (cache SQL 05) must exist on
  * the connection.
  */
 export async function ensureChunks(db: Db, ds: DatasetFiles, dir: string, codeKey: string, log?: (s: string) => void): Promise<Chunk[]> {
@@ -112,12 +112,13 @@ export function chunkRead(chunks: readonly Chunk[], table: ChunkTable): string {
 
 /** Empty stand-ins of the chunk tables' columns (a dataset with no stored day has no chunk). */
 export const CHUNK_EMPTY: Record<ChunkTable, string> = {
-  points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
-  conc: "NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares",
-  dayfig: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
+  change_points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
+  top_holdings: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares,
+    NULL::HUGEINT AS broker_shares, NULL::HUGEINT AS custodian_shares, NULL::HUGEINT AS other_shares`,
+  day_figures: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
     NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved, NULL::BIGINT AS positions_changed`,
-  pmoves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",
-  held: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::INTEGER AS year",
+  participant_moves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",
+  positions_held: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::INTEGER AS year",
   pairs: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::INTEGER AS set_id, NULL::VARCHAR AS seller, NULL::VARCHAR AS buyer,
     NULL::BIGINT AS shares, NULL::DOUBLE AS pct_of_issued, NULL::VARCHAR AS match, NULL::DOUBLE AS confidence`,
 };
@@ -129,44 +130,30 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
   const profile = process.env.CCASS_PROFILE ? (what: string, t0: number) => console.error(`  chunk ${month} ${((performance.now() - t0) / 1000).toFixed(2)}s ${what}`) : null;
   let t0 = performance.now();
   // The month's stock-days and each stock's last stored day before the month (the carry-in).
-  await c.run(`CREATE OR REPLACE TEMP TABLE c_days AS
+  await c.run(`CREATE OR REPLACE TEMP TABLE c_month_days AS
     WITH carry AS (
-      SELECT stock_code, max(date) AS date FROM sm
-      WHERE date < DATE '${first}' AND stock_code IN (SELECT stock_code FROM sm WHERE date BETWEEN DATE '${first}' AND DATE '${last}')
+      SELECT stock_code, max(date) AS date FROM stock_days_summary
+      WHERE date < DATE '${first}' AND stock_code IN (SELECT stock_code FROM stock_days_summary WHERE date BETWEEN DATE '${first}' AND DATE '${last}')
       GROUP BY stock_code
     ), d AS (
-      SELECT s.*, s.date >= DATE '${first}' AS in_month FROM sm s
+      SELECT s.*, s.date >= DATE '${first}' AS in_month FROM stock_days_summary s
       WHERE s.date BETWEEN DATE '${first}' AND DATE '${last}' OR (s.stock_code, s.date) IN (SELECT stock_code, date FROM carry)
     )
     SELECT *, (row_number() OVER (PARTITION BY stock_code ORDER BY date) - 1)::INTEGER AS lseq FROM d`);
-  const carryDates = (await rows<{ d: string }>(c, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM c_days WHERE NOT in_month ORDER BY 1`)).map((r) => r.d);
-  // every holding of those dates (a carry-in date's other stocks come too: the joins with c_day drop them)
-  await c.run(`CREATE OR REPLACE TEMP TABLE c_hold AS
+  const carryDates = (await rows<{ d: string }>(c, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM c_month_days WHERE NOT in_month ORDER BY 1`)).map((r) => r.d);
+  // every holding of those dates (a carry-in date's other stocks come too: the joins with c_stock_days drop them)
+  await c.run(`CREATE OR REPLACE TEMP TABLE c_holdings AS
     SELECT stock_code, date, participant_key, shares FROM (${tableSqlOnDates(ds.tables.holdings, "holdings", [...carryDates, ...dates])})`);
-  await c.run(`CREATE OR REPLACE TEMP VIEW c_prior AS ${chunkRead(prior, "dayfig")}`);
+  await c.run(`CREATE OR REPLACE TEMP VIEW c_prior_day_figures AS ${chunkRead(prior, "day_figures")}`);
   profile?.("inputs", t0);
-  for (const stmt of sqlStatements(SQL_DIR)) {
+  for (const step of CHUNK_STEPS) {
     t0 = performance.now();
-    await runChunkStatement(db, stmt);
-    profile?.(/CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (\w+)/.exec(stmt)?.[1] ?? "statement", t0);
+    await step.run(db, path.dirname(chunkDir), (what) => {
+      profile?.(what, t0);
+      t0 = performance.now();
+    });
   }
   t0 = performance.now();
-  const pairs = await pairChunk(db);
-  profile?.("pairing", t0);
-  t0 = performance.now();
-  await c.run(`CREATE OR REPLACE TEMP TABLE c_pairs (stock_code VARCHAR, date DATE, set_id INTEGER, seller VARCHAR, buyer VARCHAR,
-    shares BIGINT, pct_of_issued DOUBLE, match VARCHAR, confidence DOUBLE)`);
-  if (pairs.length > 0) {
-    const csv = path.join(path.dirname(chunkDir), `pairs-${process.pid}.csv`);
-    await writeFile(csv, pairs.join(""));
-    try {
-      await c.run(`INSERT INTO c_pairs SELECT * FROM read_csv(${sqlString(csv)}, header = false, quote = '', escape = '', columns = {
-        'stock_code': 'VARCHAR', 'date': 'DATE', 'set_id': 'INTEGER', 'seller': 'VARCHAR', 'buyer': 'VARCHAR',
-        'shares': 'BIGINT', 'pct_of_issued': 'DOUBLE', 'match': 'VARCHAR', 'confidence': 'DOUBLE'})`);
-    } finally {
-      await rm(csv, { force: true });
-    }
-  }
   // Written beside, renamed last: a crash leaves no half chunk that a later run would take as done.
   const tmp = `${chunkDir}.${process.pid}.tmp`;
   await rm(tmp, { recursive: true, force: true });
@@ -185,15 +172,75 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
     if (!existsSync(path.join(chunkDir, "key"))) throw err;
     await rm(tmp, { recursive: true, force: true });
   }
-  for (const t of ["c_days", "c_hold", "c_split", "c_day", "c_pk", "c_h", "c_pts", "c_points", "c_conc", "c_dayfig", "c_pmoves", "c_held", "c_noise", "c_movers", "c_pairs"])
+  for (const t of ["c_month_days", "c_holdings", "c_split_checks", "c_stock_days", "c_participant_ids", "c_holdings_by_id", "c_change_points_by_id", "c_change_points", "c_top_holdings", "c_day_figures", "c_participant_moves", "c_positions_held", "c_noise", "c_movers", "c_pairs"])
     await c.run(`DROP TABLE IF EXISTS ${t}`);
-  await c.run("DROP VIEW IF EXISTS c_prior");
+  await c.run("DROP VIEW IF EXISTS c_prior_day_figures");
 }
 
-async function runChunkStatement(db: Db, stmt: string) {
-  if (/^-- @position-key/m.test(stmt)) await definePositionKey(db.conn, stmt.replace(/;\s*$/, ""));
-  else await db.conn.run(stmt);
+export interface ChunkStep {
+  /** The SQL file it runs, or what the TypeScript step makes. */
+  name: string;
+  /** Run it on the connection (`scratch`: a folder for a temporary file); `done` reports what it made. */
+  run(db: Db, scratch: string, done: (what: string) => void): Promise<void>;
 }
+
+/** The statements of one SQL file of data-loaders/sql/chunk/. */
+function sqlFile(file: string): ChunkStep {
+  return {
+    name: file,
+    async run(db, _scratch, done) {
+      for (const stmt of sqlFileStatements(CHUNK_SQL_DIR, file)) {
+        await db.conn.run(stmt);
+        done(/CREATE (?:OR REPLACE )?(?:TEMP )?TABLE (\w+)/.exec(stmt)?.[1] ?? "statement");
+      }
+    },
+  };
+}
+
+/** position_key(sid, pid) and its inverses for the chunk's ids (position-key.ts). */
+const positionKey: ChunkStep = {
+  name: "position key",
+  async run(db, _scratch, done) {
+    const fits = await definePositionKey(db.conn, { sids: "c_stock_days", pids: "c_participant_ids" });
+    done(`position key (${fits ? "INTEGER" : "BIGINT"})`);
+  },
+};
+
+/** `c_pairs`: the transfer pairing of the chunk's movers (pairing.ts), loaded back as one CSV. */
+const pairing: ChunkStep = {
+  name: "pairing",
+  async run(db, scratch, done) {
+    const c = db.conn;
+    const pairs = await pairChunk(db);
+    await c.run(`CREATE OR REPLACE TEMP TABLE c_pairs (stock_code VARCHAR, date DATE, set_id INTEGER, seller VARCHAR, buyer VARCHAR,
+      shares BIGINT, pct_of_issued DOUBLE, match VARCHAR, confidence DOUBLE)`);
+    if (pairs.length > 0) {
+      const csv = path.join(scratch, `pairs-${process.pid}.csv`);
+      await writeFile(csv, pairs.join(""));
+      try {
+        await c.run(`INSERT INTO c_pairs SELECT * FROM read_csv(${sqlString(csv)}, header = false, quote = '', escape = '', columns = {
+          'stock_code': 'VARCHAR', 'date': 'DATE', 'set_id': 'INTEGER', 'seller': 'VARCHAR', 'buyer': 'VARCHAR',
+          'shares': 'BIGINT', 'pct_of_issued': 'DOUBLE', 'match': 'VARCHAR', 'confidence': 'DOUBLE'})`);
+      } finally {
+        await rm(csv, { force: true });
+      }
+    }
+    done("pairing");
+  },
+};
+
+/**
+ * A chunk's steps, in order, after its inputs (computeChunk: `c_month_days`, `c_holdings`, `c_prior_day_figures`) and
+ * before its tables are written.
+ */
+export const CHUNK_STEPS: readonly ChunkStep[] = [
+  sqlFile("10-corporate-actions.sql"),
+  sqlFile("15-participant-ids.sql"),
+  positionKey,
+  sqlFile("20-change-points.sql"),
+  sqlFile("30-day-figures.sql"),
+  pairing,
+];
 
 /**
  * The transfer pairing of the chunk's stock-days (data-loaders/lib/pairing.ts), as CSV lines

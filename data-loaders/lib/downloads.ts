@@ -16,6 +16,7 @@ import { sqlString } from "../../src/ingest/sql.ts";
 import type { Analytics } from "./cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
 import { columns } from "./duck.ts";
+import { createHolderCategorySource } from "./holder-categories.ts";
 import { likelySql, pct, windowStart } from "./datasets/common.ts";
 import { RANKING_SQL } from "./datasets/concentration.ts";
 import { participantIndexColumns } from "./datasets/participants.ts";
@@ -26,6 +27,7 @@ import { listDataset, tableSql } from "./source.ts";
 export const DOWNLOAD_PARTS = {
   transfers: { relation: "dl_transfers", order: `date, stock_code, "group", buyer_id, seller_id` },
   southbound: { relation: "dl_southbound", order: "date, stock_code" },
+  "holder-categories": { relation: "dl_holder_categories", order: "date, stock_code" },
 } as const;
 export type DownloadPartName = keyof typeof DOWNLOAD_PARTS;
 
@@ -56,12 +58,13 @@ export async function createDownloadSources(conn: DuckDBConnection, data: string
     SELECT p.date, p.stock_code, p.seller AS seller_id, sn.name AS seller_name, p.buyer AS buyer_id, bn.name AS buyer_name,
       p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.set_id AS "group", p.confidence,
       ${likelySql("p.confidence")} AS likely
-    FROM pairs_all p
+    FROM history_pairs p
     LEFT JOIN dl_day_names sn ON sn.date = p.date AND sn.pkey = p.seller
     LEFT JOIN dl_day_names bn ON bn.date = p.date AND bn.pkey = p.buyer`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_southbound AS
     SELECT c.date, c.stock_code, b.shares, ${pct("b.pct")} AS pct, c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
-    FROM clearing_all c LEFT JOIN south_all b USING (stock_code, date) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0`);
+    FROM clearing_history c LEFT JOIN southbound_history b USING (stock_code, date) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0`);
+  await createHolderCategorySource(conn);
 }
 
 /** The calendar years that hold rows of any part relation, ascending. */
@@ -111,22 +114,22 @@ export async function writeDownloadParts(conn: DuckDBConnection, dir: string, op
 const singleFiles = (WINDOW_START: string): Record<string, string> => ({
   "holdings-latest.parquet": `SELECT l.date, l.stock_code, l.pkey AS participant_key, n.participant_id, n.name, l.shares,
       ${pct("l.pct")} AS pct_of_issued
-    FROM latest l LEFT JOIN pnames n USING (pkey) WHERE l.date = (SELECT max(date) FROM dates) ORDER BY l.stock_code, l.rank`,
+    FROM latest_holdings l LEFT JOIN participant_names n USING (pkey) WHERE l.date = (SELECT max(date) FROM dates) ORDER BY l.stock_code, l.rank`,
   "concentration.parquet": `SELECT c.date, c.stock_code, ${pct("c.top1_pct")} AS top1_pct, ${pct("c.top5_pct")} AS top5_pct,
       ${pct("c.top10_pct")} AS top10_pct, ${pct("c.ccass_pct")} AS ccass_pct, c.participants, s.issued_shares
-    FROM conc c JOIN summ s USING (stock_code, seq) WHERE c.date >= ${WINDOW_START} ORDER BY c.date, c.stock_code`,
-  "attention.parquet": `SELECT date, stock_code, ${pct("attention_pct")} AS attention_pct, positions_changed FROM attn
+    FROM concentration c JOIN stock_days_window s USING (stock_code, seq) WHERE c.date >= ${WINDOW_START} ORDER BY c.date, c.stock_code`,
+  "attention.parquet": `SELECT date, stock_code, ${pct("attention_pct")} AS attention_pct, positions_changed FROM attention
     WHERE date >= ${WINDOW_START} ORDER BY date, stock_code`,
   // change points only: each row's holding lasts until the participant's next row for that stock;
   // a holder's last point before the window comes too, so the holding on the window's first day is known
   "trends-top10.parquet": `SELECT date, stock_code, pkey AS participant_key, shares AS shares_adj, change AS change_adj,
       ${pct("shares * 100.0 / issued_adj")} AS pct_of_issued
-    FROM series_pts WHERE latest_rank <= 10
+    FROM series_points WHERE latest_rank <= 10
     QUALIFY date >= ${WINDOW_START}
       OR date = max(date) FILTER (WHERE date < ${WINDOW_START}) OVER (PARTITION BY stock_code, pkey)
     ORDER BY stock_code, participant_key, date`,
   "corporate-actions.parquet": `SELECT date, stock_code, ca_kind AS kind, round(ca_ratio, 6) AS ratio, issued_prev AS issued_before,
-      issued_shares AS issued_after FROM summ_all WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
+      issued_shares AS issued_after FROM stock_days_history WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
 });
 
 /** CSV downloads (small ones only): file name → columnar table. */
@@ -137,7 +140,7 @@ async function csvTables(a: Analytics, corporateActions: string): Promise<Record
     "concentration-latest.csv": await columns(a.db.conn, RANKING_SQL),
     "attention-bands.csv": await columns(
       a.db.conn,
-      `SELECT stock_code, ${pct("p25")} AS p25, ${pct("p75")} AS p75, ${pct("p95")} AS p95, days FROM bands ORDER BY stock_code`,
+      `SELECT stock_code, ${pct("p25")} AS p25, ${pct("p75")} AS p75, ${pct("p95")} AS p95, days FROM attention_bands ORDER BY stock_code`,
     ),
     "corporate-actions.csv": await columns(a.db.conn, `SELECT strftime(date, '%Y-%m-%d') AS date, * EXCLUDE (date) FROM (${corporateActions})`),
   };

@@ -11,6 +11,7 @@ import { gzipJson } from "./gzip-json.ts";
 import { createHistorySources, writeHistoryParts } from "./history-parts.ts";
 import { keepPartFiles, keptParts, partLevel, partYear, yearParts } from "./year-parts.ts";
 import { createDownloadSources, writeDownloadParts, writeWindowDownloads } from "./downloads.ts";
+import { writeAlertFiles } from "./alert-files.ts";
 import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./datasets/common.ts";
 import { healthSmall } from "./datasets/health.ts";
 import { participantPages } from "./datasets/participant-pages.ts";
@@ -142,6 +143,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       writeDownloads(forDownloads.a, path.join(tmp, "downloads"), plan, log).then(logged("downloads")),
       writeHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history"), plan).then(logged("history")),
     ]);
+    await writeAlertFiles(a, tmp, log).then(logged("big changes and feeds"));
     const { small, badge } = await healthSmall(a);
     await writeFile(path.join(tmp, "health.json"), JSON.stringify(small));
     await writeFile(path.join(tmp, "badge.json"), JSON.stringify(badge));

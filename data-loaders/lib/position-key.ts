@@ -1,4 +1,4 @@
-// The packed position key of the window over every holding (cache SQL 20, chunk SQL 20).
+// The packed position key of the window over every holding (chunk SQL 20).
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { scalar } from "./duck.ts";
 
@@ -22,11 +22,13 @@ export function positionKeyMacros(fitsInteger: boolean): string[] {
 }
 
 /**
- * The "-- @position-key" directive: `query` says whether every id fits the INTEGER packing; define
- * the macros for the answer. Returns that answer.
+ * Define the macros for the ids' range: the INTEGER packing when every stock id of `sids.sid` fits in
+ * 15 bits and every participant id of `pids.pid` in 16. Returns whether it did.
  */
-export async function definePositionKey(conn: DuckDBConnection, query: string): Promise<boolean> {
-  const fits = Boolean(await scalar(conn, query));
+export async function definePositionKey(conn: DuckDBConnection, tables: { sids: string; pids: string }): Promise<boolean> {
+  const fits = Boolean(
+    await scalar(conn, `SELECT (SELECT coalesce(max(sid), 0) FROM ${tables.sids}) < 32768 AND (SELECT coalesce(max(pid), 0) FROM ${tables.pids}) < 65536`),
+  );
   for (const macro of positionKeyMacros(fits)) await conn.run(macro);
   return fits;
 }

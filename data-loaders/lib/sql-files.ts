@@ -1,18 +1,23 @@
 // The SQL files of the analytics (data-loaders/sql/cache/, data-loaders/sql/chunk/): NN-name.sql,
-// run in file-name order, statements separated by lines holding only "-- ;" so a builder can time
-// each one and act on the directives in their leading comments.
+// statements separated by lines holding only "-- ;" so a builder can time each one. Which file runs
+// when is stated in code (cache-steps.ts CACHE_STEPS, chunks.ts CHUNK_STEPS), never in the SQL.
 import type { Hash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 const SQL_FILE = /^\d+-[\w-]+\.sql$/;
 
-/** Every statement of the SQL files in `dir`, in order (comments kept: the directives live in them). */
-export function sqlStatements(dir: string): string[] {
+/** The SQL files of `dir` (NN-name.sql), in name order. */
+export function sqlFiles(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => SQL_FILE.test(f))
-    .sort()
-    .flatMap((f) => readFileSync(path.join(dir, f), "utf8").split(/^-- ;$/m))
+    .sort();
+}
+
+/** The statements of one SQL file, in order (empty or comment-only pieces left out). */
+export function sqlFileStatements(dir: string, file: string): string[] {
+  return readFileSync(path.join(dir, file), "utf8")
+    .split(/^-- ;$/m)
     .filter((stmt) => stmt.replace(/--.*$/gm, "").trim());
 }
 

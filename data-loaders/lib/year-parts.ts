@@ -55,10 +55,15 @@ export async function yearParts(conn: DuckDBConnection): Promise<YearPart[]> {
 /**
  * The year a file of the API tree belongs to, or null for a file rewritten every run:
  * `history/<code>/<YYYY>.parquet`, `history/<code>/<YYYY>.days.parquet`,
+ * `history/by-participant/<file>/<YYYY>.parquet`, `history/market/<YYYY>.parquet` and `.json`,
  * `downloads/<name>/year=<YYYY>/<file>`.
  */
 export function partYear(rel: string): number | null {
-  const m = /^history\/\d{5}\/(\d{4})\.(?:days\.)?parquet$/.exec(rel) ?? /^downloads\/[\w-]+\/year=(\d{4})\/[\w.-]+$/.exec(rel);
+  const m =
+    /^history\/\d{5}\/(\d{4})\.(?:days\.)?parquet$/.exec(rel) ??
+    /^history\/by-participant\/[\w-]+\/(\d{4})\.parquet$/.exec(rel) ??
+    /^history\/market\/(\d{4})\.(?:parquet|json)$/.exec(rel) ??
+    /^downloads\/[\w-]+\/year=(\d{4})\/[\w.-]+$/.exec(rel);
   return m ? Number(m[1]) : null;
 }
 

@@ -19,9 +19,7 @@
 //   - img-src data:: Framework's theme draws its icons as data: SVG images in the stylesheet;
 //   - one data host (CCASS_DATA_HOST, for the tiered storage to come) may be added to connect-src.
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
-import { writeFileAtomic } from "../../src/lib/atomic.ts";
+import { rewriteSitePages } from "./site-pages.ts";
 
 export class DataHostError extends Error {
   override readonly name = "DataHostError";
@@ -112,15 +110,5 @@ export function withPolicy(html: string, file: string, dataHost?: string): strin
 
 /** Every page of a built site (the .html files not under _file/, _observablehq/, _import/…), given its policy in place; returns how many. */
 export async function applySitePolicy(dist: string, dataHost?: string): Promise<number> {
-  const entries = await readdir(dist, { recursive: true, withFileTypes: true });
-  const pages = entries
-    .filter((e) => e.isFile() && e.name.endsWith(".html"))
-    .map((e) => path.join(e.parentPath, e.name))
-    .filter((file) => !path.relative(dist, file).split(path.sep).some((part) => part.startsWith("_")));
-  for (const file of pages) {
-    const html = await readFile(file, "utf8");
-    const fixed = withPolicy(html, file, dataHost);
-    if (fixed !== html) await writeFileAtomic(file, fixed);
-  }
-  return pages.length;
+  return (await rewriteSitePages(dist, (html, file) => withPolicy(html, file, dataHost))).pages;
 }

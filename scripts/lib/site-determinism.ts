@@ -4,9 +4,7 @@
 // that number only (found by tests/incremental-site.test.ts comparing an incremental and a cold
 // `dist/`). No page reads `lastModified`, and Framework's build CLI has no option to fix it
 // (only its test hook `setCurrentDate`), so every page's values are pinned to 0 (the epoch).
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
-import { writeFileAtomic } from "../../src/lib/atomic.ts";
+import { rewriteSitePages } from "./site-pages.ts";
 
 /** `registerFile(…, {…,"lastModified":1796653367203,…})` as Framework 1.13 writes it in a page. */
 const LAST_MODIFIED = /("lastModified":)\d+(?:\.\d+)?/g;
@@ -18,18 +16,5 @@ export function pinPageLastModified(html: string): string {
 
 /** Every page of a built site (not _file/, _observablehq/…), pinned in place; returns the pages changed. */
 export async function pinLastModified(dist: string): Promise<number> {
-  const entries = await readdir(dist, { recursive: true, withFileTypes: true });
-  let changed = 0;
-  for (const e of entries) {
-    if (!e.isFile() || !e.name.endsWith(".html")) continue;
-    const file = path.join(e.parentPath, e.name);
-    if (path.relative(dist, file).split(path.sep).some((part) => part.startsWith("_"))) continue;
-    const html = await readFile(file, "utf8");
-    const pinned = pinPageLastModified(html);
-    if (pinned !== html) {
-      await writeFileAtomic(file, pinned);
-      changed++;
-    }
-  }
-  return changed;
+  return (await rewriteSitePages(dist, pinPageLastModified)).changed;
 }

@@ -7,9 +7,7 @@
 //   - no "skip to content" link before the sidebar's links (WCAG 2.4.1).
 // Each fix must find exactly what it expects: a changed template fails the build with TemplateFixError
 // instead of shipping pages without the fix. Applying the fixes twice changes nothing.
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
-import { writeFileAtomic } from "../../src/lib/atomic.ts";
+import { rewriteSitePages } from "./site-pages.ts";
 
 export class TemplateFixError extends Error {
   override readonly name = "TemplateFixError";
@@ -65,15 +63,5 @@ export function fixPageTemplate(html: string, file: string): string {
 
 /** Every page of a built site (not the files under _file/, _observablehq/, _npm/…), fixed in place. */
 export async function fixSiteTemplate(dist: string): Promise<number> {
-  const entries = await readdir(dist, { recursive: true, withFileTypes: true });
-  const pages = entries
-    .filter((e) => e.isFile() && e.name.endsWith(".html"))
-    .map((e) => path.join(e.parentPath, e.name))
-    .filter((file) => !path.relative(dist, file).split(path.sep).some((part) => part.startsWith("_")));
-  for (const file of pages) {
-    const html = await readFile(file, "utf8");
-    const fixed = fixPageTemplate(html, file);
-    if (fixed !== html) await writeFileAtomic(file, fixed);
-  }
-  return pages.length;
+  return (await rewriteSitePages(dist, fixPageTemplate)).pages;
 }

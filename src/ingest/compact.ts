@@ -12,28 +12,30 @@
 // with one rule: a daily file overrides that date's rows in the month file.
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
-import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
+import { isDir, listDir } from "../lib/dir.ts";
+import { assertIsoDate } from "../lib/validate.ts";
 import {
   dataFileKind,
   dayFile,
   isMonth,
-  LEGACY_PART,
   legacyPartitions,
   monthDir,
   monthFile,
   monthOf,
+  monthOfFolder,
   stateDir,
+  tableLayout,
   TABLE_KEYS,
   TABLES,
   type TableName,
 } from "./layout.ts";
 import { acquireRunLock, RunLockedError } from "./lock.ts";
-import { sqlString } from "./sql.ts";
-
-export { isMonth, monthOf, sqlString };
+import { columnsOf, scalar, withConnection } from "./duckdb.ts";
+import { migrateSecurityIds } from "./security-id.ts";
+import { sqlList, sqlString } from "./sql.ts";
 
 /**
  * Row order of a month file: the table's key columns with `date` moved last, so each holder's
@@ -77,95 +79,8 @@ export function monthPartitionFor(out: string, table: string, date: string): str
   return existsSync(file) ? file : null;
 }
 
-function sqlList(files: readonly string[]): string {
-  return `[${files.map(sqlString).join(", ")}]`;
-}
-
 function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** The partitioned tables under `out` that have at least one `month=` folder. */
-export async function listTables(out: string): Promise<TableName[]> {
-  const tables: TableName[] = [];
-  for (const t of TABLES) if ((await listDir(path.join(out, t))).some((c) => c.startsWith("month="))) tables.push(t);
-  return tables;
-}
-
-export interface TableLayout {
-  /** date → daily file */
-  daily: Map<string, string>;
-  /** month → compacted month file */
-  monthly: Map<string, string>;
-}
-
-export async function tableLayout(out: string, table: string): Promise<TableLayout> {
-  const dir = path.join(out, assertTableName(table));
-  const layout: TableLayout = { daily: new Map(), monthly: new Map() };
-  for (const folder of await listDir(dir)) {
-    const month = folder.startsWith("month=") ? folder.slice("month=".length) : null;
-    if (!isMonth(month)) continue;
-    for (const name of await listDir(path.join(dir, folder))) {
-      const kind = dataFileKind(name);
-      if (kind && "date" in kind && monthOf(kind.date) === month) layout.daily.set(kind.date, path.join(dir, folder, name));
-      else if (kind && "month" in kind && kind.month === month) layout.monthly.set(month, path.join(dir, folder, name));
-    }
-  }
-  return layout;
-}
-
-/** Every date stored for `table`, daily or compacted, ascending. */
-export async function storedDates(out: string, table: string, conn?: DuckDBConnection): Promise<string[]> {
-  const layout = await tableLayout(out, table);
-  const dates = new Set(layout.daily.keys());
-  if (layout.monthly.size > 0) {
-    await withConnection(conn, async (c) => {
-      const r = await c.runAndReadAll(
-        `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM read_parquet(${sqlList([...layout.monthly.values()])}, hive_partitioning = false)`,
-      );
-      for (const row of r.getRows()) dates.add(String(row[0]));
-    });
-  }
-  return [...dates].sort();
-}
-
-export async function withConnection<T>(conn: DuckDBConnection | undefined, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  if (conn) return fn(conn);
-  const instance = await DuckDBInstance.create(":memory:");
-  const c = await instance.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.closeSync();
-    instance.closeSync();
-  }
-}
-
-async function scalar(c: DuckDBConnection, sql: string): Promise<unknown> {
-  const r = await c.runAndReadAll(sql);
-  return r.getRows()[0]?.[0];
-}
-
-async function columnsOf(c: DuckDBConnection, files: readonly string[]): Promise<string[]> {
-  const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlList(files)}, hive_partitioning = false)`);
-  return r.getRows().map((row) => String(row[0]));
 }
 
 export interface MonthResult {
@@ -183,7 +98,7 @@ async function fileSize(p: string): Promise<number> {
 }
 
 /** Temp files left in a month folder by a killed write (atomic.ts names them `.<name>.<pid>.<hex>.tmp`). */
-async function removeStaleTemps(dir: string): Promise<void> {
+export async function removeStaleTemps(dir: string): Promise<void> {
   for (const name of await listDir(dir)) {
     if (name.startsWith(".") && name.endsWith(".tmp")) await rm(path.join(dir, name), { force: true, recursive: true });
   }
@@ -192,7 +107,8 @@ async function removeStaleTemps(dir: string): Promise<void> {
 /** Where a month is rebuilt (`ready`) and where the folder it replaces waits for removal (`old`): beside the dataset, never under a table. */
 function swapFolders(out: string, table: TableName, month: string): { ready: string; old: string } {
   const base = path.join(stateDir(out), "compact", table);
-  return { ready: path.join(base, `month=${month}.new`), old: path.join(base, `month=${month}.old`) };
+  const folder = path.basename(monthDir(out, table, month));
+  return { ready: path.join(base, `${folder}.new`), old: path.join(base, `${folder}.old`) };
 }
 
 /**
@@ -294,7 +210,7 @@ export async function compactMonth(out: string, tableName: string, month: string
   await recoverMonthSwap(out, table, month);
   const dir = monthDir(out, table, month);
   await removeStaleTemps(dir);
-  const layout = await tableLayout(out, table);
+  const layout = tableLayout(out, table);
   const daily = [...layout.daily].filter(([d]) => monthOf(d) === month).sort(([a], [b]) => a.localeCompare(b));
   const monthPath = layout.monthly.get(month) ?? null;
   const result: MonthResult = { table, month, datesFolded: daily.map(([d]) => d), rows: 0, bytesBefore: 0, bytesAfter: 0 };
@@ -359,8 +275,8 @@ export interface CompactReport {
 async function interruptedSwaps(out: string, table: TableName): Promise<string[]> {
   const months = new Set<string>();
   for (const name of await listDir(path.join(stateDir(out), "compact", table))) {
-    const m = /^month=(\d{4}-\d{2})\.(new|old)$/.exec(name)?.[1];
-    if (isMonth(m)) months.add(m);
+    const m = monthOfFolder(/^(.+)\.(new|old)$/.exec(name)?.[1] ?? "");
+    if (m) months.add(m);
   }
   return [...months];
 }
@@ -370,7 +286,7 @@ export async function planCompaction(out: string, before: string, tables?: strin
   assertMonth(before);
   const plan: { table: TableName; month: string }[] = [];
   for (const table of (tables ?? TABLES).map(assertTableName)) {
-    const layout = await tableLayout(out, table);
+    const layout = tableLayout(out, table);
     const months = new Set(await interruptedSwaps(out, table));
     for (const d of layout.daily.keys()) {
       const m = monthOf(d);
@@ -386,12 +302,13 @@ export async function compact(out: string, opts: CompactOptions = {}): Promise<C
   if (!(await isDir(out))) throw new CompactionError(`dataset folder not found: ${out}`);
   const before = assertMonth(opts.before ?? currentMonthHK());
   const log = opts.log ?? (() => {});
-  const release = await acquireLock(out);
+  const release = await acquireCompactionLock(out);
   const instance = await DuckDBInstance.create(":memory:");
   const c = await instance.connect();
   try {
     const legacy = legacyPartitions(out);
     if (legacy.length > 0) throw new CompactionError(`${out} uses the old date=/part-0.parquet layout (${legacy[0]!.rel}); run compact --migrate first`);
+    await migrateSecurityIds(c, out); // a dataset from before security_id: the column first, so months fold alike
     const report: CompactReport = { out, before, months: [] };
     for (const { table, month } of await planCompaction(out, before, opts.tables)) {
       const r = await compactMonth(out, table, month, c);
@@ -406,68 +323,6 @@ export async function compact(out: string, opts: CompactOptions = {}): Promise<C
   }
 }
 
-// ---- Migration from the layout before issue #13 ----------------------------------------------
-// Old: `<table>/date=YYYY-MM-DD/part-0.parquet` (a hive key also stored as a column) and compacted
-// `<table>/month=YYYY-MM/part-0.parquet` side by side. New: only `month=` folders (layout.ts).
-
-export interface MigrateReport {
-  out: string;
-  /** old daily files moved to `month=M/D.parquet` */
-  movedDates: number;
-  /** old month files renamed to `month=M/M.parquet` */
-  renamedMonths: number;
-  /** of the moved dates, those folded into their month's compacted file (late dates beside an old month file) */
-  foldedDates: number;
-}
-
-/**
- * Convert a dataset of the old layout in place; idempotent (a migrated dataset has nothing to
- * convert) and resumable: every step is one rename, or compaction's own fold and swap.
- */
-export async function migrateLayout(out: string): Promise<MigrateReport> {
-  if (!(await isDir(out))) throw new CompactionError(`dataset folder not found: ${out}`);
-  const release = await acquireLock(out);
-  const report: MigrateReport = { out, movedDates: 0, renamedMonths: 0, foldedDates: 0 };
-  try {
-    const legacy = legacyPartitions(out);
-    for (const f of legacy) {
-      if (f.kind === "date" && !isIsoDate(f.value)) throw new CompactionError(`${f.rel}: not a date folder of this dataset`);
-      if (f.kind === "month" && !isMonth(f.value)) throw new CompactionError(`${f.rel}: not a month folder of this dataset`);
-    }
-    // 1. Old month files take their new name: each is one rename inside its own folder.
-    for (const f of legacy.filter((l) => l.kind === "month")) {
-      const dir = path.join(out, f.rel);
-      await removeStaleTemps(dir);
-      if ((await listDir(dir)).some((n) => n !== LEGACY_PART))
-        throw new CompactionError(`${f.rel}: holds files beside ${LEGACY_PART}; expected an old compacted month`);
-      await rename(path.join(dir, LEGACY_PART), monthFile(out, f.table, f.value));
-      report.renamedMonths++;
-    }
-    // 2. Old date folders: each file moved into its month's folder, one rename.
-    for (const f of legacy.filter((l) => l.kind === "date")) {
-      const dir = path.join(out, f.rel);
-      await removeStaleTemps(dir);
-      const names = await listDir(dir);
-      if (names.some((n) => n !== LEGACY_PART)) throw new CompactionError(`${f.rel}: holds files other than ${LEGACY_PART}`);
-      if (names.length > 0) {
-        const target = dayFile(out, f.table, f.value);
-        await mkdir(path.dirname(target), { recursive: true });
-        await rename(path.join(dir, LEGACY_PART), target);
-        report.movedDates++;
-      }
-      await rmdir(dir);
-    }
-    // 3. A late date of an old compacted month is now a daily file beside its month file: fold it in
-    //    (the daily file wins, as the old rule had it). Also finishes this step after a crash.
-    await withConnection(undefined, async (c) => {
-      for (const { table, month } of await planCompaction(out, "0001-01")) report.foldedDates += (await compactMonth(out, table, month, c)).datesFolded.length;
-    });
-    return report;
-  } finally {
-    await release();
-  }
-}
-
 /**
  * Compaction takes the scrape's own lock (`<out>/_state/run.lock`, src/ingest/lock.ts): a scrape and
  * a compaction of one dataset never run side by side, and a lock left by a killed process is taken over.
@@ -476,7 +331,7 @@ export function lockPath(out: string): string {
   return path.join(stateDir(out), "run.lock");
 }
 
-async function acquireLock(out: string): Promise<() => Promise<void>> {
+export async function acquireCompactionLock(out: string): Promise<() => Promise<void>> {
   try {
     const release = await acquireRunLock(out);
     return async () => release();

@@ -128,6 +128,16 @@ page's invariants (rows add up to the page's totals, codes and dates valid) befo
 written; pages that fail are kept as evidence under \`_rejects/\` and not stored. A dataset with a
 \`_truth/\` folder was made from the project's local replica: synthetic data, not HKEX's.
 
+Dates before the first scrape may come from the **Webb-site CCASS archive**, collected every
+settlement day from 2007-06-26 to 2025-10-10 and released by its author under CC-BY 4.0; credit:
+**Webb-site (David M. Webb), CC-BY 4.0**. \`npm run import-archive\` writes those dates; which ones
+they are, and from which dump files, is recorded in \`_archive/provenance.json\` and
+\`_archive/months/YYYY-MM.json\` (every other date was scraped). Where both sources have a date the
+scraped rows are kept and the archive's compared (\`_archive/reconciliation.json\`). Archive days
+have no participant addresses (NULL) and list only participants holding something that day.
+\`security_id\` in \`summary\` and \`stocks\` tells apart two securities that used one code
+(\`wb:\` + Webb-site's issue ID where the archive knows the security, else \`hk:\` + the code).
+
 ## HKEX's terms of use
 
 The figures are HKEX's. HKEX's terms of use for HKEXnews restrict automated access to the CCASS

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { withConnection } from "./compact.ts";
+import { withConnection } from "./duckdb.ts";
 import { TABLE_SCHEMAS, TABLES, type TableName } from "./schema.ts";
 import { sqlString } from "./sql.ts";
 

@@ -41,6 +41,12 @@ export function monthFile(root: string, table: TableName, month: string): string
   return path.join(monthDir(root, table, month), `${month}.parquet`);
 }
 
+/** The month a `month=YYYY-MM` folder holds; null for any other name (temp folders, stray files). */
+export function monthOfFolder(name: string): string | null {
+  const month = name.startsWith("month=") ? name.slice("month=".length) : null;
+  return isMonth(month) ? month : null;
+}
+
 /** What a data file's name says it holds: one date, or a compacted month. */
 export function dataFileKind(name: string): { date: string } | { month: string } | null {
   const stem = name.endsWith(".parquet") ? name.slice(0, -".parquet".length) : null;
@@ -52,6 +58,48 @@ export function dataFileKind(name: string): { date: string } | { month: string }
 
 export function participantsDimFile(root: string): string {
   return path.join(root, "participants_dim.parquet");
+}
+
+/** One table's data files, as the folder layout names them. */
+export interface TableFiles {
+  /** `month=YYYY-MM/YYYY-MM-DD.parquet`: one date each, in date order */
+  daily: { date: string; path: string }[];
+  /** `month=YYYY-MM/YYYY-MM.parquet`: a compacted month each, in month order */
+  monthly: { month: string; path: string }[];
+}
+
+/**
+ * The one reader of the folder layout: every data file of `table` under `root`. A file whose name
+ * does not match its folder's month, temp files and stray folders are not part of the dataset.
+ * Synchronous on purpose: a year is about 1,250 folders, and awaiting each readdir cost 0.16 s in
+ * every loader process (the sync calls: 0.05 s).
+ */
+export function readTableFiles(root: string, table: TableName): TableFiles {
+  const dir = path.join(root, table);
+  const out: TableFiles = { daily: [], monthly: [] };
+  if (!existsSync(dir)) return out;
+  for (const folder of readdirSync(dir).sort()) {
+    const month = monthOfFolder(folder);
+    if (!month) continue;
+    for (const name of readdirSync(path.join(dir, folder)).sort()) {
+      const kind = dataFileKind(name);
+      const file = path.join(dir, folder, name);
+      if (kind && "date" in kind && kind.date.slice(0, 7) === month) out.daily.push({ date: kind.date, path: file });
+      else if (kind && "month" in kind && kind.month === month) out.monthly.push({ month, path: file });
+    }
+  }
+  return out;
+}
+
+/** The same files as maps: date → daily file, month → compacted file. */
+export function tableLayout(root: string, table: TableName): { daily: Map<string, string>; monthly: Map<string, string> } {
+  const files = readTableFiles(root, table);
+  return { daily: new Map(files.daily.map((f) => [f.date, f.path])), monthly: new Map(files.monthly.map((f) => [f.month, f.path])) };
+}
+
+/** The tables under `root` that have at least one `month=` folder. */
+export function listTables(root: string): TableName[] {
+  return TABLES.filter((t) => existsSync(path.join(root, t)) && readdirSync(path.join(root, t)).some((f) => monthOfFolder(f) !== null));
 }
 
 /** Glob over every file of one table (daily and compacted). */
@@ -106,6 +154,12 @@ export const stateDir = (root: string) => path.join(root, "_state");
 export const rejectsDir = (root: string, date: string) => path.join(root, "_rejects", `date=${assertIsoDate(date)}`);
 export const runsDir = (root: string) => path.join(root, "_runs");
 export const truthDir = (root: string) => path.join(root, "_truth");
+/** What the Webb-site archive import keeps beside the dataset (src/archive/, docs/ARCHIVE.md). */
+export const archiveDir = (root: string) => path.join(root, "_archive");
+/** The archive import's working files (stage, month states, DuckDB spill): under `_state/`, never published. */
+export const archiveWorkDir = (root: string) => path.join(stateDir(root), "archive");
+/** The archive's securities: security_id, code and listing dates (src/ingest/security-id.ts). */
+export const archiveSecuritiesFile = (root: string) => path.join(archiveDir(root), "securities.parquet");
 
 /**
  * The run reports' file names, oldest first. A run id starts with its start time

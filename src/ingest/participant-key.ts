@@ -11,8 +11,11 @@ export function isInvestorKey(key: string): boolean {
   return key.startsWith(INVESTOR_PREFIX);
 }
 
-/** Case and white-space insensitive, so a re-spaced name on another day keeps its key. */
-function investorKey(name: string): string {
+/**
+ * Case and white-space insensitive, so a re-spaced name on another day keeps its key. Exported for
+ * the archive importer (src/archive/), which must give a named investor the key a scraped page gives.
+ */
+export function investorKey(name: string): string {
   const normal = name.normalize("NFKC").replace(/\s+/g, " ").trim().toUpperCase();
   return INVESTOR_PREFIX + createHash("sha1").update(normal).digest("hex").slice(0, 12);
 }

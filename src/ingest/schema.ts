@@ -35,6 +35,13 @@ const participantKey: ColumnDef = {
   nullable: false,
   description: "CCASS participant ID (`C00010`), or for a consenting investor participant without one `ip:` + 12 hex digits of the SHA-1 of the normalised name (`#2`, `#3` for same-name repeats on one page)",
 };
+const securityId: ColumnDef = {
+  name: "security_id",
+  type: "VARCHAR",
+  nullable: false,
+  description:
+    "stable id of the security (a code can be recycled or changed): `wb:` + Webb-site's issue ID for archive days and for scraped days the archive lists, else `hk:` + the code (docs/ARCHIVE.md)",
+};
 const shares = (description: string): ColumnDef => ({ name: "", type: "BIGINT", nullable: false, description, unit: "shares" });
 const count = (description: string): ColumnDef => ({ name: "", type: "INTEGER", nullable: false, description, unit: "participants" });
 const named = (name: string, c: ColumnDef): ColumnDef => ({ ...c, name });
@@ -69,6 +76,7 @@ export const TABLE_SCHEMAS: Readonly<Record<TableName, TableDef>> = {
       named("nonconsenting_count", count("number of non-consenting investor participants")),
       named("total_shares", shares("total shares held in CCASS")),
       named("total_count", count("total number of participants holding the stock")),
+      securityId,
     ],
   },
   stocks: {
@@ -76,7 +84,7 @@ export const TABLE_SCHEMAS: Readonly<Record<TableName, TableDef>> = {
     rowPer: "settlement date × security on HKEX's stock list",
     description: "The stock list HKEX published for that date.",
     key: ["date", "stock_code"],
-    columns: [date, stockCode, stockName],
+    columns: [date, stockCode, stockName, securityId],
   },
   participants: {
     name: "participants",

@@ -11,3 +11,8 @@ export function sqlString(s: string): string {
 export function sqlDate(date: string): string {
   return `DATE '${assertIsoDate(date)}'`;
 }
+
+/** A DuckDB list of string literals (file paths for read_parquet). */
+export function sqlList(items: readonly string[]): string {
+  return `[${items.map(sqlString).join(", ")}]`;
+}

@@ -22,9 +22,10 @@ import {
   stockListProblem,
 } from "./invariants.ts";
 import { rewriteDateInMonth, settleMonth } from "./compact.ts";
-import { assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
+import { archiveSecuritiesFile, assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
 import { columnList, TABLE_SCHEMAS } from "./schema.ts";
 import { participantKeys } from "./participant-key.ts";
+import { ensureSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
 import { sqlDate, sqlString } from "./sql.ts";
 
 /** Everything known about one settlement date. Absent parts leave their stored rows untouched. */
@@ -67,6 +68,7 @@ function staged(table: TableName, dateLiteral: string): string {
 
 export class DatasetWriter {
   private queue: Promise<unknown> = Promise.resolve();
+  private securityIdsChecked = false;
 
   private constructor(
     readonly root: string,
@@ -115,6 +117,13 @@ export class DatasetWriter {
     const t0 = performance.now();
     await this.conn.run(STAGING_DDL);
     const holdingsRows = await this.stage(input);
+    // security_id: the archive's where it lists the code that day; a dataset from before the column
+    // gets it first, once (src/ingest/security-id.ts).
+    if (existsSync(archiveSecuritiesFile(this.root)))
+      for (const t of ["new_summary", "new_stocks"])
+        await this.conn.run(`UPDATE ${t} SET security_id = ${scrapedSecurityIdSql(this.root, `${t}.stock_code`, sqlDate(date))}`);
+    if (!this.securityIdsChecked) await ensureSecurityIds(this.conn, this.root);
+    this.securityIdsChecked = true;
     const t1 = performance.now();
     const files: string[] = [];
     const d = sqlDate(date);
@@ -167,6 +176,7 @@ export class DatasetWriter {
           s.appendBigInt(BigInt(c.shares));
           s.appendInteger(c.participants);
         }
+        s.appendVarchar(SCRAPED_SECURITY_PREFIX + page.stockCode); // the archive's id, when it has one, is set below
         s.endRow();
       }
       for (const [key, variants] of staged) for (const v of variants) appendParticipant(p, key, v.id, v.name, v.address, 0);
@@ -194,6 +204,7 @@ export class DatasetWriter {
       for (const st of input.stockList.stocks) {
         a.appendVarchar(st.code);
         a.appendVarchar(st.name);
+        a.appendVarchar(SCRAPED_SECURITY_PREFIX + st.code);
         a.endRow();
       }
       a.closeSync();

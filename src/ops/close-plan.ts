@@ -3,7 +3,7 @@
 // in the normal course: all its settlement days are stored, or HKEX can no longer show the missing
 // ones. Closing a month that may still change would rewrite its file on main (history grows by a
 // month file each time); keeping a finished one open costs only data-open's size.
-import { tableLayout } from "../ingest/compact.ts";
+import { tableLayout } from "../ingest/layout.ts";
 import { isMonth, monthOf, TABLES } from "../ingest/layout.ts";
 import { addDays, settlementDaysBetween } from "../lib/calendar.ts";
 import { InvalidValueError } from "../lib/validate.ts";
@@ -22,7 +22,7 @@ function monthBounds(month: string): [string, string] {
 /** Months that still have daily files, in any table. */
 async function monthsWithDailyFiles(out: string): Promise<string[]> {
   const months = new Set<string>();
-  for (const t of TABLES) for (const d of (await tableLayout(out, t)).daily.keys()) months.add(monthOf(d));
+  for (const t of TABLES) for (const d of (tableLayout(out, t)).daily.keys()) months.add(monthOf(d));
   return [...months].sort();
 }
 

@@ -8,7 +8,7 @@ import { copyFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
 import { settleMonth } from "../ingest/compact.ts";
-import { dataFileKind, isMonth, monthOf, TABLES, type TableName } from "../ingest/layout.ts";
+import { dataFileKind, monthOf, monthOfFolder, TABLES, type TableName } from "../ingest/layout.ts";
 
 export class MergeError extends Error {
   override readonly name = "MergeError";
@@ -22,9 +22,9 @@ export function isMergeable(rel: string): boolean {
   const parts = rel.split(/[\\/]/);
   if (parts.length === 2) return parts[0] === "_runs" && RUN_REPORT.test(parts[1]!) && !parts[1]!.startsWith(".");
   if (parts.length !== 3 || !TABLE_SET.has(parts[0]!) || parts[2]!.startsWith(".")) return false;
-  const [key, month] = parts[1]!.split("=", 2);
+  const month = monthOfFolder(parts[1]!);
   const file = dataFileKind(parts[2]!);
-  if (key !== "month" || !isMonth(month) || !file) return false;
+  if (!month || !file) return false;
   return "date" in file ? monthOf(file.date) === month : file.month === month;
 }
 
@@ -68,7 +68,7 @@ export async function mergeShards(shardRoots: readonly string[], into: string): 
   const months = new Set(copied.map((rel) => rel.split(/[\\/]/)).filter((p) => p.length === 3).map(([t, folder]) => `${t}/${folder}`));
   for (const tm of [...months].sort()) {
     const [table, folder] = tm.split("/") as [TableName, string];
-    await settleMonth(into, table, folder.slice("month=".length));
+    await settleMonth(into, table, monthOfFolder(folder)!);
   }
   return { copied, skipped };
 }

@@ -10,10 +10,13 @@ import { writeFileAtomic } from "../lib/atomic.ts";
 import { truthDir } from "../ingest/layout.ts";
 import { DatasetWriter, type DayInput } from "../ingest/writer.ts";
 import { createMarket, type Market, type MarketOptions } from "./market.ts";
+import { writeWebbsiteDump } from "./webbsite-dump.ts";
 
 /** The market's own options, and where and how to write it. */
 export interface SyntheticOptions extends MarketOptions {
   out: string;
+  /** also write the market as a Webb-site archive dump into this folder (src/replica/webbsite-dump.ts) */
+  webbsiteDump?: string;
   /** called after each date is written */
   onDate?: (info: { date: string; index: number; total: number; holdingsRows: number }) => void;
 }
@@ -74,6 +77,8 @@ export async function writeSyntheticDataset(opts: SyntheticOptions): Promise<Syn
     ...(opts.noise ? { noise: true } : {}),
   };
   const market = createMarket(marketOptions);
+  // Its own market: the dump walks every stock to its end, the dataset writer goes date by date.
+  if (opts.webbsiteDump) writeWebbsiteDump(createMarket(marketOptions), { dir: opts.webbsiteDump });
   await mkdir(opts.out, { recursive: true });
   const summary = await writeMarketDataset(market, opts.out, opts.onDate);
   const truth = truthDir(opts.out);

@@ -128,6 +128,12 @@ export interface ReplicaMarket extends Market {
    * between), so later pages and the truth come from the cache. Resolves when done or stopped.
    */
   warmUp(shouldStop?: () => boolean): Promise<void>;
+  /** holdings(), with each listed row's index into participants.all (namesakes are told apart by it). */
+  holdingsWithHolders(date: string, code: string): { page: HoldingsPage; holders: number[] } | null;
+  /** The day index of a listed stock's listing and one past its last listed day (lives of a long market). */
+  listedDays(code: string): { from: number; to: number } | null;
+  /** A participant's name on day t (renames of a long market). */
+  participantNameOn(index: number, t: number): string;
 }
 
 /** A date outside the replica's window (or not a date) given to a Market method. */
@@ -349,6 +355,15 @@ class MarketModel implements ReplicaMarket {
     }
   }
 
+  listedDays(code: string): { from: number; to: number } | null {
+    const si = this.indexByCode.get(code);
+    return si === undefined ? null : { from: this.life.listFrom[si]!, to: this.life.listTo[si]! };
+  }
+
+  participantNameOn(index: number, t: number): string {
+    return nameOn(this.life, index, this.participants.all[index] as UniverseParticipant, t);
+  }
+
   stockDetails(code: string): UniverseStock | undefined {
     const i = this.indexByCode.get(code);
     return i === undefined ? undefined : this.universe[i];
@@ -373,6 +388,10 @@ class MarketModel implements ReplicaMarket {
   }
 
   holdings(date: string, code: string): HoldingsPage | null {
+    return this.holdingsWithHolders(date, code)?.page ?? null;
+  }
+
+  holdingsWithHolders(date: string, code: string): { page: HoldingsPage; holders: number[] } | null {
     assertIsoDate(date);
     const t = this.dayOf(date);
     const si = this.indexByCode.get(code);
@@ -380,18 +399,19 @@ class MarketModel implements ReplicaMarket {
     const stock = this.universe[si] as UniverseStock;
     const day = this.dayState(si, t);
     const base = day.base;
-    const rows: { p: UniverseParticipant; name: string; shares: number; order: number }[] = [];
+    const rows: { p: UniverseParticipant; pi: number; name: string; shares: number; order: number }[] = [];
     for (let slot = FIRST_SLOT; slot < day.width; slot++) {
       const shares = day.values[base + slot] as number;
       if (shares <= 0) continue;
       const pi = day.pool[slot - FIRST_SLOT] as number;
       const p = this.participants.all[pi] as UniverseParticipant;
-      rows.push({ p, name: nameOn(this.life, pi, p, t), shares, order: slot });
+      rows.push({ p, pi, name: nameOn(this.life, pi, p, t), shares, order: slot });
     }
     // HKEX lists by shareholding, largest first; equal holdings keep a stable order.
     rows.sort((a, b) => b.shares - a.shares || a.order - b.order);
     const intermediaries = { shares: 0, participants: 0 };
     const consenting = { shares: 0, participants: 0 };
+    const holders = rows.map((r) => r.pi);
     const participants: ParticipantHolding[] = rows.map(({ p, name, shares }) => {
       const cat = p.id === null ? consenting : intermediaries;
       cat.shares += shares;
@@ -404,7 +424,7 @@ class MarketModel implements ReplicaMarket {
       shares: intermediaries.shares + consenting.shares + nonConsenting.shares,
       participants: intermediaries.participants + consenting.participants + nonConsenting.participants,
     };
-    return {
+    const page: HoldingsPage = {
       kind: "holdings",
       date,
       stockCode: stock.code,
@@ -413,6 +433,7 @@ class MarketModel implements ReplicaMarket {
       summary: { intermediaries, consenting, nonConsenting, total },
       participants,
     };
+    return { page, holders };
   }
 
   southbound(date: string): SouthboundPage {

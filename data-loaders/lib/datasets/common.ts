@@ -5,10 +5,10 @@ import type { Analytics } from "../cache.ts";
 import { scalar } from "../duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export async function hasData(a: Analytics): Promise<boolean> {
-  return Number(await scalar(a.db.conn, "SELECT count(*) FROM summ")) > 0;
+  return Number(await scalar(a.db.conn, "SELECT count(*) FROM stock_days_window")) > 0;
 }
 
 export async function latestDate(a: Analytics): Promise<string | null> {
@@ -42,7 +42,7 @@ export const likelySql = (confidence = "confidence") => `(${confidence} >= ${LIK
 export const pct = (expr: string) => `round(${expr}, 4)`;
 
 /**
- * A position on the latest date (the `latest` table as `l`) with its changes over 1, 5 and 20
+ * A position on the latest date (the `latest_holdings` table as `l`) with its changes over 1, 5 and 20
  * stored days, in shares and in percentage points of issued: the holdings table of a stock page
  * and the portfolio of a participant page show the same columns.
  */

@@ -15,12 +15,12 @@ SELECT c.stock_code, n.stock_name AS name, ${pct("c.top1_pct")} AS top1_pct, ${p
   ${diff("top10_pct", 1)}, ${diff("top10_pct", 5)}, ${diff("top10_pct", 20)},
   ${diff("ccass_pct", 1)}, ${diff("ccass_pct", 5)}, ${diff("ccass_pct", 20)},
   ${diff("participants", 1, false)}, ${diff("participants", 5, false)}, ${diff("participants", 20, false)}
-FROM conc c
+FROM concentration c
 JOIN stock_last l ON l.stock_code = c.stock_code AND l.last_seq = c.seq
 JOIN stock_names n ON n.stock_code = c.stock_code
-LEFT JOIN conc c1 ON c1.stock_code = c.stock_code AND c1.seq = c.seq - 1
-LEFT JOIN conc c5 ON c5.stock_code = c.stock_code AND c5.seq = c.seq - 5
-LEFT JOIN conc c20 ON c20.stock_code = c.stock_code AND c20.seq = c.seq - 20
+LEFT JOIN concentration c1 ON c1.stock_code = c.stock_code AND c1.seq = c.seq - 1
+LEFT JOIN concentration c5 ON c5.stock_code = c.stock_code AND c5.seq = c.seq - 5
+LEFT JOIN concentration c20 ON c20.stock_code = c.stock_code AND c20.seq = c.seq - 20
 WHERE l.last_date = (SELECT max(date) FROM dates)
 ORDER BY c.top10_pct DESC, c.stock_code`;
 

@@ -9,11 +9,11 @@ SELECT
   (SELECT count(*) FROM dates) AS dates,
   (SELECT count(*) FROM stock_last) AS stocks,
   (SELECT count(*) FROM stock_last WHERE last_date = (SELECT max(date) FROM dates)) AS stocks_latest,
-  (SELECT count(*) FROM pstats) AS participants,
-  (SELECT coalesce(sum(listed_count), 0) FROM summ_all) AS holdings_rows,
-  (SELECT count(*) FROM pairs_all) AS transfer_pairs,
-  (SELECT count(*) FROM pairs_all WHERE ${likelySql()}) AS likely_transfers,
-  (SELECT count(*) FROM summ_all WHERE ca_kind IS NOT NULL) AS corporate_actions`;
+  (SELECT count(*) FROM participant_stats) AS participants,
+  (SELECT coalesce(sum(listed_count), 0) FROM stock_days_history) AS holdings_rows,
+  (SELECT count(*) FROM history_pairs) AS transfer_pairs,
+  (SELECT count(*) FROM history_pairs WHERE ${likelySql()}) AS likely_transfers,
+  (SELECT count(*) FROM stock_days_history WHERE ca_kind IS NOT NULL) AS corporate_actions`;
 
 export async function meta(a: Analytics) {
   const dates = (await rows<{ date: string }>(a.db.conn, "SELECT date FROM dates ORDER BY date")).map((r) => r.date);

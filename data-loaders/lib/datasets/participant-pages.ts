@@ -46,7 +46,7 @@ const TRANSFERS = columnar(
 const PARTS = {
   portfolio: `
     WITH g AS (
-      SELECT l.pkey, ${PORTFOLIO.agg} FROM latest l JOIN stock_names n USING (stock_code)
+      SELECT l.pkey, ${PORTFOLIO.agg} FROM latest_holdings l JOIN stock_names n USING (stock_code)
       WHERE l.date = (SELECT max(date) FROM dates) GROUP BY l.pkey
     )
     SELECT pkey, ${PORTFOLIO.json} AS j FROM g`,
@@ -56,9 +56,9 @@ const PARTS = {
     SELECT pkey, ${MOVES.json} AS j FROM g`,
   transfers: `
     WITH t AS (
-      SELECT seller AS pkey, date, stock_code, 'sell' AS side, buyer AS counterparty, shares, pct_of_issued, confidence FROM pairs WHERE date >= ${windowStart()}
+      SELECT seller AS pkey, date, stock_code, 'sell' AS side, buyer AS counterparty, shares, pct_of_issued, confidence FROM window_pairs WHERE date >= ${windowStart()}
       UNION ALL
-      SELECT buyer, date, stock_code, 'buy', seller, shares, pct_of_issued, confidence FROM pairs WHERE date >= ${windowStart()}
+      SELECT buyer, date, stock_code, 'buy', seller, shares, pct_of_issued, confidence FROM window_pairs WHERE date >= ${windowStart()}
     ), g AS (SELECT pkey, ${TRANSFERS.agg} FROM t GROUP BY pkey)
     SELECT pkey, ${TRANSFERS.json} AS j FROM g`,
 } as const;
@@ -76,7 +76,7 @@ export async function* participantPages(a: Analytics): AsyncGenerator<{ file: st
     a.db.conn,
     `SELECT p.pkey, n.participant_id AS id, n.name, n.address, strftime(n.first_seen, '%Y-%m-%d') AS first_seen,
        strftime(n.last_seen, '%Y-%m-%d') AS last_seen
-     FROM pstats p LEFT JOIN pnames n USING (pkey) ORDER BY p.pkey`,
+     FROM participant_stats p LEFT JOIN participant_names n USING (pkey) ORDER BY p.pkey`,
   );
   const parts = {} as Record<keyof typeof PARTS, Map<string, string>>;
   for (const [name, sql] of Object.entries(PARTS) as [keyof typeof PARTS, string][]) {

@@ -8,7 +8,7 @@ export const PARTICIPANTS_SQL = `
 SELECT p.pkey AS key, n.participant_id AS id, n.name,
   p.positions, strftime(n.first_seen, '%Y-%m-%d') AS first_seen, strftime(n.last_seen, '%Y-%m-%d') AS last_seen,
   strftime(p.latest_activity, '%Y-%m-%d') AS latest_activity
-FROM pstats p LEFT JOIN pnames n USING (pkey)
+FROM participant_stats p LEFT JOIN participant_names n USING (pkey)
 ORDER BY p.pkey`;
 
 export async function participantIndexColumns(a: Analytics) {

@@ -9,22 +9,22 @@ const chg = (n: number) => `${pct(`b.pct - b${n}.pct`)} AS chg_${n}d_pp`;
 export const LATEST_SQL = `
 SELECT b.stock_code, coalesce(n.stock_name, b.stock_name) AS name, b.shares, ${pct("b.pct")} AS pct, ${chg(1)}, ${chg(5)}, ${chg(20)},
   c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
-FROM south b
+FROM southbound_holdings b
 -- outer joins: a stock with no summary that day stays listed, its CCASS figures NULL
 LEFT JOIN stock_names n USING (stock_code)
-LEFT JOIN conc c ON c.stock_code = b.stock_code AND c.seq = b.seq
-LEFT JOIN south b1 ON b1.stock_code = b.stock_code AND b1.seq = b.seq - 1
-LEFT JOIN south b5 ON b5.stock_code = b.stock_code AND b5.seq = b.seq - 5
-LEFT JOIN south b20 ON b20.stock_code = b.stock_code AND b20.seq = b.seq - 20
+LEFT JOIN concentration c ON c.stock_code = b.stock_code AND c.seq = b.seq
+LEFT JOIN southbound_holdings b1 ON b1.stock_code = b.stock_code AND b1.seq = b.seq - 1
+LEFT JOIN southbound_holdings b5 ON b5.stock_code = b.stock_code AND b5.seq = b.seq - 5
+LEFT JOIN southbound_holdings b20 ON b20.stock_code = b.stock_code AND b20.seq = b.seq - 20
 WHERE b.date = (SELECT max(date) FROM dates)
 ORDER BY b.pct DESC NULLS LAST, b.stock_code`;
 
 export const DAILY_SQL = `
-WITH p AS (SELECT date, avg(pct) AS pct_mean FROM south GROUP BY date),
-  c AS (SELECT date, count(*) FILTER (WHERE clearing_shares > 0) AS clearing_stocks FROM conc GROUP BY date)
+WITH p AS (SELECT date, avg(pct) AS pct_mean FROM southbound_holdings GROUP BY date),
+  c AS (SELECT date, count(*) FILTER (WHERE clearing_shares > 0) AS clearing_stocks FROM concentration GROUP BY date)
 SELECT strftime(d.date, '%Y-%m-%d') AS date, coalesce(s.stocks, 0) AS stocks, ${pct("p.pct_mean")} AS pct_mean,
   coalesce(c.clearing_stocks, 0) AS clearing_stocks
-FROM dates d LEFT JOIN south_daily s USING (date) LEFT JOIN p USING (date) LEFT JOIN c USING (date)
+FROM dates d LEFT JOIN southbound_daily s USING (date) LEFT JOIN p USING (date) LEFT JOIN c USING (date)
 ORDER BY d.date`;
 
 export async function southbound(a: Analytics) {

@@ -7,6 +7,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Analytics } from "../cache.ts";
 import { rows } from "../duck.ts";
 import { stockKind } from "../ids.ts";
+import { holderCategoriesPart } from "../holder-categories.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
 import { LATEST_POSITION_COLUMNS, likelySql, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
 
@@ -61,8 +62,8 @@ const PARTS = {
     WITH g AS (
       SELECT s.stock_code, ${SERIES.agg}, any_value(${pct("b.p25")}) AS p25, any_value(${pct("b.p75")}) AS p75, any_value(${pct("b.p95")}) AS p95,
         bool_or(sb.shares IS NOT NULL OR c.clearing_shares > 0) AS has_southbound
-      FROM summ s JOIN conc c USING (stock_code, seq) JOIN attn t USING (stock_code, seq)
-      LEFT JOIN south sb USING (stock_code, seq) LEFT JOIN bands b ON b.stock_code = s.stock_code
+      FROM stock_days_window s JOIN concentration c USING (stock_code, seq) JOIN attention t USING (stock_code, seq)
+      LEFT JOIN southbound_holdings sb USING (stock_code, seq) LEFT JOIN attention_bands b ON b.stock_code = s.stock_code
       WHERE s.${w} GROUP BY s.stock_code
     )
     SELECT stock_code, to_json({
@@ -79,35 +80,36 @@ const PARTS = {
   corporate_actions: (w: string) => `
     SELECT stock_code, to_json(list({date: strftime(date, '%Y-%m-%d'), kind: ca_kind, ratio: round(ca_ratio, 6),
       issued_before: issued_prev, issued_after: issued_shares} ORDER BY seq))::VARCHAR AS j
-    FROM summ WHERE ca_kind IS NOT NULL AND ${w} GROUP BY stock_code`,
+    FROM stock_days_window WHERE ca_kind IS NOT NULL AND ${w} GROUP BY stock_code`,
   holdings: (w: string) => `
-    WITH g AS (SELECT l.stock_code, ${HOLDINGS.agg} FROM latest l WHERE l.${w} GROUP BY l.stock_code)
+    WITH g AS (SELECT l.stock_code, ${HOLDINGS.agg} FROM latest_holdings l WHERE l.${w} GROUP BY l.stock_code)
     SELECT stock_code, ${HOLDINGS.json} AS j FROM g`,
   transfers: (w: string) => `
-    WITH g AS (SELECT stock_code, ${TRANSFERS.agg} FROM pairs WHERE ${w} AND date >= ${windowStart()} GROUP BY stock_code)
+    WITH g AS (SELECT stock_code, ${TRANSFERS.agg} FROM window_pairs WHERE ${w} AND date >= ${windowStart()} GROUP BY stock_code)
     SELECT stock_code, ${TRANSFERS.json} AS j FROM g`,
   // change points only (docs/DATASETS.md): a holding lasts until the series' next point
   trends: (w: string) => `
-    WITH p AS (SELECT stock_code, pkey, list_sort(list({seq: seq, shares: shares})) AS r FROM series_pts WHERE ${w} GROUP BY ALL),
+    WITH p AS (SELECT stock_code, pkey, list_sort(list({seq: seq, shares: shares})) AS r FROM series_points WHERE ${w} GROUP BY ALL),
     g AS (
       SELECT k.stock_code,
         coalesce(list(k.pkey ORDER BY k.ord) FILTER (WHERE k.latest_rank <= 10), []) AS default_keys,
         list({key: k.pkey, seq: coalesce(list_transform(p.r, x -> x.seq), []), shares: coalesce(list_transform(p.r, x -> x.shares), [])} ORDER BY k.ord) AS series
-      FROM series_keys k LEFT JOIN p USING (stock_code, pkey) WHERE k.${w} GROUP BY k.stock_code
+      FROM series_holders k LEFT JOIN p USING (stock_code, pkey) WHERE k.${w} GROUP BY k.stock_code
     )
     SELECT stock_code, to_json({default_keys: default_keys, series: series})::VARCHAR AS j FROM g`,
   // the years of history/<code>/<YYYY>.parquet (history-parts.ts): every stored day, not the window
   history_years: (w: string) => `
-    SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM summ_all WHERE ${w} GROUP BY stock_code`,
+    SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM stock_days_history WHERE ${w} GROUP BY stock_code`,
+  holder_categories: holderCategoriesPart,
   names: (w: string) => `
     WITH k AS (
-      SELECT stock_code, pkey FROM series_keys WHERE ${w}
-      UNION SELECT stock_code, pkey FROM latest WHERE ${w}
-      UNION SELECT stock_code, seller FROM pairs WHERE ${w} AND date >= ${windowStart()}
-      UNION SELECT stock_code, buyer FROM pairs WHERE ${w} AND date >= ${windowStart()}
+      SELECT stock_code, pkey FROM series_holders WHERE ${w}
+      UNION SELECT stock_code, pkey FROM latest_holdings WHERE ${w}
+      UNION SELECT stock_code, seller FROM window_pairs WHERE ${w} AND date >= ${windowStart()}
+      UNION SELECT stock_code, buyer FROM window_pairs WHERE ${w} AND date >= ${windowStart()}
     )
     SELECT k.stock_code, to_json(map_from_entries(list({k: k.pkey, v: n.name} ORDER BY k.pkey)))::VARCHAR AS j
-    FROM k JOIN pnames n USING (pkey) WHERE n.name IS NOT NULL GROUP BY k.stock_code`,
+    FROM k JOIN participant_names n USING (pkey) WHERE n.name IS NOT NULL GROUP BY k.stock_code`,
 } as const;
 
 const EMPTY: Record<keyof typeof PARTS, string> = {
@@ -117,6 +119,7 @@ const EMPTY: Record<keyof typeof PARTS, string> = {
   transfers: '{"date":[],"seller_id":[],"buyer_id":[],"shares":[],"pct_of_issued":[],"match":[],"group":[],"confidence":[],"likely":[]}',
   trends: '{"default_keys":[],"series":[]}',
   history_years: "[]",
+  holder_categories: "", // every stock has a summary: never empty
   names: "{}",
 };
 
@@ -179,7 +182,8 @@ export async function* stockPages(
         const text =
           `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +
           `"trends":${part("trends")},"holdings":${part("holdings")},` +
-          `"transfers":${part("transfers")},"history_years":${part("history_years")},"names":${part("names")}}`;
+          `"transfers":${part("transfers")},"history_years":${part("history_years")},` +
+          `"holder_categories":${part("holder_categories")},"names":${part("names")}}`;
         yield { code, text };
       }
     }

@@ -10,9 +10,9 @@ SELECT l.stock_code AS code, n.stock_name AS name, strftime(l.last_date, '%Y-%m-
   ${pct("c.top10_pct")} AS top10_pct, ${pct("b.pct")} AS southbound_pct
 FROM stock_last l
 JOIN stock_names n USING (stock_code)
-JOIN summ s ON s.stock_code = l.stock_code AND s.seq = l.last_seq
-JOIN conc c ON c.stock_code = l.stock_code AND c.seq = l.last_seq
-LEFT JOIN south b ON b.stock_code = l.stock_code AND b.seq = l.last_seq
+JOIN stock_days_window s ON s.stock_code = l.stock_code AND s.seq = l.last_seq
+JOIN concentration c ON c.stock_code = l.stock_code AND c.seq = l.last_seq
+LEFT JOIN southbound_holdings b ON b.stock_code = l.stock_code AND b.seq = l.last_seq
 ORDER BY l.stock_code`;
 
 export async function stockIndexColumns(a: Analytics) {

@@ -11,17 +11,17 @@ export const MAX_PAIRS = 20_000;
 export const PAIRS_SQL = `
 SELECT strftime(date, '%Y-%m-%d') AS date, stock_code, seller AS seller_id, buyer AS buyer_id, shares,
   ${pct("pct_of_issued")} AS pct_of_issued, match, set_id AS "group", confidence, ${likelySql()} AS likely
-FROM pairs`;
+FROM window_pairs`;
 
 export async function transfers(a: Analytics) {
-  const total = Number((await rows<{ n: number }>(a.db.conn, "SELECT count(*) AS n FROM pairs"))[0]?.n ?? 0);
+  const total = Number((await rows<{ n: number }>(a.db.conn, "SELECT count(*) AS n FROM window_pairs"))[0]?.n ?? 0);
   // Every ORDER BY ends on the pair's key (date, stock, seller, buyer): pairs equal on the other
   // terms (two stocks, the same buyer, one date) would otherwise come out, or be cut, in any order.
   const tie = "date, stock_code, seller_id, buyer_id";
   // When cut, likely pairs are kept before possible matches, each largest first: the cut never drops
   // a likely pair while it keeps a possible match.
   const keptOrder = `likely DESC, pct_of_issued DESC, ${tie}`;
-  const likelyTotal = Number((await rows<{ n: number }>(a.db.conn, `SELECT count(*) AS n FROM pairs WHERE ${likelySql()}`))[0]?.n ?? 0);
+  const likelyTotal = Number((await rows<{ n: number }>(a.db.conn, `SELECT count(*) AS n FROM window_pairs WHERE ${likelySql()}`))[0]?.n ?? 0);
   const kept = `SELECT * FROM (${PAIRS_SQL}) ${total > MAX_PAIRS ? `ORDER BY ${keptOrder} LIMIT ${MAX_PAIRS}` : ""}`;
   // where the cut fell among the likely pairs (the floor while every likely pair is kept)
   const cut =
@@ -31,8 +31,8 @@ export async function transfers(a: Analytics) {
   const pairs = await columns(a.db.conn, `SELECT * FROM (${kept}) ORDER BY date DESC, pct_of_issued DESC, "group", buyer_id, ${tie}`);
   const names = await rows<{ key: string; name: string }>(
     a.db.conn,
-    `WITH k AS (SELECT seller AS key FROM pairs UNION SELECT buyer FROM pairs)
-     SELECT k.key, n.name FROM k JOIN pnames n ON n.pkey = k.key ORDER BY k.key`,
+    `WITH k AS (SELECT seller AS key FROM window_pairs UNION SELECT buyer FROM window_pairs)
+     SELECT k.key, n.name FROM k JOIN participant_names n ON n.pkey = k.key ORDER BY k.key`,
   );
   return {
     schema_version: SCHEMA_VERSION,

@@ -30,7 +30,7 @@ export async function trends(a: Analytics, code: string | null = process.env.CCA
       : await scalar<string | null>(
           a.db.conn,
           // only stocks present on the last day: a delisted stock's own last day is not "the last day"
-          `SELECT l.stock_code FROM stock_last l JOIN summ s ON s.stock_code = l.stock_code AND s.seq = l.last_seq
+          `SELECT l.stock_code FROM stock_last l JOIN stock_days_window s ON s.stock_code = l.stock_code AND s.seq = l.last_seq
            WHERE l.last_date = (SELECT max(date) FROM dates) ORDER BY s.listed_count DESC, l.stock_code LIMIT 1`,
         );
   const empty = { schema_version: SCHEMA_VERSION, has_data: false, stock_code: stock, dates: [], issued_adj: [], default_keys: [], series: [] };

@@ -1,9 +1,14 @@
+-- Makes:
+--   stock_days_summary  every stored stock-day of the whole history, from the summary alone, with its
+--                       split candidate (ratio_p/ratio_q); the month chunks read it
+-- Reads: src_summary.
+--
 -- Every stored stock-day of the whole history, from the summary table alone (small: stocks × days).
 -- `seq` numbers each stock's stored days 0, 1, 2… Corporate-action candidates come from changes of
 -- issued shares: a split or consolidation multiplies issued shares by an exact small fraction p/q
 -- (the month chunks confirm it on the holdings, data-loaders/sql/chunk/10); `ratio_p`/`ratio_q` is
 -- that fraction when one with q ≤ 20 exists.
-CREATE TEMP TABLE sm AS
+CREATE TEMP TABLE stock_days_summary AS
 WITH s AS (
   SELECT date, stock_code, any_value(stock_name) AS stock_name, any_value(issued_shares) AS issued_shares,
          any_value(total_shares) AS total_shares, any_value(total_count) AS total_count,
@@ -29,7 +34,3 @@ WITH s AS (
 SELECT *, CASE WHEN ratio_q IS NOT NULL THEN (issued_shares::HUGEINT * ratio_q // issued_prev)::BIGINT END AS ratio_p,
   seq = 0 AS first_day
 FROM q;
--- ;
--- @month-chunks: compute or reuse every month's chunk (data-loaders/lib/chunks.ts); views
--- chunk_points, chunk_conc, chunk_dayfig, chunk_pmoves, chunk_pairs over all of them
-SELECT 1;

@@ -1,19 +1,23 @@
+-- Makes:
+--   latest_holdings  each stock's holders on its last day, with 1/5/20-day changes and rank
+--   series_holders   per stock, at most 20 holders whose trend series are published (`ord`)
+--   series_points    those holders' change points in the window, with date and issued count
+-- Reads: stock_days_window, stock_last, src_holdings_latest_days, window_top_holdings, participant_ids,
+--   window_changes.
+--
 -- Holdings on each stock's last day (with 1/5/20-day changes) and the trend series.
 -- Holdings on each stock's last day, with its holding 1, 5 and 20 stored days before (0 when not
--- held then; NULL when the stock has fewer days).
--- @holdings-on-dates src_holdings_latest: each stock's last stored day and the days 1, 5 and 20 stored days before
-SELECT DISTINCT s.date FROM summ s JOIN stock_last l USING (stock_code)
-WHERE s.seq IN (l.last_seq, l.last_seq - 1, l.last_seq - 5, l.last_seq - 20);
--- ;
-CREATE TABLE latest AS
+-- held then; NULL when the stock has fewer days), from `src_holdings_latest_days` (cache-steps.ts: the
+-- holdings of those days only).
+CREATE TABLE latest_holdings AS
 WITH want AS (
-  SELECT s.stock_code, s.seq, s.date, l.last_seq FROM summ s JOIN stock_last l USING (stock_code)
+  SELECT s.stock_code, s.seq, s.date, l.last_seq FROM stock_days_window s JOIN stock_last l USING (stock_code)
   WHERE s.seq IN (l.last_seq, l.last_seq - 1, l.last_seq - 5, l.last_seq - 20)
 ), x AS (
   SELECT w.stock_code, x.participant_key AS pkey, w.seq, w.last_seq, round(x.shares * s.factor)::BIGINT AS shares, x.shares AS raw
-  FROM src_holdings_latest x
+  FROM src_holdings_latest_days x
   JOIN want w ON w.stock_code = x.stock_code AND w.date = x.date
-  JOIN summ s ON s.stock_code = x.stock_code AND s.seq = w.seq
+  JOIN stock_days_window s ON s.stock_code = x.stock_code AND s.seq = w.seq
   WHERE x.shares > 0
 ), g AS (
   SELECT stock_code, pkey, any_value(last_seq) AS last_seq,
@@ -31,17 +35,17 @@ SELECT g.stock_code, g.pkey, l.last_date AS date, g.raw AS shares,
   CASE WHEN g.last_seq >= 20 THEN g.shares - g.s20 END AS chg_20d,
   s.issued_adj,
   row_number() OVER (PARTITION BY g.stock_code ORDER BY g.shares DESC, g.pkey) AS rank
-FROM g JOIN stock_last l USING (stock_code) JOIN summ s ON s.stock_code = g.stock_code AND s.seq = g.last_seq
+FROM g JOIN stock_last l USING (stock_code) JOIN stock_days_window s ON s.stock_code = g.stock_code AND s.seq = g.last_seq
 WHERE g.shares IS NOT NULL
 ORDER BY g.stock_code, rank;
 -- ;
 -- Trend series, at most 20 per stock: the 10 largest holders on the last day, then anyone who was
 -- among the 10 largest on some stored day (most days first), then the next largest on the last day.
-CREATE TABLE series_keys AS
+CREATE TABLE series_holders AS
 WITH cand AS (
-  SELECT stock_code, pkey, rank AS latest_rank, 0 AS top10_days FROM latest WHERE rank <= 20
+  SELECT stock_code, pkey, rank AS latest_rank, 0 AS top10_days FROM latest_holdings WHERE rank <= 20
   UNION ALL
-  SELECT stock_code, unnest(top_keys) AS pkey, NULL AS latest_rank, 1 AS top10_days FROM conc_raw
+  SELECT stock_code, unnest(top_keys) AS pkey, NULL AS latest_rank, 1 AS top10_days FROM window_top_holdings
 ), agg AS (
   SELECT stock_code, pkey, min(latest_rank) AS latest_rank, sum(top10_days) AS top10_days FROM cand GROUP BY ALL
 )
@@ -57,12 +61,12 @@ QUALIFY ord <= 20;
 -- Not sorted: readers order their own lists, and sorting 4 million rows cost 0.9 s for no gain.
 -- (MATERIALIZED: the series' points first, then their days; joining every change to its day first
 -- cost 2.0 s instead of 0.8.)
-CREATE TABLE series_pts AS
+CREATE TABLE series_points AS
 WITH k AS (
   SELECT l.sid, p.pid, k.stock_code, k.pkey, k.latest_rank
-  FROM series_keys k JOIN stock_last l USING (stock_code) JOIN pk p USING (pkey)
+  FROM series_holders k JOIN stock_last l USING (stock_code) JOIN participant_ids p USING (pkey)
 ), pts AS MATERIALIZED (
-  SELECT c.sid, k.stock_code, k.pkey, k.latest_rank, c.seq, c.shares, c.change FROM chg c JOIN k ON k.sid = c.sid AND k.pid = c.pid
+  SELECT c.sid, k.stock_code, k.pkey, k.latest_rank, c.seq, c.shares, c.change FROM window_changes c JOIN k ON k.sid = c.sid AND k.pid = c.pid
 )
 SELECT p.stock_code, p.pkey, p.latest_rank, p.seq, s.date, s.issued_adj, p.shares, p.change
-FROM pts p JOIN summ s ON s.sid = p.sid AND s.seq = p.seq;
+FROM pts p JOIN stock_days_window s ON s.sid = p.sid AND s.seq = p.seq;

@@ -5,6 +5,7 @@
 import {compressors, parquetReadObjects} from "./vendor/hyparquet.js";
 import {API_BASE, ApiError} from "./api.js";
 import {buildHistoryFromParts} from "./trail.js";
+import {buildPortfolioYear, buildPortfolioYearFromStocks} from "./portfolio.js";
 import {isStockCode} from "./validate.js";
 
 /** A Parquet file of the API tree as row objects. */
@@ -71,36 +72,71 @@ async function buildFromParts(code, years, datesOnly) {
   return parts.some((p) => p.days.length) ? buildHistoryFromParts(parts) : null;
 }
 
-/** The years in which a participant held each stock (history/held/<file>.json: {code: [years]}), or null. */
+/**
+ * The years in which a participant held each stock and those with its own part
+ * (history/held/<file>.json: {stocks: {code: [years]}, own: [years]}), or null.
+ */
 export async function fetchHeld(file) {
   try {
     const response = await fetch(`${API_BASE}history/held/${file}.json`);
     if (!response.ok) throw new ApiError(response.url, response.status);
-    return (await response.json()).stocks;
+    const held = await response.json();
+    return {stocks: held.stocks, own: held.own ?? []};
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;
   }
 }
 
-/**
- * The history over `years` of every stock of `held` ({code: [years]}) held in one of them (Map
- * code → history, codes ascending), `parallel` stocks at a time: only those years' parts.
- */
-export async function fetchHeldHistories(held, years, parallel = 6) {
-  const want = new Set(years);
-  const codes = Object.keys(held).filter((c) => held[c].some((y) => want.has(y))).sort();
-  const out = new Map();
-  let next = 0;
-  async function worker() {
-    while (next < codes.length) {
-      const code = codes[next++];
-      const years = held[code].filter((y) => want.has(y));
-      const h = await fetchHistoryYears(code, years, [...want].filter((y) => !years.includes(y)));
-      if (h) out.set(code, h);
-    }
+// The participant page on a date: its own part of each chosen year (history/by-participant/) and the
+// year's market file, fetched once a page each (docs/ARCHITECTURE.md "Each participant's own order").
+const markets = new Map();
+
+/** The year's market dates and stock states ({dates, rows}), kept per page. */
+export function fetchMarketYear(year) {
+  if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
+  if (!markets.has(year)) {
+    const load = async () => {
+      const response = await fetch(`${API_BASE}history/market/${year}.json`);
+      if (response.status === 404) return {dates: [], rows: []};
+      if (!response.ok) throw new ApiError(response.url, response.status);
+      const {dates} = await response.json();
+      return {dates, rows: await fetchParquet(`history/market/${year}.parquet`)};
+    };
+    markets.set(year, load().catch((err) => { markets.delete(year); throw err; }));
   }
-  await Promise.all(Array.from({length: Math.min(parallel, codes.length)}, worker));
-  // insertion order is arrival order: sort so every view lists stocks the same way
-  return new Map([...out].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  return markets.get(year);
+}
+
+/** A participant's rows of a year's parts ([] when it held nothing that year). */
+async function fetchParticipantPart(file, year) {
+  try {
+    return await fetchParquet(`history/by-participant/${file}/${year}.parquet`);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return [];
+    throw err;
+  }
+}
+
+/**
+ * Map year → the participant's year (portfolio.js) for each of `years`: its own part and the market
+ * file where held/ lists the year in `own`, else (a participant of few stocks) the stock parts of that
+ * year of the stocks it held in one of `years`, as the page read them before (issue #22).
+ */
+export async function fetchParticipantYears(file, key, held, years) {
+  if (!/^[\w-]+$/.test(file)) throw new TypeError(`not a participant file name: ${file}`);
+  const ys = [...new Set(years)].sort();
+  const own = new Set(held.own ?? []);
+  const codes = Object.keys(held.stocks).filter((c) => held.stocks[c].some((y) => ys.includes(y))).sort();
+  const loaded = await Promise.all(ys.map(async (y) => {
+    if (own.has(y)) {
+      const [points, market] = await Promise.all([fetchParticipantPart(file, y), fetchMarketYear(y)]);
+      return [y, buildPortfolioYear(y, points, market.rows, market.dates)];
+    }
+    const stocks = await Promise.all(codes.map(async (code) => held.stocks[code].includes(y)
+      ? {code, ...(await fetchPart(code, y))}
+      : {code, points: [], days: await fetchDaysPart(code, y)}));
+    return [y, buildPortfolioYearFromStocks(y, key, stocks)];
+  }));
+  return new Map(loaded);
 }

@@ -14,6 +14,7 @@ export const DOWNLOAD_TABLES = {
   concentration: "concentration.parquet",
   attention: "attention.parquet",
   southbound: "southbound.parquet",
+  holder_categories: "holder-categories.parquet",
   trends_top10: "trends-top10.parquet",
   corporate_actions: "corporate-actions.parquet",
   holdings_latest: "holdings-latest.parquet",
