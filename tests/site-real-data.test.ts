@@ -85,6 +85,6 @@ describe("a site built from non-synthetic data", () => {
       child.on("exit", (code) => resolve({ code, stderr }));
     });
     expect(r.code, r.stderr).toBe(0);
-    expect((await readdir(out)).sort()).toEqual(["data.png", "health.png", "home-dark.png", "home.png", "participant.png", "stock-phone.png", "stock.png", "transfers.png"]);
+    expect((await readdir(out)).sort()).toEqual(["big-changes.png", "data.png", "health.png", "holder-categories.png", "home-dark.png", "home.png", "participant.png", "stock-phone.png", "stock.png", "transfers.png", "watchlist.png"]);
   }, 300_000);
 });

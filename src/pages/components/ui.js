@@ -49,6 +49,14 @@ export function participantLink(key, name) {
  * An Inputs.table with a <caption> (what the table holds, for screen readers and readers alike),
  * wrapped in a div with data-testid. The caption is set as text.
  */
+/**
+ * A big change's link to the stock's two-date view, or nothing when there is none. Its accessible name
+ * starts with the visible word "compare" (WCAG 2.5.3, label in name: axe's label-content-name-mismatch).
+ */
+export function compareLink(href, what) {
+  return href ? html`<a href=${href} aria-label=${`Compare ${what}`}>compare</a>` : "";
+}
+
 export function captioned(table, caption, testid) {
   const t = table.querySelector("table");
   if (t) t.createCaption().textContent = caption;
