@@ -131,7 +131,7 @@ describe("kill -9 and resume", () => {
 
     expect(await diffDatasets(reference, out)).toEqual(ZERO_DIFF);
     expect((await rowCounts(out)).holdings).toBeGreaterThan(1000);
-  });
+  }, 300_000); // two scrapes, a kill and a resume: minutes on a loaded 2-core machine (120 s timed out at load 11)
 
   it("a scrape killed under a parent that never reaps it (a zombie) does not hold the lock: the resume takes over at once", async () => {
     const out = path.join(root, "zombie");
