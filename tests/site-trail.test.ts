@@ -385,7 +385,7 @@ describe("big changes, watchlist and feeds", () => {
     for (const r of csv) expect([r.from, r.to]).toEqual([from, to]);
     const count = await page.getByTestId("big-changes-count").innerText();
     expect(count).toContain(`${csv.length} change`);
-    const href = await page.getByTestId("big-changes-table").locator("tbody tr").first().getByRole("link", { name: /Holdings of/ }).getAttribute("href");
+    const href = await page.getByTestId("big-changes-table").locator("tbody tr").first().getByRole("link", { name: /^Compare holdings of/ }).getAttribute("href");
     expect(href).toMatch(new RegExp(`^\\./stock\\?code=\\d{5}&date=${to}&compare=${from}$`));
     // a control changes the address; the address alone gives the same list
     await page.getByLabel("Direction").selectOption({ label: "decreases only" });
