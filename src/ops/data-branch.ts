@@ -451,8 +451,11 @@ async function sha256Of(file: string): Promise<string> {
 /** Paths (from the top of the work tree) of published years' files in a tree. */
 async function publishedPathsIn(repo: DataRepo, ref: string): Promise<string[]> {
   if (repo.published.size === 0) return [];
-  const out = await git(repo.root, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", ref, "--", ...publishedPathspec(repo, "glob")]);
-  return out.split("\0").filter((p) => p !== "");
+  const out = await git(repo.root, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", ref, "--", repo.rel]);
+  return out.split("\0").filter((p) => {
+    const m = p.startsWith(`${repo.rel}/`) ? /^[^/]+\/month=(\d{4})-\d{2}\/[^/]+$/.exec(p.slice(repo.rel.length + 1)) : null;
+    return m !== null && repo.published.has(Number(m[1]));
+  });
 }
 
 /**
