@@ -13,7 +13,7 @@ import { compareTrees, describeComparison, relativeFiles } from "../bench/tree-c
 import { checkGoals, markdownTable, projectLinear, projectTen, readGitGrowth, type BuildFigures, type SizeFigures } from "../bench/years-report.ts";
 import { compact } from "../src/ingest/compact.ts";
 import { sqlString } from "../src/ingest/sql.ts";
-import { TABLES } from "../src/ingest/layout.ts";
+import { TABLES } from "../src/dataset/layout.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 let work: string;

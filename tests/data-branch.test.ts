@@ -14,7 +14,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sqlString } from "../src/ingest/sql.ts";
-import { TABLES } from "../src/ingest/layout.ts";
+import { TABLES } from "../src/dataset/layout.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
 import { changedFiles, close, DataBranchError, openDataRepo, overlay, planClose, publish, sync, type DataRepo } from "../src/ops/data-branch.ts";

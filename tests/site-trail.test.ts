@@ -7,7 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
+import { openDb, rows, type Db } from "../data-loaders/build/duck.ts";
 import { sqlString } from "../src/ingest/sql.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 

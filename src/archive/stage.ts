@@ -11,7 +11,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { replaceDirectory, writeFileAtomic } from "../lib/atomic.ts";
-import { archiveWorkDir } from "../ingest/layout.ts";
+import { archiveWorkDir } from "../dataset/layout.ts";
 import { sqlString } from "../ingest/sql.ts";
 import { readDump, type DumpStats, type DumpValue, type RowSink } from "./mysqldump.ts";
 

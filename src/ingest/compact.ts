@@ -31,7 +31,7 @@ import {
   TABLE_KEYS,
   TABLES,
   type TableName,
-} from "./layout.ts";
+} from "../dataset/layout.ts";
 import { acquireRunLock, RunLockedError } from "./lock.ts";
 import { columnsOf, scalar, withConnection } from "./duckdb.ts";
 import { migrateSecurityIds } from "./security-id.ts";
