@@ -12,7 +12,7 @@ import path from "node:path";
 import { tableLayout } from "../src/dataset/layout.ts";
 import { storedDates } from "../src/dataset/stored-dates.ts";
 import { dayFile, TABLE_KEYS, TABLES, type TableName } from "../src/dataset/layout.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { produceFileAtomic } from "../src/lib/atomic.ts";
 import { relativeFiles } from "./tree-compare.ts";
 

@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
-import { openAnalytics } from "../data-loaders/build/cache.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { labelledPairs } from "./fit-confidence.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/publish/likely.ts";

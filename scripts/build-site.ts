@@ -22,7 +22,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 import { build as esbuild } from "esbuild";
-import { cacheDir } from "../data-loaders/build/env.ts";
+import { cacheDir } from "../data-loaders/compute/env.ts";
 import { replaceDirectory } from "../src/lib/atomic.ts";
 import { withLock } from "../src/lib/lock-file.ts";
 import { assertDataset } from "../src/dataset/presence.ts";
@@ -186,7 +186,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   try {
     // The export and Framework's build run side by side: the export's DuckDB work overlaps
     // Framework's page bundling, and the loaders wait for the shared analytics cache that the
-    // first of them builds (data-loaders/build/cache.ts holds a lock). The API tree is written
+    // first of them builds (data-loaders/compute/cache.ts holds a lock). The API tree is written
     // outside the Framework root, so Framework never walks a folder that is being written.
     const timed = async (work: () => Promise<void>): Promise<number> => {
       const t0 = performance.now();

@@ -4,7 +4,7 @@
 // `--migrate` instead converts a dataset of the old date=/part-0.parquet layout (idempotent).
 import { compact } from "../src/ingest/compact.ts";
 import { isMonth } from "../src/dataset/layout.ts";
-import { migrateLayout } from "../src/dataset/migrate-layout.ts";
+import { migrateLayout } from "../src/ingest/migrate-layout.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 const program = cliProgram("compact")

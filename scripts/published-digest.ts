@@ -44,7 +44,7 @@ await runCli("published-digest", async () => {
   process.env.CCASS_CACHE = path.join(scratch, "cache");
   try {
     // imported after CCASS_CACHE/CCASS_TODAY are set: the loaders read them
-    const { openAnalytics } = await import("../data-loaders/build/cache.ts");
+    const { openAnalytics } = await import("../data-loaders/compute/cache.ts");
     const { exportApi } = await import("../data-loaders/publish/export.ts");
     const digest: Record<string, string> = {};
     const a = await openAnalytics(path.resolve(opts.data));

@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeAlertFiles } from "../data-loaders/publish/alert-files.ts";
 import { xmlEscape } from "../data-loaders/publish/atom.ts";
 import { BIG_CHANGE_FLOOR_PCT } from "../data-loaders/publish/big-changes.ts";
-import { openAnalytics, type Analytics } from "../data-loaders/build/cache.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
 import { createDownloadSources, writeDownloadParts } from "../data-loaders/publish/downloads.ts";
-import { openDb, rows } from "../data-loaders/build/duck.ts";
+import { openDb, rows } from "../data-loaders/compute/duck.ts";
 import { FEED_DAYS } from "../data-loaders/publish/feeds.ts";
 import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/publish/likely.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { launchBrowser } from "./helpers/browser.ts";
 

@@ -6,14 +6,14 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } fr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/build/cache.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { exportApi, ExportTargetError } from "../data-loaders/publish/export.ts";
 import { attention } from "../data-loaders/publish/page-data/attention.ts";
 import { SCHEMA_VERSION } from "../data-loaders/publish/common.ts";
 import { readRuns } from "../data-loaders/publish/page-data/health.ts";
 import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
-import { openDb, rows } from "../data-loaders/build/duck.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openDb, rows } from "../data-loaders/compute/duck.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { DAYS, writeFixture } from "./analytics-fixture.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");

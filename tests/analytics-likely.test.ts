@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { calibrationByBand, likelyByBand, readPairs, readTruth, type ScoredPair, type Truth } from "../bench/transfer-score.ts";
-import { openAnalytics, type Analytics } from "../data-loaders/build/cache.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
 import { meta } from "../data-loaders/publish/page-data/meta.ts";
 import { transfers } from "../data-loaders/publish/page-data/transfers.ts";
 import { createDownloadSources } from "../data-loaders/publish/downloads.ts";
-import { rows } from "../data-loaders/build/duck.ts";
+import { rows } from "../data-loaders/compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/publish/likely.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 

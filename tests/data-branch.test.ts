@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sqlString } from "../src/ingest/sql.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { TABLES } from "../src/dataset/layout.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";

@@ -12,7 +12,7 @@ import { checkPython } from "../src/dataset/check.ts";
 import { dataPackageJson, datasetCardMarkdown, FRICTIONLESS_TYPES } from "../src/dataset/card.ts";
 import { participantsDimFile, tableGlob } from "../src/dataset/layout.ts";
 import { PARTICIPANTS_DIM, TABLE_SCHEMAS, TABLES, type ColumnType, type TableDef } from "../src/dataset/schema.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");

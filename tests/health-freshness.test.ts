@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics, type Analytics } from "../data-loaders/build/cache.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
 import { freshness, healthSmall } from "../data-loaders/publish/page-data/health.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
 import { DAYS, writeFixture } from "./analytics-fixture.ts";

@@ -13,11 +13,11 @@ import { pathToFileURL } from "node:url";
 import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/build/cache.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { createHistorySources, OWN_PART_MIN_STOCKS, participantFolder, writeHistoryParts } from "../data-loaders/publish/history-parts.ts";
 import { exportApi } from "../data-loaders/publish/export.ts";
-import { openDb, rows, type Db } from "../data-loaders/build/duck.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 interface Day {

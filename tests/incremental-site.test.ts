@@ -14,7 +14,7 @@ import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/build/cache.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { exportApi } from "../data-loaders/publish/export.ts";
 import { keptApiTree } from "../scripts/build-site.ts";
 import type { HoldingsPage } from "../src/hkex/types.ts";

@@ -77,6 +77,23 @@ describe("module boundaries", () => {
     expect(violations).toEqual([]);
   });
 
+  // One direction (docs/ARCHITECTURE.md): the dataset's contract stands on src/lib only, so every
+  // writer and reader can use it; the analytics cache is computed without knowing who publishes it.
+  it.each([
+    ["src/dataset", ["src/lib"]],
+    ["data-loaders/compute", ["data-loaders/compute", "src/lib", "src/dataset"]],
+  ])("%s imports only %j", (dir, allowed) => {
+    const files = walk(path.join(root, dir));
+    expect(files.length).toBeGreaterThan(3);
+    const outside = files.flatMap((f) =>
+      relativeImports(f)
+        .map(rel)
+        .filter((t) => t !== rel(f) && !t.startsWith(`${dir}/`) && !allowed.some((a) => t.startsWith(`${a}/`)))
+        .map((t) => `${rel(f)} → ${t}`),
+    );
+    expect(outside).toEqual([]);
+  });
+
   it("the scanner does see an import of the replica (the replica's own scripts import it)", () => {
     const chains = replicaReach(path.join(root, "scripts", "synth-dataset.ts")).map((chain) => chain.map(rel).join(" → "));
     expect(chains).toContain("scripts/synth-dataset.ts → src/replica/dataset-writer.ts");

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, describe, expect, it } from "vitest";
-import { migrateLayout } from "../src/dataset/migrate-layout.ts";
+import { migrateLayout } from "../src/ingest/migrate-layout.ts";
 import { archiveSecuritiesFile, dayFile } from "../src/dataset/layout.ts";
 import { migrateSecurityIds } from "../src/ingest/security-id.ts";
 import { DatasetWriter } from "../src/ingest/writer.ts";

@@ -3,7 +3,7 @@
 // for the export, run after the other files on the main connection.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Analytics } from "../build/cache.ts";
+import type { Analytics } from "../compute/cache.ts";
 import { bigChangeRows, bigChangeSpans, bigChangesJson } from "./big-changes.ts";
 import { createDownloadSources } from "./downloads.ts";
 import { writeFeeds } from "./feeds.ts";

@@ -9,10 +9,10 @@
 // no exits): a participant that sold out is a change to 0. Shares of the earlier date are put on the
 // latest date's share basis (stock_days_history.basis), so a split is never a change.
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { rows } from "../build/duck.ts";
+import { rows } from "../compute/duck.ts";
 import { pct, SCHEMA_VERSION } from "./common.ts";
 import { LIKELY_MIN_CONFIDENCE } from "./likely.ts";
-import { listDataset, tableSqlOnDates } from "../build/source.ts";
+import { listDataset, tableSqlOnDates } from "../compute/source.ts";
 
 /** Spans offered, in stored days before the latest date; the page's default is 5. */
 export const BIG_CHANGE_SPANS = [1, 5, 20] as const;

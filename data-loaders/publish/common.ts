@@ -1,8 +1,8 @@
 // Small pieces shared by the dataset modules.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { Analytics } from "../build/cache.ts";
-import { scalar } from "../build/duck.ts";
+import type { Analytics } from "../compute/cache.ts";
+import { scalar } from "../compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "./likely.ts";
 
 export const SCHEMA_VERSION = 6;

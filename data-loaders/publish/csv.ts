@@ -1,6 +1,6 @@
 // CSV for the downloads: RFC 4180 quoting, and text cells that a spreadsheet would run as a
 // formula (leading = + - @, tab or CR) prefixed with a quote. Scraped names are untrusted.
-import type { Plain } from "../build/duck.ts";
+import type { Plain } from "../compute/duck.ts";
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 

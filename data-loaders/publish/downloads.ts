@@ -12,16 +12,16 @@
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { sqlString } from "../../src/ingest/sql.ts";
-import type { Analytics } from "../build/cache.ts";
+import { sqlString } from "../../src/lib/sql.ts";
+import type { Analytics } from "../compute/cache.ts";
 import { sqlSafeText, toCsv } from "./csv.ts";
-import { columns } from "../build/duck.ts";
+import { columns } from "../compute/duck.ts";
 import { createHolderCategorySource } from "./holder-categories.ts";
 import { likelySql, pct, windowStart } from "./common.ts";
 import { RANKING_SQL } from "./page-data/concentration.ts";
 import { participantIndexColumns } from "./page-data/participants.ts";
 import { stockIndexColumns } from "./page-data/stocks.ts";
-import { listDataset, tableSql } from "../build/source.ts";
+import { listDataset, tableSql } from "../compute/source.ts";
 
 /** Whole-history downloads published as yearly parts: name → relation and the order of its rows (its key). */
 export const DOWNLOAD_PARTS = {

@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { replaceDirectory } from "../../src/lib/atomic.ts";
-import type { Analytics } from "../build/cache.ts";
+import type { Analytics } from "../compute/cache.ts";
 import { gzipJson } from "./gzip-json.ts";
 import { createHistorySources, writeHistoryParts } from "./history-parts.ts";
 import { keepPartFiles, keptParts, partLevel, partYear, yearParts } from "./year-parts.ts";

@@ -11,7 +11,7 @@ import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { atomXml, type AtomEntry } from "./atom.ts";
 import { BIG_CHANGE_DEFAULT } from "./big-changes.ts";
-import { rows } from "../build/duck.ts";
+import { rows } from "../compute/duck.ts";
 import { participantFile } from "./ids.ts";
 import { LIKELY_MIN_CONFIDENCE } from "./likely.ts";
 import { pct } from "./common.ts";

@@ -35,11 +35,11 @@
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { sqlString } from "../../src/ingest/sql.ts";
+import { sqlString } from "../../src/lib/sql.ts";
 import { isStockCode } from "../../src/lib/validate.ts";
 import { participantFile } from "./ids.ts";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
-import { listDataset, tableSqlOnDates } from "../build/source.ts";
+import { listDataset, tableSqlOnDates } from "../compute/source.ts";
 
 export interface HistoryPartsOptions {
   /** The calendar years whose parts are written; other years' files are left as they are. */

@@ -1,5 +1,5 @@
 // The one rule for calling a seller → buyer pair a "likely" transfer (issue #24): its calibrated
-// confidence (data-loaders/build/pairing.ts) is at least this level. Every count, list, feed and
+// confidence (data-loaders/compute/pairing.ts) is at least this level. Every count, list, feed and
 // download that says "likely" uses this constant; pairs below it are "possible matches".
 // The level is chosen from the calibration (bench/transfers.bench.ts, seed 1, 400 stocks × 120
 // days, out of the fit's sample): at 0.8, 94 % of the likely pairs were planted transfers on the

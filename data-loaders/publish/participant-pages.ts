@@ -3,8 +3,8 @@
 // DuckDB writes each part as JSON text (one query per part for every participant) and JS splices.
 // Counterparties' names are not repeated here (schema 1 did: 29 MB and 1.4 s of the full-market
 // export); they are in the participant index, participants.json, which the page loads.
-import type { Analytics } from "../build/cache.ts";
-import { rows } from "../build/duck.ts";
+import type { Analytics } from "../compute/cache.ts";
+import { rows } from "../compute/duck.ts";
 import { participantFile, participantKind } from "./ids.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
 import { LATEST_POSITION_COLUMNS, likelySql, pct, SCHEMA_VERSION, windowStart } from "./common.ts";

@@ -1,7 +1,7 @@
 // How a loader runs as a process: compute, print JSON on stdout (what Framework captures),
 // and on failure print the error on stderr and exit non-zero (Framework then fails the build
 // rather than publishing a partial file).
-import { openAnalytics, type Analytics } from "../build/cache.ts";
+import { openAnalytics, type Analytics } from "../compute/cache.ts";
 
 export async function runLoader(compute: (a: Analytics) => Promise<unknown>): Promise<void> {
   let a: Analytics | null = null;

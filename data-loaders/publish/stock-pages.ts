@@ -4,8 +4,8 @@
 // to one value per date in JS cost 4 of the export's 18 s, so the pages get change points).
 // Stocks go in batches, so memory stays bounded.
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { Analytics } from "../build/cache.ts";
-import { rows } from "../build/duck.ts";
+import type { Analytics } from "../compute/cache.ts";
+import { rows } from "../compute/duck.ts";
 import { stockKind } from "./ids.ts";
 import { holderCategoriesPart } from "./holder-categories.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";

@@ -2,8 +2,8 @@
 // issued). The static API carries it for every stock (stocks/<code>.json "trends"); run alone,
 // the loader prints it for CCASS_STOCK (default: the stock with the most holders on the last day).
 import { assertStockCode } from "../../src/lib/validate.ts";
-import type { Analytics } from "../build/cache.ts";
-import { scalar } from "../build/duck.ts";
+import type { Analytics } from "../compute/cache.ts";
+import { scalar } from "../compute/duck.ts";
 import { hasData, isSynthetic, SCHEMA_VERSION } from "./common.ts";
 import { stockPages } from "./stock-pages.ts";
 

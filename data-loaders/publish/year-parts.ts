@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { rows } from "../build/duck.ts";
+import { rows } from "../compute/duck.ts";
 
 export interface YearPart {
   year: number;

@@ -24,7 +24,7 @@ import { rewriteDateInMonth } from "../ingest/compact.ts";
 import { archiveDir, archiveWorkDir, assertCurrentLayout, dayFile, monthDir, monthFile, type TableName } from "../dataset/layout.ts";
 import { investorKey } from "../ingest/participant-key.ts";
 import { columnList, TABLE_SCHEMAS } from "../dataset/schema.ts";
-import { sqlDate, sqlString } from "../ingest/sql.ts";
+import { sqlDate, sqlString } from "../lib/sql.ts";
 import { DatasetWriter } from "../ingest/writer.ts";
 import { ARCHIVE_SECURITY_PREFIX, migrateSecurityIds } from "../ingest/security-id.ts";
 import { buildStage, dumpFiles, existingStage, stageDir, type StageManifest } from "./stage.ts";

@@ -11,9 +11,9 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { withConnection } from "../ingest/duckdb.ts";
+import { withConnection } from "../lib/duckdb.ts";
 import { TABLE_SCHEMAS, TABLES, type TableName } from "./schema.ts";
-import { sqlString } from "../ingest/sql.ts";
+import { sqlString } from "../lib/sql.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..", "..");
 export const CHECK_SCRIPT = path.join(PROJECT, "scripts", "check_dataset.py");

@@ -1,9 +1,9 @@
 // Which dates a table of the dataset stores: a daily file's date is its name; a compacted month
 // file is read for its dates (a month may be partly stored).
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { withConnection } from "../ingest/duckdb.ts";
+import { withConnection } from "../lib/duckdb.ts";
 import { tableLayout, type TableName } from "./layout.ts";
-import { sqlList } from "../ingest/sql.ts";
+import { sqlList } from "../lib/sql.ts";
 
 /** Every date stored for `table`, daily or compacted, ascending. */
 export async function storedDates(out: string, table: TableName, conn?: DuckDBConnection): Promise<string[]> {

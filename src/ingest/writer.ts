@@ -26,7 +26,7 @@ import { archiveSecuritiesFile, assertCurrentLayout, dayFile, monthFile, monthOf
 import { columnList, TABLE_SCHEMAS } from "../dataset/schema.ts";
 import { participantKeys } from "./participant-key.ts";
 import { ensureSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
-import { sqlDate, sqlString } from "./sql.ts";
+import { sqlDate, sqlString } from "../lib/sql.ts";
 
 /** Everything known about one settlement date. Absent parts leave their stored rows untouched. */
 export interface DayInput {

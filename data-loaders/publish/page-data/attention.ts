@@ -1,6 +1,6 @@
 // attention.json: the most-moved stocks, market-wide daily totals, each stock's own bands.
-import type { Analytics } from "../../build/cache.ts";
-import { columns, rows } from "../../build/duck.ts";
+import type { Analytics } from "../../compute/cache.ts";
+import { columns, rows } from "../../compute/duck.ts";
 import { hasData, latestDate, likelySql, pct, SCHEMA_VERSION } from "../common.ts";
 
 // Market-wide totals per date, over the stocks that have a day before it (seq > 0): the first

@@ -1,7 +1,7 @@
 // concentration.json: per stock on the latest date, top 1/5/10 share of issued, CCASS %, count,
 // their changes over 1, 5 and 20 stored days, a market-wide ranking and the movers.
-import type { Analytics } from "../../build/cache.ts";
-import { columns } from "../../build/duck.ts";
+import type { Analytics } from "../../compute/cache.ts";
+import { columns } from "../../compute/duck.ts";
 import { hasData, latestDate, pct, SCHEMA_VERSION } from "../common.ts";
 
 const diff = (col: string, n: number, round = true) => {

@@ -6,9 +6,9 @@ import path from "node:path";
 import { settlementDayOnOrBefore, settlementDaysBetween, addDays } from "../../../src/lib/calendar.ts";
 import { listRejects } from "../../../src/ingest/evidence.ts";
 import { isStockCode } from "../../../src/lib/validate.ts";
-import type { Analytics } from "../../build/cache.ts";
-import { rows, type Plain } from "../../build/duck.ts";
-import { todayIso } from "../../build/env.ts";
+import type { Analytics } from "../../compute/cache.ts";
+import { rows, type Plain } from "../../compute/duck.ts";
+import { todayIso } from "../../compute/env.ts";
 import { hasData, latestDate, SCHEMA_VERSION } from "../common.ts";
 
 export type Status = "fresh" | "stale" | "late" | "empty";

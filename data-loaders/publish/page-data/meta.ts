@@ -1,6 +1,6 @@
 // meta.json: latest date, every stored date, counts over the whole history, the synthetic flag.
-import type { Analytics } from "../../build/cache.ts";
-import { rows } from "../../build/duck.ts";
+import type { Analytics } from "../../compute/cache.ts";
+import { rows } from "../../compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
 import { hasData, isSynthetic, latestDate, likelySql, SCHEMA_VERSION } from "../common.ts";
 

@@ -1,6 +1,6 @@
 // participants.json: every participant ever seen in holdings, with positions and activity.
-import type { Analytics } from "../../build/cache.ts";
-import { columns } from "../../build/duck.ts";
+import type { Analytics } from "../../compute/cache.ts";
+import { columns } from "../../compute/duck.ts";
 import { participantFile, participantKind } from "../ids.ts";
 import { hasData, latestDate, SCHEMA_VERSION } from "../common.ts";
 

@@ -1,7 +1,7 @@
 // southbound.json: Stock Connect holdings from the mutual-market table and from the clearing
 // agencies' (A…) CCASS positions.
-import type { Analytics } from "../../build/cache.ts";
-import { columns } from "../../build/duck.ts";
+import type { Analytics } from "../../compute/cache.ts";
+import { columns } from "../../compute/duck.ts";
 import { hasData, latestDate, pct, SCHEMA_VERSION } from "../common.ts";
 
 const chg = (n: number) => `${pct(`b.pct - b${n}.pct`)} AS chg_${n}d_pp`;

@@ -1,6 +1,6 @@
 // stocks.json: the stock index for search, as of each stock's own last day.
-import type { Analytics } from "../../build/cache.ts";
-import { columns } from "../../build/duck.ts";
+import type { Analytics } from "../../compute/cache.ts";
+import { columns } from "../../compute/duck.ts";
 import { stockKind } from "../ids.ts";
 import { hasData, latestDate, pct, SCHEMA_VERSION } from "../common.ts";
 

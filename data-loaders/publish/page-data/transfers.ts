@@ -1,7 +1,7 @@
 // transfers.json: transfers (seller → buyer pairs) across the market, compact: the likely ones
 // (confidence at least LIKELY_MIN_CONFIDENCE) and the possible matches below, each row saying which.
-import { FLOOR_PCT, type Analytics } from "../../build/cache.ts";
-import { columns, rows } from "../../build/duck.ts";
+import { FLOOR_PCT, type Analytics } from "../../compute/cache.ts";
+import { columns, rows } from "../../compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
 import { hasData, latestDate, likelySql, pct, SCHEMA_VERSION } from "../common.ts";
 

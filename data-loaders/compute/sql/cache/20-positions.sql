@@ -8,7 +8,7 @@
 -- Reads: stock_days_window, window_chunk_change_points, window_chunk_top_holdings, src_holdings_window_start.
 --
 -- The window's change points, integer ids and concentration, from the month chunks (the passes over
--- every holding happen there, data-loaders/build/sql/chunk/).
+-- every holding happen there, data-loaders/compute/sql/chunk/).
 -- `window_change_points`: the chunks' change points on the window's stock-days, numbered by the window's `seq`.
 CREATE TEMP TABLE window_change_points AS
 SELECT s.sid, s.seq, c.participant_key AS pkey, c.shares, c.change, s.factor

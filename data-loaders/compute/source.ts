@@ -7,7 +7,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import { readTableFiles } from "../../src/dataset/layout.ts";
 import { emptyColumns, PARTICIPANTS_DIM, TABLE_SCHEMAS, TABLES, type TableName } from "../../src/dataset/schema.ts";
-import { sqlString } from "../../src/ingest/sql.ts";
+import { sqlString } from "../../src/lib/sql.ts";
 import { isIsoDate } from "../../src/lib/validate.ts";
 
 export const SOURCE_TABLES = TABLES;

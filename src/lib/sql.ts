@@ -1,6 +1,6 @@
 // Tiny helpers for building DuckDB SQL from values that have already been validated.
 // Paths come from the command line (--out), so they are quoted, never pasted raw.
-import { assertIsoDate } from "../lib/validate.ts";
+import { assertIsoDate } from "./validate.ts";
 
 /** A SQL string literal: single quotes doubled. */
 export function sqlString(s: string): string {

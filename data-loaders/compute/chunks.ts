@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { sqlString } from "../../src/ingest/sql.ts";
+import { sqlString } from "../../src/lib/sql.ts";
 import { scalar, rows, type Db } from "./duck.ts";
 import { contentHash } from "./file-hashes.ts";
 import { pairDay, type Mover } from "./pairing.ts";
@@ -184,7 +184,7 @@ export interface ChunkStep {
   run(db: Db, scratch: string, done: (what: string) => void): Promise<void>;
 }
 
-/** The statements of one SQL file of data-loaders/build/sql/chunk/. */
+/** The statements of one SQL file of data-loaders/compute/sql/chunk/. */
 function sqlFile(file: string): ChunkStep {
   return {
     name: file,
@@ -243,7 +243,7 @@ export const CHUNK_STEPS: readonly ChunkStep[] = [
 ];
 
 /**
- * The transfer pairing of the chunk's stock-days (data-loaders/build/pairing.ts), as CSV lines
+ * The transfer pairing of the chunk's stock-days (data-loaders/compute/pairing.ts), as CSV lines
  * `code,date,set,seller,buyer,shares,pct,match,confidence`. `set` numbers the matched sets within
  * the stock-day, so a pair's group does not depend on any other day. Movers travel as one text
  * block: converting values one by one through the client API costs far more.

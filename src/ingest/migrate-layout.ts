@@ -5,10 +5,10 @@ import { mkdir, rename, rmdir } from "node:fs/promises";
 import path from "node:path";
 import { isDir, listDir } from "../lib/dir.ts";
 import { isIsoDate } from "../lib/validate.ts";
-import { acquireCompactionLock, CompactionError, compactMonth, planCompaction, removeStaleTemps } from "../ingest/compact.ts";
-import { withConnection } from "../ingest/duckdb.ts";
-import { migrateSecurityIds } from "../ingest/security-id.ts";
-import { dayFile, isMonth, LEGACY_PART, legacyPartitions, monthFile } from "./layout.ts";
+import { acquireCompactionLock, CompactionError, compactMonth, planCompaction, removeStaleTemps } from "./compact.ts";
+import { withConnection } from "../lib/duckdb.ts";
+import { migrateSecurityIds } from "./security-id.ts";
+import { dayFile, isMonth, LEGACY_PART, legacyPartitions, monthFile } from "../dataset/layout.ts";
 
 export interface MigrateReport {
   out: string;

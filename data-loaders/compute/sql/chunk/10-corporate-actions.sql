@@ -3,7 +3,7 @@
 --   c_stock_days    the month's stock-days (and carry-in days) with corporate action, `sid`, `scale`
 -- Reads: c_month_days, c_holdings (made by chunks.ts).
 --
--- One month chunk (data-loaders/build/chunks.ts): what the month's holdings say, computed once and kept
+-- One month chunk (data-loaders/compute/chunks.ts): what the month's holdings say, computed once and kept
 -- while the month's files do not change. Inputs (temp, made by chunks.ts): `c_month_days`, the stock-days
 -- of the month plus each stock's last stored day before it (the carry-in, `in_month` false), numbered
 -- `lseq` per stock from 0, with the summary's issued shares and split candidates (`stock_days_summary`, cache SQL

@@ -1,5 +1,5 @@
 // The steps of the analytics cache's build, in the order they run: each a SQL file of
-// data-loaders/build/sql/cache/ or a TypeScript step that the SQL cannot do (read a few dates' files,
+// data-loaders/compute/sql/cache/ or a TypeScript step that the SQL cannot do (read a few dates' files,
 // compute or reuse the month chunks). This list is the one place that says what runs, and when.
 import { createHash } from "node:crypto";
 import path from "node:path";
@@ -33,7 +33,7 @@ export interface BuildStep {
   run(ctx: BuildContext, time: Timer): Promise<void>;
 }
 
-/** The statements of one SQL file of data-loaders/build/sql/cache/, each timed. */
+/** The statements of one SQL file of data-loaders/compute/sql/cache/, each timed. */
 function sqlFile(file: string): BuildStep {
   return {
     name: file,

@@ -6,7 +6,7 @@
 -- Every stored stock-day of the whole history, from the summary table alone (small: stocks × days).
 -- `seq` numbers each stock's stored days 0, 1, 2… Corporate-action candidates come from changes of
 -- issued shares: a split or consolidation multiplies issued shares by an exact small fraction p/q
--- (the month chunks confirm it on the holdings, data-loaders/build/sql/chunk/10); `ratio_p`/`ratio_q` is
+-- (the month chunks confirm it on the holdings, data-loaders/compute/sql/chunk/10); `ratio_p`/`ratio_q` is
 -- that fraction when one with q ≤ 20 exists.
 CREATE TEMP TABLE stock_days_summary AS
 WITH s AS (

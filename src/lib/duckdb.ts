@@ -1,6 +1,6 @@
 // The ingest side's DuckDB helper: a connection for one piece of work (the caller's, or an
 // in-memory one opened and closed around it), and the two reads compaction and the checks need.
-// (The loaders have their own, data-loaders/build/duck.ts: src/ never imports the loaders.)
+// (The loaders have their own, data-loaders/compute/duck.ts: src/ never imports the loaders.)
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { sqlList } from "./sql.ts";
 

@@ -1,4 +1,4 @@
-// The SQL files of the analytics (data-loaders/build/sql/cache/, data-loaders/build/sql/chunk/): NN-name.sql,
+// The SQL files of the analytics (data-loaders/compute/sql/cache/, data-loaders/compute/sql/chunk/): NN-name.sql,
 // statements separated by lines holding only "-- ;" so a builder can time each one. Which file runs
 // when is stated in code (cache-steps.ts CACHE_STEPS, chunks.ts CHUNK_STEPS), never in the SQL.
 import type { Hash } from "node:crypto";
