@@ -11,7 +11,7 @@
 //            from both branches (docs/OPERATIONS.md "Closed years")
 // Outputs meant for $GITHUB_OUTPUT are printed as key=value lines.
 import { InvalidArgumentError } from "commander";
-import { isMonth } from "../src/ingest/layout.ts";
+import { isMonth } from "../src/dataset/layout.ts";
 import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 import { close, changedFiles, currentBranch, DataBranchError, DEFAULT_FINAL_DAYS, openDataRepo, overlay, planClose, publish, retire, sync, type DataRepo } from "../src/ops/data-branch.ts";
 
