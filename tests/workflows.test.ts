@@ -489,11 +489,17 @@ describe("nightly", () => {
     const [, job] = deployJob;
     const steps = (job.steps ?? []) as NStep[];
     const overlay = at(steps, runs(/data-branch\.ts overlay --from \.data-open/));
-    const fetch = at(steps, runs(/npm run fetch-dataset -- --out "\$DATA"/));
+    const fetch = at(steps, runs(/npm run fetch-dataset -- --out \.cache\/closed-years/));
     const build = at(steps, runs(/npm run build/));
     expect(fetch).toBeGreaterThan(overlay);
     expect(build).toBeGreaterThan(fetch);
     expect(steps[fetch]?.run).not.toMatch(/--from/);
+    // linked into the dataset folder after the fetch, from the folder a cache keyed on the manifest restores
+    expect(steps[fetch]?.run).toMatch(/fetch-dataset[^\n]*\n\s*cp -alf \.cache\/closed-years\/\. "\$DATA"\//);
+    const cache = at(steps, (s) => s.uses?.startsWith("actions/cache@") === true && s.with?.path === ".cache/closed-years");
+    expect(cache).toBeGreaterThanOrEqual(0);
+    expect(cache).toBeLessThan(fetch);
+    expect(steps[cache]?.with?.key).toBe("closed-years-${{ hashFiles('data/releases.json') }}");
     expect([job.needs].flat()).not.toContain("publish");
     expect((job.permissions as Record<string, string>).contents).toBe("read");
   });
