@@ -164,6 +164,28 @@ describe("a recycled code is two securities in every analytic", () => {
     expect(seamRow?.security_id).toBe(NEW_ID);
   });
 
+  it("the SQL console's stock_history(code) over the recycled code: the holdings of each date, each with that date's security", async () => {
+    const views = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
+      HISTORY_TABLES_SQL: string[];
+      STOCK_HISTORY_MACRO: string;
+      historyPartsSql: (code: string, year: number) => string[];
+    };
+    for (const stmt of views.HISTORY_TABLES_SQL) await db.conn.run(stmt);
+    await db.conn.run(views.STOCK_HISTORY_MACRO);
+    for (const year of new Set(dates.map((d) => Number(d.slice(0, 4))))) {
+      const dir = path.join(api, "history", RECYCLED);
+      await db.conn.run(`CREATE OR REPLACE TEMP TABLE _points AS SELECT * FROM read_parquet(${sqlString(path.join(dir, `${year}.parquet`))})`);
+      await db.conn.run(`CREATE OR REPLACE TEMP TABLE _days AS SELECT * FROM read_parquet(${sqlString(path.join(dir, `${year}.days.parquet`))})`);
+      for (const stmt of views.historyPartsSql(RECYCLED, year)) await db.conn.run(stmt);
+    }
+    const want = `SELECT h.date, h.participant_key, h.shares, s.security_id FROM read_parquet(${table("holdings")}) h JOIN read_parquet(${table("summary")}) s USING (date, stock_code)
+      WHERE h.stock_code = '${RECYCLED}' AND h.shares > 0`;
+    const got = `SELECT date, participant_key, shares, security_id FROM stock_history('${RECYCLED}')`;
+    const [diff] = await rows<{ a: number; b: number; n: number }>(db.conn, `SELECT (SELECT count(*) FROM ((${got}) EXCEPT ALL (${want}))) AS a, (SELECT count(*) FROM ((${want}) EXCEPT ALL (${got}))) AS b, (SELECT count(*) FROM (${want})) AS n`);
+    expect([diff!.a, diff!.b]).toEqual([0, 0]);
+    expect(diff!.n).toBeGreaterThan(dates.length);
+  });
+
   it("meta.json and index.json name Webb-site's archive with its credit and the dates it gave", async () => {
     const index = JSON.parse(await readFile(path.join(api, "index.json"), "utf8"));
     for (const doc of [metaJson, index]) {

@@ -326,7 +326,7 @@ describe("SQL console", () => {
     await page.getByTestId("sql-capped").waitFor({ timeout: 60_000 });
     const csv = await download(page, "download-sql-csv");
     expect(csv.length).toBe(1000);
-    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares"]);
+    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares", "security_id"]);
     const first = await rows<{ participant_key: string; shares: number; date: string }>(
       db.conn,
       `SELECT date, participant_key, shares FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND shares > 0 ORDER BY date, participant_key LIMIT 1`,
