@@ -16,12 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importArchive, rebuildDim } from "../src/archive/import.ts";
 import { DUMP_ONLY, writeWebbsiteDump } from "../src/replica/webbsite-dump.ts";
 import { createMarket } from "../src/replica/market.ts";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { exportApi } from "../data-loaders/lib/export.ts";
-import { meta } from "../data-loaders/lib/datasets/meta.ts";
-import { stocks } from "../data-loaders/lib/datasets/stocks.ts";
-import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { exportApi } from "../data-loaders/publish/export.ts";
+import { meta } from "../data-loaders/publish/page-data/meta.ts";
+import { stocks } from "../data-loaders/publish/page-data/stocks.ts";
+import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
+import { sqlString } from "../src/lib/sql.ts";
 
 const MARKET = { seed: 3, stocks: 6, days: 30, end: "2026-06-30" };
 const RECYCLED = DUMP_ONLY.recycledCode;

@@ -6,10 +6,10 @@
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
+import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 import { createMarket } from "../src/replica/market.ts";
 import { DUMP_ONLY } from "../src/replica/webbsite-dump.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 
 const MARKET = { seed: 3, stocks: 6, days: 30, end: "2026-06-30" };
