@@ -11,6 +11,7 @@ import { createMarket } from "../src/replica/market.ts";
 import { DUMP_ONLY } from "../src/replica/webbsite-dump.ts";
 import { sqlString } from "../src/lib/sql.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
+import { axeViolations, settle } from "./helpers/site-pages.ts";
 
 const MARKET = { seed: 3, stocks: 6, days: 30, end: "2026-06-30" };
 const CODE = DUMP_ONLY.recycledCode;
@@ -85,6 +86,16 @@ describe("a recycled code on the site", () => {
     expect(await same.page.getByTestId("day-security").count()).toBe(0);
     expect([...watch.pageErrors, ...same.watch.pageErrors]).toEqual([]);
     await same.context.close();
+  });
+
+  it("axe-core finds no WCAG 2 A/AA violation with the security notes and the credit shown", async () => {
+    for (const pathname of [`stock?code=${CODE}&date=${oldLast}`, `stock?code=${CODE}&date=${seam}&compare=${oldLast}`]) {
+      const { page, context } = await visit(pathname);
+      await settle(page);
+      expect(await page.getByTestId("security-note").count()).toBe(1);
+      expect(await axeViolations(page), pathname).toEqual([]);
+      await context.close();
+    }
   });
 
   it("a code change: each code's page links the same security under the other code", async () => {
