@@ -23,7 +23,7 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
-import { LOADERS, REPO, runMeasured } from "./child-run.ts";
+import { LOADERS, loaderScript, REPO, runMeasured } from "./child-run.ts";
 import { linkDatasetPrefix, treeStamp } from "./dataset-prefix.ts";
 import { diskUsage } from "./disk-usage.ts";
 import { measureSiteShell } from "./site-shell.ts";
@@ -88,7 +88,7 @@ async function build(label: string, data: string, cache: string, out: string, to
     steps.push({ step, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / MIB, stdout_bytes: r.stdoutBytes });
     return r;
   };
-  for (const name of LOADERS) measure(name, path.join(REPO, "data-loaders", `${name}.ts`), []);
+  for (const name of LOADERS) measure(name, loaderScript(name), []);
   const e = measure("export-api", path.join(REPO, "scripts", "export-api.ts"), ["--out", out, "--quiet"]);
   const tree = await diskUsage(out);
   const peak = steps.reduce((a, b) => (b.peak_rss_mib > a.peak_rss_mib ? b : a));
