@@ -147,7 +147,10 @@ try {
         `feeds/ ${MiB(feeds.total.bytes)} MiB in ${feeds.total.files.toLocaleString("en")} files on ${scale}: transfers.xml ${KiB(feeds.transfers_xml_bytes)} KiB, ` +
         `big-changes.xml ${KiB(feeds.big_changes_xml_bytes)} KiB, ${feeds.stocks.files.toLocaleString("en")} stock feeds ${MiB(feeds.stocks.bytes)} MiB (largest ${KiB(feeds.stocks.largest_bytes)} KiB), ` +
         `${feeds.participants.files.toLocaleString("en")} participant feeds ${MiB(feeds.participants.bytes)} MiB (largest ${KiB(feeds.participants.largest_bytes)} KiB); ` +
-        `downloads/holder-categories ${MiB(holderCategories.bytes)} MiB in ${holderCategories.files} file(s)`,
+        `downloads/holder-categories ${MiB(holderCategories.bytes)} MiB in ${holderCategories.files} file(s)` +
+        // the feeds hold the last 30 stored days and big changes the last 20 at most: a shorter run
+        // measures them whole; the categories grow with every stored day
+        (days < 248 ? ` (one row per stock-day: about ${MiB((holderCategories.bytes * 248) / days)} MiB for 248 days, scaled)` : ""),
       goal: "sizes reported (no budget set)",
     },
     {
