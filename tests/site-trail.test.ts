@@ -131,7 +131,7 @@ describe("stock page: holdings on any date", () => {
   it("&compare= across the 2025 split to a 2026 date: both dates in the later basis, said so, from the two years' parts; the CSV equals the Parquet join", async () => {
     const [before, after] = await acrossSplit();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`);
-    await expect.poll(() => page.getByTestId("basis-note").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("basis-note").count(), { timeout: 15_000 }).toBe(1); // two years' parts: slow on a loaded machine
     expect(await page.getByTestId("basis-note").innerText()).toContain(`split on ${SPLIT.date}`);
     expect(historyFetched(watch)).toEqual(["2025.days.parquet", "2025.parquet", "2026.days.parquet", "2026.parquet"].map((f) => `${SPLIT.code}/${f}`));
     const csv = await download(page, "download-compare-csv");
@@ -186,7 +186,7 @@ describe("stock page: holdings on any date", () => {
   it("the two-date view and the SQL console are usable at phone width: no sideways scrolling", async () => {
     const [before, after] = await acrossSplit();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`, { width: 390, height: 844 });
-    await expect.poll(() => page.getByTestId("compare-table").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("compare-table").count(), { timeout: 15_000 }).toBe(1);
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
     expect(widths.doc).toBeLessThanOrEqual(widths.view);
     expectClean(watch);
@@ -326,7 +326,7 @@ describe("SQL console", () => {
     await page.getByTestId("sql-capped").waitFor({ timeout: 60_000 });
     const csv = await download(page, "download-sql-csv");
     expect(csv.length).toBe(1000);
-    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares"]);
+    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares", "security_id"]);
     const first = await rows<{ participant_key: string; shares: number; date: string }>(
       db.conn,
       `SELECT date, participant_key, shares FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND shares > 0 ORDER BY date, participant_key LIMIT 1`,
@@ -458,6 +458,34 @@ describe("big changes, watchlist and feeds", () => {
       ]);
       const res = await page.request.get(new URL(`./_file/api/v1/feeds/${feed}`, page.url()).href);
       expect(res.status()).toBe(200);
+      expect(await res.text()).toContain('<feed xmlns="http://www.w3.org/2005/Atom"');
+      expectClean(watch);
+      await context.close();
+    }
+  });
+
+  it("the market-wide feeds are in the pages' static HTML (no script needed); the stock and participant pages show a visible Atom feed link to the feed they announce", async () => {
+    for (const [file, feed] of [["transfers.html", "transfers.xml"], ["big-changes.html", "big-changes.xml"]] as const) {
+      const raw = await readFile(path.join(site.dist, file), "utf8");
+      const links = [...raw.matchAll(/<link\b[^>]*type="application\/atom\+xml"[^>]*>/g)].map((m) => /href="([^"]*)"/.exec(m[0])?.[1]);
+      expect(links, file).toEqual([`./_file/api/v1/feeds/${feed}`]);
+    }
+    // one page serves every stock (every participant): its own feed can only be known once it runs
+    for (const file of ["stock.html", "participant.html"]) expect(await readFile(path.join(site.dist, file), "utf8"), file).not.toContain("application/atom+xml");
+    const participant = (await rows<{ k: string }>(db.conn, `SELECT participant_key AS k FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} ORDER BY shares DESC LIMIT 1`))[0]!.k;
+    for (const [pathname, feed] of [[`stock?code=${SPLIT.code}`, new RegExp(`^\\./_file/api/v1/feeds/stocks/${SPLIT.code}\\.xml$`)], [`participant?id=${encodeURIComponent(participant)}`, /^\.\/_file\/api\/v1\/feeds\/participants\/[^/]+\.xml$/]] as const) {
+      const { page, watch, context } = await visit(pathname);
+      const link = page.getByRole("link", { name: /^Atom feed/ });
+      await link.waitFor({ timeout: 30_000 });
+      expect(await link.count(), pathname).toBe(1);
+      expect(await link.isVisible(), pathname).toBe(true);
+      const href = (await link.getAttribute("href"))!;
+      expect(href, pathname).toMatch(feed);
+      expect(await link.getAttribute("type")).toBe("application/atom+xml");
+      // the same feed as the one announced in <head>
+      await expect.poll(() => page.evaluate(() => Array.from(document.head.querySelectorAll('link[rel~="alternate"][type="application/atom+xml"]')).map((l) => l.getAttribute("href")))).toEqual([href]);
+      const res = await page.request.get(new URL(href, page.url()).href);
+      expect(res.status(), href).toBe(200);
       expect(await res.text()).toContain('<feed xmlns="http://www.w3.org/2005/Atom"');
       expectClean(watch);
       await context.close();
