@@ -131,7 +131,7 @@ describe("stock page: holdings on any date", () => {
   it("&compare= across the 2025 split to a 2026 date: both dates in the later basis, said so, from the two years' parts; the CSV equals the Parquet join", async () => {
     const [before, after] = await acrossSplit();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`);
-    await expect.poll(() => page.getByTestId("basis-note").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("basis-note").count(), { timeout: 15_000 }).toBe(1); // two years' parts: slow on a loaded machine
     expect(await page.getByTestId("basis-note").innerText()).toContain(`split on ${SPLIT.date}`);
     expect(historyFetched(watch)).toEqual(["2025.days.parquet", "2025.parquet", "2026.days.parquet", "2026.parquet"].map((f) => `${SPLIT.code}/${f}`));
     const csv = await download(page, "download-compare-csv");
@@ -186,7 +186,7 @@ describe("stock page: holdings on any date", () => {
   it("the two-date view and the SQL console are usable at phone width: no sideways scrolling", async () => {
     const [before, after] = await acrossSplit();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`, { width: 390, height: 844 });
-    await expect.poll(() => page.getByTestId("compare-table").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("compare-table").count(), { timeout: 15_000 }).toBe(1);
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
     expect(widths.doc).toBeLessThanOrEqual(widths.view);
     expectClean(watch);
@@ -326,7 +326,7 @@ describe("SQL console", () => {
     await page.getByTestId("sql-capped").waitFor({ timeout: 60_000 });
     const csv = await download(page, "download-sql-csv");
     expect(csv.length).toBe(1000);
-    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares"]);
+    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares", "security_id"]);
     const first = await rows<{ participant_key: string; shares: number; date: string }>(
       db.conn,
       `SELECT date, participant_key, shares FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND shares > 0 ORDER BY date, participant_key LIMIT 1`,

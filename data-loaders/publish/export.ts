@@ -12,6 +12,7 @@ import { createHistorySources, writeHistoryParts } from "./history-parts.ts";
 import { keepPartFiles, keptParts, partLevel, partYear, yearParts } from "./year-parts.ts";
 import { createDownloadSources, writeDownloadParts, writeWindowDownloads } from "./downloads.ts";
 import { writeAlertFiles } from "./alert-files.ts";
+import { dataSources } from "./archive-credit.ts";
 import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./common.ts";
 import { healthSmall } from "./page-data/health.ts";
 import { participantPages } from "./participant-pages.ts";
@@ -155,6 +156,8 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       has_data: await hasData(a),
       latest_date: await latestDate(a),
       synthetic,
+      // the downloads' metadata names their sources and the credit archive dates need
+      sources: dataSources(a.data),
       files: files.map((f) => {
         const rows = rowsOf.get(f.path) ?? (partYear(f.path) !== null && keep.has(partYear(f.path)!) ? previous.rows.get(f.path) : undefined);
         return rows === undefined ? f : { ...f, rows };

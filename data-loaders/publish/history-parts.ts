@@ -2,6 +2,9 @@
 // files depend only on that year's data and the split basis fixed before it, so appending days
 // never changes them and an incremental export can keep them (docs/ARCHITECTURE.md "History files").
 //
+//   Every row carries `security_id`, its date's security (docs/ARCHITECTURE.md "Securities and codes"):
+//   parts stay addressed by code; where a recycled code passes to another security inside a year,
+//   the old security's open positions get a 0 row on the new one's first day.
 //   history/<code>/<YYYY>.parquet       participant_key, date, shares (as HKEX listed them): first a
 //                                       snapshot of every position held on the stock's first stored
 //                                       date of YYYY (dated that day), then the change points after it
@@ -55,7 +58,7 @@ export interface HistoryPartsOptions {
  * and 10.4 MB a year for 2,800 stocks (docs/ARCHITECTURE.md "History files"). A date view shows the
  * listed holdings' total, which it rebuilds.
  */
-export const DAY_COLUMNS = ["date", "issued_shares", "ca_kind", "ca_ratio", "basis"] as const;
+export const DAY_COLUMNS = ["date", "issued_shares", "ca_kind", "ca_ratio", "basis", "security_id"] as const;
 
 /**
  * Parquet page versions, the smaller of the two at level 19 on 70 full-market stocks' 2026 parts:
@@ -73,7 +76,7 @@ const parquetOptions = (level: number, version: "v1" | "v2") =>
 export async function createHistorySources(conn: DuckDBConnection): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP VIEW history_days AS
 SELECT stock_code, date, issued_shares, total_shares AS ccass_shares, total_count AS participants,
-  intermediaries_shares, consenting_shares, nonconsenting_shares, ca_kind, ca_ratio, basis
+  intermediaries_shares, consenting_shares, nonconsenting_shares, ca_kind, ca_ratio, basis, security_id
 FROM stock_days_history`);
 }
 
@@ -90,17 +93,36 @@ const BY_PARTICIPANT = "hist_by_participant";
  * of that date, `snapshot`), then the change points after that date inside the year.
  */
 function partsSql(year: number, snapshot: string): string {
+  const inYear = `date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01'`;
   return `CREATE OR REPLACE TEMP TABLE ${PARTS} AS
-WITH y AS (SELECT stock_code, first_date FROM ${YEARS} WHERE year = ${year}), rows AS (
-  SELECT y.stock_code, x.participant_key, y.first_date AS date, x.shares
+WITH y AS (
+  SELECT y.stock_code, y.first_date, d.security_id FROM ${YEARS} y JOIN history_days d ON d.stock_code = y.stock_code AND d.date = y.first_date
+  WHERE y.year = ${year}
+), rows AS (
+  SELECT y.stock_code, x.participant_key, y.first_date AS date, x.shares, y.security_id
   FROM (${snapshot}) x JOIN y ON y.stock_code = x.stock_code AND y.first_date = x.date
   WHERE x.shares > 0
   UNION ALL
-  SELECT p.stock_code, p.participant_key, p.date, p.shares
+  SELECT p.stock_code, p.participant_key, p.date, p.shares, p.security_id
   FROM history_points p JOIN y ON y.stock_code = p.stock_code
-  WHERE p.date > y.first_date AND p.date >= DATE '${year}-01-01' AND p.date < DATE '${year + 1}-01-01'
+  WHERE p.date > y.first_date AND p.${inYear}
+), seam AS (
+  -- a recycled code: a stored day whose security is not the previous stored day's
+  SELECT stock_code, date, prev_date, security_id FROM (
+    SELECT stock_code, date, security_id, lag(date) OVER w AS prev_date, lag(security_id) OVER w AS prev_security
+    FROM history_days WHERE ${inYear} WINDOW w AS (PARTITION BY stock_code ORDER BY date)
+  ) WHERE prev_security <> security_id
+), closed AS (
+  -- the old security's positions still open on its last day end on the new one's first day (shares
+  -- 0), so that rebuilding a date of the new security never shows the old one's holders
+  SELECT m.stock_code, r.participant_key, m.date, 0::BIGINT AS shares, m.security_id
+  FROM seam m JOIN rows r ON r.stock_code = m.stock_code AND r.date <= m.prev_date
+  GROUP BY m.stock_code, r.participant_key, m.date, m.security_id
+  HAVING arg_max(r.shares, r.date) > 0
+), rows_closed AS (
+  SELECT * FROM rows UNION ALL (SELECT * FROM closed ANTI JOIN rows USING (stock_code, participant_key, date))
 )
-SELECT * FROM rows ORDER BY stock_code, participant_key, date`;
+SELECT * FROM rows_closed ORDER BY stock_code, participant_key, date`;
 }
 
 /** COPY to a temp name, then rename: a reader (or a re-run after a crash) never sees half a file. */
@@ -150,7 +172,7 @@ export async function writeHistoryParts(
       const c = sqlString(code);
       const stockDir = path.join(dir, code);
       await mkdir(stockDir, { recursive: true });
-      await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${c} ORDER BY participant_key, date`,
+      await copyAtomic(conn, `SELECT participant_key, date, shares, security_id FROM ${PARTS} WHERE stock_code = ${c} ORDER BY participant_key, date`,
         path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
       await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${c} ORDER BY date`,
         path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
@@ -186,14 +208,14 @@ export function participantFolder(key: string): string {
  */
 async function writeByParticipant(conn: DuckDBConnection, dir: string, year: number, level: number): Promise<number> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${BY_PARTICIPANT} AS
-    SELECT participant_key, stock_code, date, shares FROM ${PARTS} ORDER BY participant_key, stock_code, date`);
+    SELECT participant_key, stock_code, date, shares, security_id FROM ${PARTS} ORDER BY participant_key, stock_code, date`);
   const keys = (await conn.runAndReadAll(`SELECT participant_key FROM ${BY_PARTICIPANT} GROUP BY 1 HAVING count(DISTINCT stock_code) >= ${OWN_PART_MIN_STOCKS} ORDER BY 1`))
     .getRowsJS()
     .map((r) => String(r[0]));
   for (const key of keys) {
     const folder = path.join(dir, "by-participant", participantFolder(key));
     await mkdir(folder, { recursive: true });
-    await copyAtomic(conn, `SELECT stock_code, date, shares FROM ${BY_PARTICIPANT} WHERE participant_key = ${sqlString(key)} ORDER BY stock_code, date`,
+    await copyAtomic(conn, `SELECT stock_code, date, shares, security_id FROM ${BY_PARTICIPANT} WHERE participant_key = ${sqlString(key)} ORDER BY stock_code, date`,
       path.join(folder, `${year}.parquet`), parquetOptions(level, "v1"));
   }
   await conn.run(`DROP TABLE ${BY_PARTICIPANT}`);
@@ -212,15 +234,17 @@ async function writeMarket(conn: DuckDBConnection, dir: string, year: number, le
   await copyAtomic(conn, `WITH m AS (SELECT DISTINCT date FROM history_days WHERE ${inYear}),
   s AS (SELECT DISTINCT stock_code FROM history_days WHERE ${inYear}),
   g AS (
-    SELECT s.stock_code, m.date, d.date IS NOT NULL AS stored, d.issued_shares, d.basis
+    SELECT s.stock_code, m.date, d.date IS NOT NULL AS stored, d.issued_shares, d.basis, d.security_id
     FROM s CROSS JOIN m LEFT JOIN history_days d ON d.stock_code = s.stock_code AND d.date = m.date
   ),
   c AS (
-    SELECT *, row_number() OVER w AS rn, lag(stored) OVER w AS p_stored, lag(issued_shares) OVER w AS p_issued, lag(basis) OVER w AS p_basis
+    SELECT *, row_number() OVER w AS rn, lag(stored) OVER w AS p_stored, lag(issued_shares) OVER w AS p_issued, lag(basis) OVER w AS p_basis,
+      lag(security_id) OVER w AS p_security
     FROM g WINDOW w AS (PARTITION BY stock_code ORDER BY date)
   )
-  SELECT stock_code, date, stored, issued_shares, basis FROM c
+  SELECT stock_code, date, stored, issued_shares, basis, security_id FROM c
   WHERE rn = 1 OR stored IS DISTINCT FROM p_stored OR issued_shares IS DISTINCT FROM p_issued OR basis IS DISTINCT FROM p_basis
+    OR security_id IS DISTINCT FROM p_security
   ORDER BY stock_code, date`, path.join(folder, `${year}.parquet`), parquetOptions(level, "v2"));
   const dates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(date, '%Y-%m-%d') FROM history_days WHERE ${inYear} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
   await writeFileAtomic(path.join(folder, `${year}.json`), JSON.stringify({ year, dates }));
