@@ -357,6 +357,22 @@ describe("big changes, watchlist and feeds", () => {
   const latestDates = async (n: number) =>
     (await rows<{ d: string }>(db.conn, `SELECT DISTINCT date AS d FROM read_parquet(${sqlString(path.join(site.data, "summary", "*", "*.parquet"))}) ORDER BY 1 DESC LIMIT ${n}`)).map((r) => r.d);
 
+  it("a stock page fetches the market-wide big changes only when the reader asks for them", async () => {
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}`);
+    const button = page.getByRole("button", { name: "Show the big changes" });
+    await button.waitFor();
+    await page.getByTestId("stock-big-changes").waitFor({ state: "detached", timeout: 1_000 }).catch(() => undefined);
+    const fetchedBigChanges = () => watch.responses.some((r) => new URL(r.url).pathname.endsWith("/big-changes.json.gz"));
+    expect(fetchedBigChanges()).toBe(false);
+    expect(await page.getByTestId("stock-big-changes").count()).toBe(0);
+    await button.click();
+    await page.getByTestId("stock-big-changes").waitFor({ timeout: 15_000 });
+    expect(fetchedBigChanges()).toBe(true);
+    expect(await page.getByTestId("stock-big-changes").innerText()).toMatch(new RegExp(`Big changes in ${SPLIT.code}|No change of at least`));
+    expectClean(watch);
+    await context.close();
+  });
+
   it("big-changes?days=5&min=0.3 lists exactly a two-date query of the Parquet, each row linking to the stock's two-date view; the address reproduces it", async () => {
     const dates = await latestDates(6);
     const [to, from] = [dates[0]!, dates[5]!];
