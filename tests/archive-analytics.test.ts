@@ -22,6 +22,7 @@ import { meta } from "../data-loaders/publish/page-data/meta.ts";
 import { stocks } from "../data-loaders/publish/page-data/stocks.ts";
 import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 import { sqlString } from "../src/lib/sql.ts";
+import { installSqlViews } from "./helpers/sql-views.ts";
 
 const MARKET = { seed: 3, stocks: 6, days: 30, end: "2026-06-30" };
 const RECYCLED = DUMP_ONLY.recycledCode;
@@ -165,13 +166,7 @@ describe("a recycled code is two securities in every analytic", () => {
   });
 
   it("the SQL console's stock_history(code) over the recycled code: the holdings of each date, each with that date's security", async () => {
-    const views = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
-      HISTORY_TABLES_SQL: string[];
-      STOCK_HISTORY_MACRO: string;
-      historyPartsSql: (code: string, year: number) => string[];
-    };
-    for (const stmt of views.HISTORY_TABLES_SQL) await db.conn.run(stmt);
-    await db.conn.run(views.STOCK_HISTORY_MACRO);
+    const views = await installSqlViews(db.conn);
     for (const year of new Set(dates.map((d) => Number(d.slice(0, 4))))) {
       const dir = path.join(api, "history", RECYCLED);
       await db.conn.run(`CREATE OR REPLACE TEMP TABLE _points AS SELECT * FROM read_parquet(${sqlString(path.join(dir, `${year}.parquet`))})`);
