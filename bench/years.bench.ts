@@ -21,6 +21,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
+import { parseTimings } from "../data-loaders/lib/timings.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { LOADERS, REPO, runMeasured } from "./child-run.ts";
@@ -31,6 +32,7 @@ import { compareTrees, describeComparison } from "./tree-compare.ts";
 import {
   checkGoals,
   formatGoals,
+  formatStepTimings,
   markdownTable,
   MB,
   projectTen,
@@ -80,12 +82,13 @@ async function dataset(n: number): Promise<string> {
 
 /** One build as the site runs it: the loaders, each its own process, then the export into `out`. */
 async function build(label: string, data: string, cache: string, out: string, today: string): Promise<BuildFigures> {
-  const env = { CCASS_DATA: data, CCASS_CACHE: cache, CCASS_TODAY: today };
+  // CCASS_TIMINGS: every process prints where its seconds go (data-loaders/lib/timings.ts)
+  const env = { CCASS_DATA: data, CCASS_CACHE: cache, CCASS_TODAY: today, CCASS_TIMINGS: "1" };
   const steps: StepFigures[] = [];
   const load0 = loadavg()[0]!;
   const measure = (step: string, script: string, args: string[]) => {
     const r = runMeasured(script, args, env);
-    steps.push({ step, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / MIB, stdout_bytes: r.stdoutBytes });
+    steps.push({ step, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / MIB, stdout_bytes: r.stdoutBytes, timings: parseTimings(r.stderr) });
     return r;
   };
   for (const name of LOADERS) measure(name, path.join(REPO, "data-loaders", `${name}.ts`), []);
@@ -109,6 +112,7 @@ async function build(label: string, data: string, cache: string, out: string, to
       `API tree ${(f.api_tree_bytes / MB).toFixed(0)} MB in ${f.api_files} files; load ${f.load_average.map((x) => x.toFixed(1)).join(" → ")}`,
   );
   console.log(`    ${f.export_line}`);
+  console.log(formatStepTimings(f));
   return f;
 }
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import { openAnalytics } from "../data-loaders/lib/cache.ts";
 import { dataDir, REPO_ROOT } from "../data-loaders/lib/env.ts";
 import { exportApi } from "../data-loaders/lib/export.ts";
+import { timed } from "../data-loaders/lib/timings.ts";
 import { assertDataset } from "../src/ingest/dataset-presence.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
@@ -23,7 +24,7 @@ const log = (s: string) => {
 await runCli("export-api", async () => {
   const data = opts.data ? path.resolve(opts.data) : dataDir();
   assertDataset(data, { allowEmpty: opts.allowEmpty });
-  const a = await openAnalytics(data, { log: (s) => log(`cache ${s}`) });
+  const a = await timed("export.open", () => openAnalytics(data, { log: (s) => log(`cache ${s}`) }));
   try {
     const stats = await exportApi(a, opts.out, log);
     console.log(

@@ -40,6 +40,7 @@ import { isStockCode } from "../../src/lib/validate.ts";
 import { participantFile } from "./ids.ts";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { listDataset, tableSqlOnDates } from "./source.ts";
+import { timed, timing } from "./timings.ts";
 
 export interface HistoryPartsOptions {
   /** The calendar years whose parts are written; other years' files are left as they are. */
@@ -137,7 +138,7 @@ export async function writeHistoryParts(
     const firstDates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(first_date, '%Y-%m-%d') FROM ${YEARS} WHERE year = ${year} ORDER BY 1`))
       .getRowsJS()
       .map((r) => String(r[0]));
-    await conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates)));
+    await timed(`history.${year}.rows`, () => conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates))));
     // sorted by stock, as the parts are: each COPY below reads only its stock's row groups (zone
     // maps) instead of scanning every stock's days
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
@@ -145,6 +146,7 @@ export async function writeHistoryParts(
       FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY stock_code, date`);
     const codes = (await conn.runAndReadAll(`SELECT stock_code FROM ${YEARS} WHERE year = ${year} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
     const level = opts.level(year);
+    const s0 = performance.now();
     for (const code of codes) {
       if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
       const c = sqlString(code);
@@ -156,12 +158,13 @@ export async function writeHistoryParts(
         path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
       files += 2;
     }
-    files += await writeByParticipant(conn, dir, year, level);
-    files += await writeMarket(conn, dir, year, level);
+    timing(`history.${year}.stock_parts`, (performance.now() - s0) / 1000);
+    files += await timed(`history.${year}.by_participant`, () => writeByParticipant(conn, dir, year, level));
+    files += await timed(`history.${year}.market`, () => writeMarket(conn, dir, year, level));
     await conn.run(`DROP TABLE ${PARTS}`);
     await conn.run(`DROP TABLE ${DAYS}`);
   }
-  files += await writeHeld(conn, path.join(dir, "held"));
+  files += await timed("history.held", () => writeHeld(conn, path.join(dir, "held")));
   await conn.run(`DROP TABLE ${YEARS}`);
   return { files, years: wanted };
 }
