@@ -42,7 +42,7 @@ function sectionHeading(el) {
 }
 </script>`;
 
-/** Page path → its Atom feed under the static API's feeds/ (data-loaders/lib/feeds.ts). */
+/** Page path → its Atom feed under the static API's feeds/ (data-loaders/publish/feeds.ts). */
 const PAGE_FEEDS: Record<string, { file: string; title: string }> = {
   "/transfers": { file: "transfers.xml", title: "Likely transfers (Atom)" },
   "/big-changes": { file: "big-changes.xml", title: "Big changes (Atom)" },

@@ -8,6 +8,11 @@ export const REPO = path.resolve(import.meta.dirname, "..");
 /** The loaders Framework runs, each in its own process, in the site build's order. */
 export const LOADERS = ["meta", "stocks", "participants", "attention", "transfers", "concentration", "southbound", "health", "trends"];
 
+/** A loader's file: Framework's own beside the pages; trends (no page loads it) is a script. */
+export function loaderScript(name: string): string {
+  return name === "trends" ? path.join(REPO, "scripts", "trends.ts") : path.join(REPO, "src", "pages", "data", `${name}.json.ts`);
+}
+
 // CPU seconds too: on a shared machine wall time depends on the neighbours, CPU time much less.
 const REPORT_RSS = `data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("MAXRSS_KB "+u.maxRSS+" CPU_US "+(u.userCPUTime+u.systemCPUTime)+"\\n")})`;
 

@@ -9,10 +9,10 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { existsSync } from "node:fs";
 import { link, mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { tableLayout } from "../src/ingest/layout.ts";
-import { storedDates } from "../src/ingest/stored-dates.ts";
-import { dayFile, TABLE_KEYS, TABLES, type TableName } from "../src/ingest/layout.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { tableLayout } from "../src/dataset/layout.ts";
+import { storedDates } from "../src/dataset/stored-dates.ts";
+import { dayFile, TABLE_KEYS, TABLES, type TableName } from "../src/dataset/layout.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { produceFileAtomic } from "../src/lib/atomic.ts";
 import { relativeFiles } from "./tree-compare.ts";
 

@@ -1,4 +1,4 @@
-// Fit the transfer pairs' confidence (CONFIDENCE_COEFFICIENTS in data-loaders/lib/pairing.ts): a
+// Fit the transfer pairs' confidence (CONFIDENCE_COEFFICIENTS in data-loaders/compute/pairing.ts): a
 // logistic regression of "this pair is a planted transfer" on the pair's evidence, over the pairs
 // of synthetic datasets with ground truth. Prints the coefficients to paste into pairing.ts.
 //   npx tsx bench/fit-confidence.ts DATASET… [--threshold 0.5]
@@ -8,9 +8,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { rows } from "../data-loaders/lib/duck.ts";
-import { pairDay, type Evidence, type Mover } from "../data-loaders/lib/pairing.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { rows } from "../data-loaders/compute/duck.ts";
+import { pairDay, type Evidence, type Mover } from "../data-loaders/compute/pairing.ts";
 import { readTruth, truthKey } from "./transfer-score.ts";
 
 /** The evidence as the regression's inputs, in CONFIDENCE_COEFFICIENTS order (after the intercept). */

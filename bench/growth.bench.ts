@@ -13,7 +13,7 @@ import { cp, mkdtemp, rm, stat, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { compact } from "../src/ingest/compact.ts";
-import { listTables } from "../src/ingest/layout.ts";
+import { listTables } from "../src/dataset/layout.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 import { diskUsage, parquetOnly } from "./disk-usage.ts";

@@ -10,10 +10,10 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { openDb } from "../data-loaders/lib/duck.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { openDb } from "../data-loaders/compute/duck.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
-import { LOADERS, REPO, runMeasured as run } from "./child-run.ts";
+import { LOADERS, loaderScript, REPO, runMeasured as run } from "./child-run.ts";
 import { diskUsage } from "./disk-usage.ts";
 import { accuracy, readPairs, readTruth } from "./transfer-score.ts";
 
@@ -69,7 +69,7 @@ const env = { CCASS_DATA: data, CCASS_CACHE: cache };
 const steps: { step: string; seconds: number; cpu_seconds: number; peak_rss_mib: number; output_kib: number }[] = [];
 try {
   for (const name of LOADERS) {
-    const r = run(path.join(REPO, "data-loaders", `${name}.ts`), [], env);
+    const r = run(loaderScript(name), [], env);
     steps.push({ step: name, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / 2 ** 20, output_kib: r.stdoutBytes / 1024 });
     console.log(`${name.padEnd(14)} ${r.seconds.toFixed(1).padStart(6)} s  cpu ${r.cpu.toFixed(1).padStart(6)} s  peak ${(r.rss / 2 ** 20).toFixed(0).padStart(5)} MiB  out ${(r.stdoutBytes / 1024).toFixed(0)} KiB`);
   }

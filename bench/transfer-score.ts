@@ -4,8 +4,8 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Analytics } from "../data-loaders/lib/cache.ts";
-import { rows } from "../data-loaders/lib/duck.ts";
+import type { Analytics } from "../data-loaders/compute/cache.ts";
+import { rows } from "../data-loaders/compute/duck.ts";
 import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
 
 export interface ScoredPair {

@@ -11,10 +11,10 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { labelledPairs } from "./fit-confidence.ts";
-import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/lib/likely.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/publish/likely.ts";
 import { accuracy, calibration, calibrationByBand, likelyByBand, readPairs, readTruth } from "./transfer-score.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");

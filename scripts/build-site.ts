@@ -1,6 +1,6 @@
 // `npm run build [-- --data DIR] [--out DIR] [--no-export] [--allow-empty]`: build the static site.
 //   0. refuse a missing, unreadable or (without --allow-empty) empty dataset before anything is
-//      written (src/ingest/dataset-presence.ts): the last good site stays;
+//      written (src/dataset/presence.ts): the last good site stays;
 //   1. copy src/pages (less the generated api/ tree and Framework's cache) to a private staging root,
 //      so the loader cache starts empty (Framework does not see data changes) and concurrent builds
 //      (tests, demo) never share a cache or an output folder; bundle Plot, Inputs and htl into its
@@ -22,10 +22,10 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 import { build as esbuild } from "esbuild";
-import { cacheDir } from "../data-loaders/lib/env.ts";
+import { cacheDir } from "../data-loaders/compute/env.ts";
 import { replaceDirectory } from "../src/lib/atomic.ts";
 import { withLock } from "../src/lib/lock-file.ts";
-import { assertDataset } from "../src/ingest/dataset-presence.ts";
+import { assertDataset } from "../src/dataset/presence.ts";
 import { pinLastModified } from "./lib/site-determinism.ts";
 import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
@@ -178,7 +178,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   await writeVendorBundle(staging);
   // The export's tree is kept in the analytics cache folder between builds: the next export keeps
   // the per-year files whose inputs did not change instead of writing them again
-  // (data-loaders/lib/year-parts.ts). One tree per data folder, one build at a time on it.
+  // (data-loaders/publish/year-parts.ts). One tree per data folder, one build at a time on it.
   const apiTree = keptApiTree(cacheDir(), data);
   const apiDir = path.dirname(apiTree);
   const stagedBundles = path.join(staging, ".observablehq", "cache", "_node");
@@ -186,7 +186,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   try {
     // The export and Framework's build run side by side: the export's DuckDB work overlaps
     // Framework's page bundling, and the loaders wait for the shared analytics cache that the
-    // first of them builds (data-loaders/lib/cache.ts holds a lock). The API tree is written
+    // first of them builds (data-loaders/compute/cache.ts holds a lock). The API tree is written
     // outside the Framework root, so Framework never walks a folder that is being written.
     const timed = async (work: () => Promise<void>): Promise<number> => {
       const t0 = performance.now();

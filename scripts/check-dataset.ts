@@ -1,9 +1,9 @@
 #!/usr/bin/env -S npx tsx
 // `npm run check-dataset -- DIR [--json]`: every table of the dataset read with each tool's default
 // call (DuckDB, pandas, pyarrow, pyarrow.dataset, Polars read and scan) must give DuckDB's row count
-// and checksum (src/ingest/dataset-check.ts). Exit 1 naming each table and tool that failed.
+// and checksum (src/dataset/check.ts). Exit 1 naming each table and tool that failed.
 // `--downloads`: DIR is a static API's downloads/ folder; its yearly parts are checked instead.
-import { checkDataset, checkDownloads, failures } from "../src/ingest/dataset-check.ts";
+import { checkDataset, checkDownloads, failures } from "../src/dataset/check.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 const program = cliProgram("check-dataset")

@@ -4,7 +4,7 @@ Run by scripts/check-dataset.ts (npm run check-dataset -- DIR), which computes D
 passes it on stdin as JSON:
   {"root": DIR, "tables": {NAME: {"columns": [[name, duckdb_type], ...], "partition": "month"|"year", "rows": N, "checksum": HEX}}}
 NAME is a dataset table (`<root>/<table>/month=YYYY-MM/`) or a static API download with yearly
-parts (`<root>/<name>/year=YYYY/`, src/ingest/dataset-check.ts checkDownloads). For `year` folders
+parts (`<root>/<name>/year=YYYY/`, src/dataset/check.ts checkDownloads). For `year` folders
 every column must also come back with DuckDB's type, and a `year` column, where a tool adds one
 from the path, must be an integer equal to the row's own year.
 Prints one JSON line per (table, tool): {"table", "tool", "call", "ok", "rows", "checksum", "error"}.

@@ -3,7 +3,7 @@
 // Folds the daily files of complete past months into one file per month (src/ingest/compact.ts).
 // `--migrate` instead converts a dataset of the old date=/part-0.parquet layout (idempotent).
 import { compact } from "../src/ingest/compact.ts";
-import { isMonth } from "../src/ingest/layout.ts";
+import { isMonth } from "../src/dataset/layout.ts";
 import { migrateLayout } from "../src/ingest/migrate-layout.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 

@@ -9,7 +9,7 @@
 //   changed  dataset files neither branch holds as they are (a backfill shard's output)
 // Outputs meant for $GITHUB_OUTPUT are printed as key=value lines.
 import { InvalidArgumentError } from "commander";
-import { isMonth } from "../src/ingest/layout.ts";
+import { isMonth } from "../src/dataset/layout.ts";
 import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
 import { close, changedFiles, currentBranch, DataBranchError, DEFAULT_FINAL_DAYS, openDataRepo, overlay, planClose, publish, sync, type DataRepo } from "../src/ops/data-branch.ts";
 

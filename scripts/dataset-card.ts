@@ -1,10 +1,10 @@
 #!/usr/bin/env -S npx tsx
 // `npm run dataset-card [-- --check]`: write data/README.md and data/datapackage.json from the one
-// schema definition (src/ingest/schema.ts, via src/ingest/dataset-card.ts); --check only says
+// schema definition (src/dataset/schema.ts, via src/dataset/card.ts); --check only says
 // whether the committed copies are current (exit 1 if not).
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { dataPackageJson, datasetCardMarkdown } from "../src/ingest/dataset-card.ts";
+import { dataPackageJson, datasetCardMarkdown } from "../src/dataset/card.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
@@ -14,7 +14,7 @@ export const CARD_FILES = (root: string) => ({
 });
 
 const program = cliProgram("dataset-card")
-  .description("Generate data/README.md and data/datapackage.json from src/ingest/schema.ts")
+  .description("Generate data/README.md and data/datapackage.json from src/dataset/schema.ts")
   .option("--check", "write nothing; exit 1 when a file is missing or out of date")
   .action((o: { check?: boolean }) =>
     runCli("dataset-card", async () => {

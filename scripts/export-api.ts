@@ -2,11 +2,11 @@
 //   npx tsx scripts/export-api.ts [--out DIR] [--data DIR] [--allow-empty]
 // A missing, unreadable or empty dataset is an error (exit 1, --out untouched) unless --allow-empty.
 import path from "node:path";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { dataDir, REPO_ROOT } from "../data-loaders/lib/env.ts";
-import { exportApi } from "../data-loaders/lib/export.ts";
-import { timed } from "../data-loaders/lib/timings.ts";
-import { assertDataset } from "../src/ingest/dataset-presence.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { dataDir, REPO_ROOT } from "../data-loaders/compute/env.ts";
+import { exportApi } from "../data-loaders/publish/export.ts";
+import { assertDataset } from "../src/dataset/presence.ts";
+import { timed } from "../data-loaders/compute/timings.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 const program = cliProgram("export-api")

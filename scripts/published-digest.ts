@@ -1,5 +1,5 @@
 // A digest of every published byte of a dataset: the static export (scripts/export-api.ts) and every
-// Framework loader's output (data-loaders/*.ts), each file's SHA-256. A refactor that must not change
+// Framework loader's output (src/pages/data/*.json.ts), each file's SHA-256. A refactor that must not change
 // what is published (issue 20, item 6) writes the digest before, then compares after:
 //   npx tsx scripts/published-digest.ts --data DIR --write before.json
 //   npx tsx scripts/published-digest.ts --data DIR --compare before.json   (exit 1 on any difference)
@@ -44,8 +44,8 @@ await runCli("published-digest", async () => {
   process.env.CCASS_CACHE = path.join(scratch, "cache");
   try {
     // imported after CCASS_CACHE/CCASS_TODAY are set: the loaders read them
-    const { openAnalytics } = await import("../data-loaders/lib/cache.ts");
-    const { exportApi } = await import("../data-loaders/lib/export.ts");
+    const { openAnalytics } = await import("../data-loaders/compute/cache.ts");
+    const { exportApi } = await import("../data-loaders/publish/export.ts");
     const digest: Record<string, string> = {};
     const a = await openAnalytics(path.resolve(opts.data));
     try {
@@ -57,10 +57,11 @@ await runCli("published-digest", async () => {
         const name = `api/${path.relative(out, full).split(path.sep).join("/")}`;
         digest[name] = sha(name === "api/index.json" ? withoutPartKeys(await readFile(full, "utf8")) : await readFile(full));
       }
-      // each loader's output, as runLoader prints it (data-loaders/lib/run.ts)
-      const loaders = path.join(import.meta.dirname, "..", "data-loaders", "lib", "datasets");
+      // each loader's output, as runLoader prints it (data-loaders/publish/run-loader.ts)
+      const publish = path.join(import.meta.dirname, "..", "data-loaders", "publish");
       for (const name of ["attention", "concentration", "health", "meta", "participants", "southbound", "stocks", "transfers", "trends"]) {
-        const mod = (await import(path.join(loaders, `${name}.ts`))) as Record<string, (x: typeof a) => Promise<unknown>>;
+        const file = name === "trends" ? path.join(publish, "trends.ts") : path.join(publish, "page-data", `${name}.ts`);
+        const mod = (await import(file)) as Record<string, (x: typeof a) => Promise<unknown>>;
         digest[`loader/${name}.json`] = sha(JSON.stringify(await mod[name]!(a)));
       }
     } finally {

@@ -5,7 +5,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
-import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
+import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
 import { assertStockCode } from "../src/lib/validate.ts";
 import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
 import { inspectorValues } from "../tests/helpers/site-pages.ts";

@@ -1,4 +1,4 @@
-// Big changes and Atom feeds (data-loaders/lib/alert-files.ts, docs/DATASETS.md "feeds/" and
+// Big changes and Atom feeds (data-loaders/publish/alert-files.ts, docs/DATASETS.md "feeds/" and
 // "big-changes.json.gz"): the feeds are well-formed Atom (parsed by Chromium's strict XML parser)
 // with the required elements, unique ids and RFC 3339 dates; the transfers feed holds exactly the
 // transfers download's likely pairs of the last 30 stored dates; big-changes.json equals a two-date
@@ -8,16 +8,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeAlertFiles } from "../data-loaders/lib/alert-files.ts";
-import { xmlEscape } from "../data-loaders/lib/atom.ts";
-import { BIG_CHANGE_FLOOR_PCT } from "../data-loaders/lib/big-changes.ts";
-import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
-import { createDownloadSources, writeDownloadParts } from "../data-loaders/lib/downloads.ts";
-import { openDb, rows } from "../data-loaders/lib/duck.ts";
-import { FEED_DAYS } from "../data-loaders/lib/feeds.ts";
-import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
-import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/lib/likely.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { writeAlertFiles } from "../data-loaders/publish/alert-files.ts";
+import { xmlEscape } from "../data-loaders/publish/atom.ts";
+import { BIG_CHANGE_FLOOR_PCT } from "../data-loaders/publish/big-changes.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
+import { createDownloadSources, writeDownloadParts } from "../data-loaders/publish/downloads.ts";
+import { openDb, rows } from "../data-loaders/compute/duck.ts";
+import { FEED_DAYS } from "../data-loaders/publish/feeds.ts";
+import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/publish/likely.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { launchBrowser } from "./helpers/browser.ts";
 

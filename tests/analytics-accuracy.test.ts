@@ -5,9 +5,9 @@ import { readFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
-import { rows } from "../data-loaders/lib/duck.ts";
-import { transfers } from "../data-loaders/lib/datasets/transfers.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
+import { rows } from "../data-loaders/compute/duck.ts";
+import { transfers } from "../data-loaders/publish/page-data/transfers.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import type { CorporateAction, PlantedTransfer } from "../src/replica/market.ts";
 

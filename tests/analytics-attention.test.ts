@@ -7,8 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
-import { attention } from "../data-loaders/lib/datasets/attention.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
+import { attention } from "../data-loaders/publish/page-data/attention.ts";
 import { DAYS, writeFixture, type StockDay } from "./analytics-fixture.ts";
 
 /**

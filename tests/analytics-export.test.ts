@@ -6,14 +6,14 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } fr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { exportApi, ExportTargetError } from "../data-loaders/lib/export.ts";
-import { attention } from "../data-loaders/lib/datasets/attention.ts";
-import { SCHEMA_VERSION } from "../data-loaders/lib/datasets/common.ts";
-import { readRuns } from "../data-loaders/lib/datasets/health.ts";
-import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
-import { openDb, rows } from "../data-loaders/lib/duck.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { exportApi, ExportTargetError } from "../data-loaders/publish/export.ts";
+import { attention } from "../data-loaders/publish/page-data/attention.ts";
+import { SCHEMA_VERSION } from "../data-loaders/publish/common.ts";
+import { readRuns } from "../data-loaders/publish/page-data/health.ts";
+import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
+import { openDb, rows } from "../data-loaders/compute/duck.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { DAYS, writeFixture } from "./analytics-fixture.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 function runLoader(name: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "data-loaders", `${name}.ts`)], {
+    const child = spawn(process.execPath, ["--import", "tsx", name === "trends" ? path.join(REPO, "scripts", "trends.ts") : path.join(REPO, "src", "pages", "data", `${name}.json.ts`)], {
       env: { ...process.env, ...env },
       cwd: REPO,
     });

@@ -1,4 +1,4 @@
-// The likely rule (data-loaders/lib/likely.ts, docs/DATASETS.md "Likely transfers") against the
+// The likely rule (data-loaders/publish/likely.ts, docs/DATASETS.md "Likely transfers") against the
 // replica's ground truth, on the default and the noisy market, which plant transfers from 0.05 % of
 // issued up: recall and precision of the likely pairs per size band, the calibration per band
 // (printed), and the published files agreeing with the rule (meta's count, the download's `likely`).
@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { calibrationByBand, likelyByBand, readPairs, readTruth, type ScoredPair, type Truth } from "../bench/transfer-score.ts";
-import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
-import { meta } from "../data-loaders/lib/datasets/meta.ts";
-import { transfers } from "../data-loaders/lib/datasets/transfers.ts";
-import { createDownloadSources } from "../data-loaders/lib/downloads.ts";
-import { rows } from "../data-loaders/lib/duck.ts";
-import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/lib/likely.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
+import { meta } from "../data-loaders/publish/page-data/meta.ts";
+import { transfers } from "../data-loaders/publish/page-data/transfers.ts";
+import { createDownloadSources } from "../data-loaders/publish/downloads.ts";
+import { rows } from "../data-loaders/compute/duck.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/publish/likely.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 let scratch: string;

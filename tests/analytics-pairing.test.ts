@@ -1,6 +1,6 @@
-// The pairing of one stock-day's movers into likely transfers (data-loaders/lib/pairing.ts).
+// The pairing of one stock-day's movers into likely transfers (data-loaders/compute/pairing.ts).
 import { describe, expect, it } from "vitest";
-import { pairDay, type DayNoise, type Mover } from "../data-loaders/lib/pairing.ts";
+import { pairDay, type DayNoise, type Mover } from "../data-loaders/compute/pairing.ts";
 
 /** A stock-day of 100 million shares with no noise known: the tolerance is 2 % of the amount. */
 const CLEAN: DayNoise = { issued: 100_000_000, noisePct: 0 };

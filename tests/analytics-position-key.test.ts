@@ -1,9 +1,9 @@
-// The packed position key of the analytics cache (data-loaders/lib/cache.ts positionKeyMacros):
+// The packed position key of the analytics cache (data-loaders/compute/cache.ts positionKeyMacros):
 // it must round-trip every (stock id, participant id) it is used for and sort by stock, then
 // participant, in both its INTEGER and its BIGINT form.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { positionKeyMacros } from "../data-loaders/lib/cache.ts";
-import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
+import { positionKeyMacros } from "../data-loaders/compute/cache.ts";
+import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 
 let db: Db;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-// The dataset as the loaders read it (data-loaders/lib/source.ts): a table limited to some dates
+// The dataset as the loaders read it (data-loaders/compute/source.ts): a table limited to some dates
 // reads only those dates, a daily file still wins over its date in a month file, and the whole
 // analytics (the split check and the latest holdings read date-limited views) give the same
 // pages over a compacted copy as over the daily files.
@@ -6,12 +6,12 @@ import { cp, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { stockPages } from "../data-loaders/lib/datasets/stock-pages.ts";
-import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
-import { listDataset, tableSqlOnDates } from "../data-loaders/lib/source.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { stockPages } from "../data-loaders/publish/stock-pages.ts";
+import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
+import { listDataset, tableSqlOnDates } from "../data-loaders/compute/source.ts";
 import { compact } from "../src/ingest/compact.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeFixture } from "./analytics-fixture.ts";
 
 let work: string;

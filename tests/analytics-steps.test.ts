@@ -4,9 +4,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CACHE_SQL_DIR, CACHE_STEPS } from "../data-loaders/lib/cache-steps.ts";
-import { CHUNK_SQL_DIR, CHUNK_STEPS } from "../data-loaders/lib/chunks.ts";
-import { sqlFiles } from "../data-loaders/lib/sql-files.ts";
+import { CACHE_SQL_DIR, CACHE_STEPS } from "../data-loaders/compute/cache-steps.ts";
+import { CHUNK_SQL_DIR, CHUNK_STEPS } from "../data-loaders/compute/chunks.ts";
+import { sqlFiles } from "../data-loaders/compute/sql-files.ts";
 
 describe.each([
   ["cache", CACHE_SQL_DIR, CACHE_STEPS],

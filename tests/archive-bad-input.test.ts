@@ -8,7 +8,7 @@ import path from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importArchive } from "../src/archive/import.ts";
-import { dayFile } from "../src/ingest/layout.ts";
+import { dayFile } from "../src/dataset/layout.ts";
 import { createMarket } from "../src/replica/market.ts";
 import { writeMarketDataset } from "../src/replica/dataset-writer.ts";
 import { ISSUE_BASE, writeWebbsiteDump } from "../src/replica/webbsite-dump.ts";

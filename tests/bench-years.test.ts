@@ -12,8 +12,8 @@ import { DatasetPrefixError, linkDatasetPrefix, treeStamp } from "../bench/datas
 import { compareTrees, describeComparison, relativeFiles } from "../bench/tree-compare.ts";
 import { checkGoals, markdownTable, projectLinear, projectTen, readGitGrowth, type BuildFigures, type SizeFigures } from "../bench/years-report.ts";
 import { compact } from "../src/ingest/compact.ts";
-import { sqlString } from "../src/ingest/sql.ts";
-import { TABLES } from "../src/ingest/layout.ts";
+import { sqlString } from "../src/lib/sql.ts";
+import { TABLES } from "../src/dataset/layout.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 let work: string;

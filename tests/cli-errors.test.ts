@@ -55,6 +55,7 @@ const CASES: [string, string[], RegExp][] = [
   ["screenshots.ts", ["--stock", "../x", "--out", "OUT"], /^screenshots: InvalidValueError: invalid stock code/],
   ["serve-dist.ts", ["--port", "99999"], /^serve-dist: error: .*port must be an integer from 0 to 65535/],
   ["synth-dataset.ts", ["--out", "OUT", "--end", "2026-11-20", "--days", "2601"], /^synth-dataset: error: .*days must be an integer from 1 to 2600/],
+  ["trends.ts", ["--stock", "../x"], /^trends: InvalidValueError: invalid stock code/],
 ];
 
 describe("command-line errors", () => {

@@ -18,9 +18,9 @@ import {
   monthPartitionFor,
 } from "../src/ingest/compact.ts";
 import { migrateLayout } from "../src/ingest/migrate-layout.ts";
-import { sqlString } from "../src/ingest/sql.ts";
-import { storedDates } from "../src/ingest/stored-dates.ts";
-import { legacyPartitions, LegacyLayoutError, TABLE_KEYS } from "../src/ingest/layout.ts";
+import { sqlString } from "../src/lib/sql.ts";
+import { storedDates } from "../src/dataset/stored-dates.ts";
+import { legacyPartitions, LegacyLayoutError, TABLE_KEYS } from "../src/dataset/layout.ts";
 import { DatasetWriter } from "../src/ingest/writer.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compact } from "../src/ingest/compact.ts";
-import { checkPython } from "../src/ingest/dataset-check.ts";
-import { dataPackageJson, datasetCardMarkdown, FRICTIONLESS_TYPES } from "../src/ingest/dataset-card.ts";
-import { participantsDimFile, tableGlob } from "../src/ingest/layout.ts";
-import { PARTICIPANTS_DIM, TABLE_SCHEMAS, TABLES, type ColumnType, type TableDef } from "../src/ingest/schema.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { checkPython } from "../src/dataset/check.ts";
+import { dataPackageJson, datasetCardMarkdown, FRICTIONLESS_TYPES } from "../src/dataset/card.ts";
+import { participantsDimFile, tableGlob } from "../src/dataset/layout.ts";
+import { PARTICIPANTS_DIM, TABLE_SCHEMAS, TABLES, type ColumnType, type TableDef } from "../src/dataset/schema.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compact } from "../src/ingest/compact.ts";
-import { checkDataset, checkPython, DatasetCheckError, failures, type CheckReport } from "../src/ingest/dataset-check.ts";
-import { dataFileKind, TABLES } from "../src/ingest/layout.ts";
+import { checkDataset, checkPython, DatasetCheckError, failures, type CheckReport } from "../src/dataset/check.ts";
+import { dataFileKind, TABLES } from "../src/dataset/layout.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 const TOOLS = ["duckdb (reference)", "duckdb", "pandas", "pyarrow", "pyarrow.dataset", "polars", "polars.scan"];

@@ -1,4 +1,4 @@
-// Whole-history downloads as yearly hive parts (data-loaders/lib/downloads.ts, docs/DATASETS.md
+// Whole-history downloads as yearly hive parts (data-loaders/publish/downloads.ts, docs/DATASETS.md
 // "downloads/"): a part holds one calendar year, only the years asked are written, and a closed
 // year's part is byte-identical whether the data ends in that year or goes on into the next (the
 // incremental build keeps closed parts). The recent-window single files hold only the window.
@@ -6,11 +6,11 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
-import { createDownloadSources, downloadPartPath, downloadYears, writeDownloadParts, writeWindowDownloads } from "../data-loaders/lib/downloads.ts";
-import { openDb, rows } from "../data-loaders/lib/duck.ts";
-import { checkDownloads, failures } from "../src/ingest/dataset-check.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
+import { createDownloadSources, downloadPartPath, downloadYears, writeDownloadParts, writeWindowDownloads } from "../data-loaders/publish/downloads.ts";
+import { openDb, rows } from "../data-loaders/compute/duck.ts";
+import { checkDownloads, failures } from "../src/dataset/check.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 let scratch: string;
@@ -77,7 +77,7 @@ describe("yearly download parts", () => {
 
   it("a closed year's transfers keep their same-day figures when later days (with a consolidation) are appended", async () => {
     // Which pairs the finder reports, and their confidence, depend on the stock's noise, a median
-    // over every stored day (data-loaders/sql/cache/30-movers.sql): not yet a closed-year figure
+    // over every stored day (data-loaders/compute/sql/cache/30-movers.sql): not yet a closed-year figure
     // (docs/DATASETS.md "downloads/"). The figures the part derives itself are: compare them on
     // the pairs both builds found. 01976 consolidates on 2026-01-16, after the cut: its shares are
     // put back into that day's basis from the cache's latest-basis amounts, which that
@@ -294,7 +294,7 @@ describe("holder categories (downloads/holder-categories/, the stock JSON's hold
   }, 120_000);
 
   it("the stock JSON's holder_categories are the download's figures of its window dates", async () => {
-    const { stockPages } = await import("../data-loaders/lib/datasets/stock-pages.ts");
+    const { stockPages } = await import("../data-loaders/publish/stock-pages.ts");
     const pages = await withAnalytics(full, "cache-full", async (a) => {
       const out = [];
       for await (const p of stockPages(a, true, { batchSize: 5 })) {

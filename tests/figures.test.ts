@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SCHEMA_VERSION } from "../data-loaders/lib/datasets/common.ts";
+import { SCHEMA_VERSION } from "../data-loaders/publish/common.ts";
 import { currentBlock, FiguresError, mergeBenchRows, renderTable, replaceBlock, type Figures } from "../src/lib/figures.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");

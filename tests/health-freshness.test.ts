@@ -6,8 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics, type Analytics } from "../data-loaders/lib/cache.ts";
-import { freshness, healthSmall } from "../data-loaders/lib/datasets/health.ts";
+import { openAnalytics, type Analytics } from "../data-loaders/compute/cache.ts";
+import { freshness, healthSmall } from "../data-loaders/publish/page-data/health.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
 import { DAYS, writeFixture } from "./analytics-fixture.ts";
 

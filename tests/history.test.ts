@@ -1,4 +1,4 @@
-// The per-stock yearly history parts (data-loaders/lib/history-parts.ts) read as the pages read them
+// The per-stock yearly history parts (data-loaders/publish/history-parts.ts) read as the pages read them
 // (hyparquet + src/pages/components/trail.js), on a market that spans two calendar years (60 days
 // ending 2026-01-20: 2025 is a closed year, with a 1:10 split of 00634 on 2025-11-27): the holdings
 // of any stored date rebuilt from its year's part alone, the change between two dates from their two
@@ -13,11 +13,11 @@ import { pathToFileURL } from "node:url";
 import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { createHistorySources, OWN_PART_MIN_STOCKS, participantFolder, writeHistoryParts } from "../data-loaders/lib/history-parts.ts";
-import { exportApi } from "../data-loaders/lib/export.ts";
-import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { createHistorySources, OWN_PART_MIN_STOCKS, participantFolder, writeHistoryParts } from "../data-loaders/publish/history-parts.ts";
+import { exportApi } from "../data-loaders/publish/export.ts";
+import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 interface Day {

@@ -14,8 +14,8 @@ import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { exportApi } from "../data-loaders/lib/export.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { exportApi } from "../data-loaders/publish/export.ts";
 import { keptApiTree } from "../scripts/build-site.ts";
 import type { HoldingsPage } from "../src/hkex/types.ts";
 import { compact } from "../src/ingest/compact.ts";
@@ -331,7 +331,7 @@ describe("incremental site builds equal cold builds, file for file", () => {
     for (const p of ["src", "scripts", "data-loaders", "observablehq.config.ts", "package.json", "tsconfig.json"])
       await cp(path.join(REPO, p), path.join(project, p), { recursive: true, filter: (s) => !s.includes(`${path.sep}.observablehq`) && !s.endsWith(`${path.sep}api`) });
     await symlink(path.join(REPO, "node_modules"), path.join(project, "node_modules"));
-    const sql = path.join(project, "data-loaders", "sql", "chunk", "30-day-figures.sql");
+    const sql = path.join(project, "data-loaders", "build", "sql", "chunk", "30-day-figures.sql");
     const text = await readFile(sql, "utf8");
     const edited = text.replace("abs(p.change) * 10000 >= 5 * d.issued_shares", "abs(p.change) * 10000 >= 10 * d.issued_shares");
     expect(edited).not.toBe(text);

@@ -8,9 +8,9 @@ import { link, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openAnalytics } from "../data-loaders/lib/cache.ts";
-import { rows } from "../data-loaders/lib/duck.ts";
-import { exportApi } from "../data-loaders/lib/export.ts";
+import { openAnalytics } from "../data-loaders/compute/cache.ts";
+import { rows } from "../data-loaders/compute/duck.ts";
+import { exportApi } from "../data-loaders/publish/export.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 
 let scratch: string;

@@ -8,11 +8,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MergeError, isMergeable, mergeShards } from "../src/ops/merge.ts";
 import { compactMonth } from "../src/ingest/compact.ts";
-import { dayFile } from "../src/ingest/layout.ts";
+import { dayFile } from "../src/dataset/layout.ts";
 import { backfillPlan, hkToday, latestPublishedDate, nightlyPlan, PlanError } from "../src/ops/plan.ts";
 import { driftVerdict, latestRunReport, mdCell, readRejects, runSummaryMarkdown } from "../src/ops/report.ts";
 import { PageCache, saveReject } from "../src/ingest/evidence.ts";
-import { readRejects as healthRejects } from "../data-loaders/lib/datasets/health.ts";
+import { readRejects as healthRejects } from "../data-loaders/publish/page-data/health.ts";
 import { reparse } from "../src/ingest/reparse.ts";
 import { fixture } from "./scrape-helpers.ts";
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { journalFile, LIST_PAGES, PLAN, readJournal } from "../src/ingest/journal.ts";
-import { dayFile } from "../src/ingest/layout.ts";
+import { dayFile } from "../src/dataset/layout.ts";
 import { acquireRunLock, RunLockedError } from "../src/ingest/lock.ts";
 import { runScrape } from "../src/ingest/run.ts";
 import { parseOwner, procStat, readLock } from "../src/lib/lock-file.ts";

@@ -7,7 +7,7 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, describe, expect, it } from "vitest";
 import { migrateLayout } from "../src/ingest/migrate-layout.ts";
-import { archiveSecuritiesFile, dayFile } from "../src/ingest/layout.ts";
+import { archiveSecuritiesFile, dayFile } from "../src/dataset/layout.ts";
 import { migrateSecurityIds } from "../src/ingest/security-id.ts";
 import { DatasetWriter } from "../src/ingest/writer.ts";
 import { page, query, row } from "./ingest-helpers.ts";

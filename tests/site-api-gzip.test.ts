@@ -6,7 +6,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { gzipJson } from "../data-loaders/lib/gzip-json.ts";
+import { gzipJson } from "../data-loaders/publish/gzip-json.ts";
 
 interface Api {
   fetchStock(code: string): Promise<unknown>;

@@ -5,7 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
+import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
 import { HOSTILE_PAYLOADS } from "../src/replica/universe.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 

@@ -11,7 +11,7 @@ import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
+import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 import { axeViolations, configured, dynamic, inspectorValues, otherPages, settle } from "./helpers/site-pages.ts";
 

@@ -7,8 +7,8 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, rows, type Db } from "../data-loaders/lib/duck.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;

@@ -5,10 +5,10 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, rows } from "../data-loaders/lib/duck.ts";
-import { readGzipJson } from "../data-loaders/lib/gzip-json.ts";
-import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/lib/likely.ts";
-import { sqlString } from "../src/ingest/sql.ts";
+import { openDb, rows } from "../data-loaders/compute/duck.ts";
+import { readGzipJson } from "../data-loaders/publish/gzip-json.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../data-loaders/publish/likely.ts";
+import { sqlString } from "../src/lib/sql.ts";
 import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;

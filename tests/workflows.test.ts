@@ -443,7 +443,7 @@ describe("nightly", () => {
     expect(deploy).toBeGreaterThan(build);
     expect(save).toBe(steps.length - 1);
     expect(save).toBeGreaterThan(deploy);
-    const hash = "${{ hashFiles('data-loaders/**', 'src/ingest/schema.ts') }}";
+    const hash = "${{ hashFiles('data-loaders/**', 'src/dataset/schema.ts') }}";
     const r = steps[restore]!;
     expect(r.with?.path).toBe("${{ env.CCASS_CACHE }}");
     expect(r.with?.key).toBe(`analytics-${hash}-\${{ github.run_id }}`);

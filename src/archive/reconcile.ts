@@ -4,9 +4,9 @@
 // record and to `_archive/reconciliation.json`.
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { monthDir, type TableName } from "../ingest/layout.ts";
-import { TABLE_SCHEMAS } from "../ingest/schema.ts";
-import { sqlDate, sqlString } from "../ingest/sql.ts";
+import { monthDir, type TableName } from "../dataset/layout.ts";
+import { TABLE_SCHEMAS } from "../dataset/schema.ts";
+import { sqlDate, sqlString } from "../lib/sql.ts";
 
 export interface DateCounts {
   agreeing: number;

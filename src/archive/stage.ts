@@ -11,8 +11,8 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { replaceDirectory, writeFileAtomic } from "../lib/atomic.ts";
-import { archiveWorkDir } from "../ingest/layout.ts";
-import { sqlString } from "../ingest/sql.ts";
+import { archiveWorkDir } from "../dataset/layout.ts";
+import { sqlString } from "../lib/sql.ts";
 import { readDump, type DumpStats, type DumpValue, type RowSink } from "./mysqldump.ts";
 
 /** The tables read, the columns kept (by name, in this order) and the DuckDB type of each. */

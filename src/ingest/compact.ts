@@ -31,11 +31,11 @@ import {
   TABLE_KEYS,
   TABLES,
   type TableName,
-} from "./layout.ts";
+} from "../dataset/layout.ts";
 import { acquireRunLock, RunLockedError } from "./lock.ts";
-import { columnsOf, scalar, withConnection } from "./duckdb.ts";
+import { columnsOf, scalar, withConnection } from "../lib/duckdb.ts";
 import { migrateSecurityIds } from "./security-id.ts";
-import { sqlList, sqlString } from "./sql.ts";
+import { sqlList, sqlString } from "../lib/sql.ts";
 
 /**
  * Row order of a month file: the table's key columns with `date` moved last, so each holder's

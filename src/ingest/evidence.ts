@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { writeFileAtomic } from "../lib/atomic.ts";
 import { assertIsoDate, assertStockCode, isIsoDate, isStockCode } from "../lib/validate.ts";
 import { LIST_PAGES, type PageId } from "./journal.ts";
-import { rejectsDir } from "./layout.ts";
+import { rejectsDir } from "../dataset/layout.ts";
 
 const EXT: Record<string, string> = { stocklist: "json", partlist: "json", southbound: "html" };
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { HoldingsPage, ParticipantListPage, SouthboundPage, StockListPage } from "../hkex/types.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
 import { assertIsoDate, isIsoDate } from "../lib/validate.ts";
-import { stateDir } from "./layout.ts";
+import { stateDir } from "../dataset/layout.ts";
 
 /**
  * Which page of a date a line is about: a stock code, or one of the date's three list pages.

@@ -5,7 +5,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { breakStaleLock, isStale, parseOwner, readLock, releaseLock, tryLock } from "../lib/lock-file.ts";
-import { stateDir } from "./layout.ts";
+import { stateDir } from "../dataset/layout.ts";
 
 export class RunLockedError extends Error {
   override readonly name = "RunLockedError";

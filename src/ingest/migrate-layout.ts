@@ -6,9 +6,9 @@ import path from "node:path";
 import { isDir, listDir } from "../lib/dir.ts";
 import { isIsoDate } from "../lib/validate.ts";
 import { acquireCompactionLock, CompactionError, compactMonth, planCompaction, removeStaleTemps } from "./compact.ts";
-import { withConnection } from "./duckdb.ts";
+import { withConnection } from "../lib/duckdb.ts";
 import { migrateSecurityIds } from "./security-id.ts";
-import { dayFile, isMonth, LEGACY_PART, legacyPartitions, monthFile } from "./layout.ts";
+import { dayFile, isMonth, LEGACY_PART, legacyPartitions, monthFile } from "../dataset/layout.ts";
 
 export interface MigrateReport {
   out: string;

@@ -13,7 +13,7 @@ import { assertIsoDate, InvalidValueError } from "../lib/validate.ts";
 import { CacheReadError, PageCache, saveReject } from "./evidence.ts";
 import { holdingsPageProblem, participantListProblem, southboundPageProblem, stockListProblem } from "./invariants.ts";
 import { JournalWriter, markWritten, readJournal, type DateJournal, type JournalLine, type PageId, PLAN } from "./journal.ts";
-import { runsDir } from "./layout.ts";
+import { runsDir } from "../dataset/layout.ts";
 import { acquireRunLock } from "./lock.ts";
 import { selectStocks, type Universe } from "./universe.ts";
 import { DatasetWriter, type DayInput } from "./writer.ts";

@@ -12,8 +12,8 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { produceFileAtomic, writeFileAtomic } from "../lib/atomic.ts";
-import { archiveSecuritiesFile, monthDir, stateDir, TABLES, type TableName } from "./layout.ts";
-import { sqlString } from "./sql.ts";
+import { archiveSecuritiesFile, monthDir, stateDir, TABLES, type TableName } from "../dataset/layout.ts";
+import { sqlString } from "../lib/sql.ts";
 
 export const SCRAPED_SECURITY_PREFIX = "hk:";
 export const ARCHIVE_SECURITY_PREFIX = "wb:";

@@ -5,9 +5,9 @@ import path from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { listRejects } from "./evidence.ts";
 import { journalDates, LIST_PAGES, PLAN, readJournal } from "./journal.ts";
-import { runReportFiles, tableGlob } from "./layout.ts";
+import { runReportFiles, tableGlob } from "../dataset/layout.ts";
 import { terminalText } from "../lib/terminal.ts";
-import { sqlString } from "./sql.ts";
+import { sqlString } from "../lib/sql.ts";
 
 export interface DateStatus {
   date: string;

@@ -22,11 +22,11 @@ import {
   stockListProblem,
 } from "./invariants.ts";
 import { rewriteDateInMonth, settleMonth } from "./compact.ts";
-import { archiveSecuritiesFile, assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "./layout.ts";
-import { columnList, TABLE_SCHEMAS } from "./schema.ts";
+import { archiveSecuritiesFile, assertCurrentLayout, dayFile, monthFile, monthOf, participantsDimFile, TABLE_KEYS, TABLES, tableGlob, type TableName } from "../dataset/layout.ts";
+import { columnList, TABLE_SCHEMAS } from "../dataset/schema.ts";
 import { participantKeys } from "./participant-key.ts";
 import { ensureSecurityIds, SCRAPED_SECURITY_PREFIX, scrapedSecurityIdSql } from "./security-id.ts";
-import { sqlDate, sqlString } from "./sql.ts";
+import { sqlDate, sqlString } from "../lib/sql.ts";
 
 /** Everything known about one settlement date. Absent parts leave their stored rows untouched. */
 export interface DayInput {

@@ -3,8 +3,8 @@
 // in the normal course: all its settlement days are stored, or HKEX can no longer show the missing
 // ones. Closing a month that may still change would rewrite its file on main (history grows by a
 // month file each time); keeping a finished one open costs only data-open's size.
-import { tableLayout } from "../ingest/layout.ts";
-import { isMonth, monthOf, TABLES } from "../ingest/layout.ts";
+import { tableLayout } from "../dataset/layout.ts";
+import { isMonth, monthOf, TABLES } from "../dataset/layout.ts";
 import { addDays, settlementDaysBetween } from "../lib/calendar.ts";
 import { InvalidValueError } from "../lib/validate.ts";
 import { storedDays } from "./missing.ts";

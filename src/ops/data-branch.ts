@@ -17,7 +17,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { compact, compactMonth } from "../ingest/compact.ts";
-import { dataFileKind, isMonth, stateDir, TABLES } from "../ingest/layout.ts";
+import { dataFileKind, isMonth, stateDir, TABLES } from "../dataset/layout.ts";
 import { acquireRunLock } from "../ingest/lock.ts";
 import { planClose, type ClosePlan } from "./close-plan.ts";
 import { git, GitError, gitRun, resolveRef, withScratchIndex } from "./git.ts";

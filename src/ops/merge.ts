@@ -8,7 +8,7 @@ import { copyFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomic } from "../lib/atomic.ts";
 import { settleMonth } from "../ingest/compact.ts";
-import { dataFileKind, monthOf, monthOfFolder, TABLES, type TableName } from "../ingest/layout.ts";
+import { dataFileKind, monthOf, monthOfFolder, TABLES, type TableName } from "../dataset/layout.ts";
 
 export class MergeError extends Error {
   override readonly name = "MergeError";

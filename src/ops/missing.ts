@@ -6,7 +6,7 @@
 // is one `scrape.ts run`, oldest first, after the newest date if asked.
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { storedDates } from "../ingest/stored-dates.ts";
+import { storedDates } from "../dataset/stored-dates.ts";
 import { settlementDaysBetween } from "../lib/calendar.ts";
 
 /** The dates `out` holds: those `stocks` or `summary` has (the writer writes a date's tables together). */

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { listRejects, type StoredReject } from "../ingest/evidence.ts";
-import { runReportFiles, runsDir } from "../ingest/layout.ts";
+import { runReportFiles, runsDir } from "../dataset/layout.ts";
 import { terminalText } from "../lib/terminal.ts";
 
 export type Reject = StoredReject;

@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { HoldingsPage } from "../hkex/types.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
-import { truthDir } from "../ingest/layout.ts";
+import { truthDir } from "../dataset/layout.ts";
 import { DatasetWriter, type DayInput } from "../ingest/writer.ts";
 import { createMarket, type Market, type MarketOptions } from "./market.ts";
 import { writeWebbsiteDump } from "./webbsite-dump.ts";

@@ -96,7 +96,7 @@ export interface TestSiteOptions {
   hostileNames?: boolean;
   /**
    * false: the dataset as the published site's (scraped, not synthetic): the writer's `_truth/` folder is
-   * removed, which is what data-loaders/lib/datasets/common.ts isSynthetic() goes by (with no stock
+   * removed, which is what data-loaders/publish/common.ts isSynthetic() goes by (with no stock
    * named SYNTHETIC), so the site shows no synthetic-data banner.
    */
   synthetic?: boolean;

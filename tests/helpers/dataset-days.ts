@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { copyFile, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { TABLES } from "../../src/ingest/layout.ts";
+import { TABLES } from "../../src/dataset/layout.ts";
 
 export async function copyDays(source: string, out: string, dates: readonly string[], opts: { dimension?: boolean } = {}): Promise<void> {
   for (const d of dates) {

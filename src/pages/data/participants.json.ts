@@ -1,2 +1,6 @@
-// Framework data loader for data/participants.json: the work is in data-loaders/participants.ts.
-import "../../../data-loaders/participants.ts";
+// Framework data loader for data/participants.json (docs/DATASETS.md "participants.json"). Run alone:
+//   CCASS_DATA=DIR npx tsx src/pages/data/participants.json.ts > participants.json
+import { participants } from "../../../data-loaders/publish/page-data/participants.ts";
+import { runLoader } from "../../../data-loaders/publish/run-loader.ts";
+
+await runLoader(participants);

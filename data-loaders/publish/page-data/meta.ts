@@ -1,0 +1,31 @@
+// meta.json: latest date, every stored date, counts over the whole history, the synthetic flag.
+import type { Analytics } from "../../compute/cache.ts";
+import { rows } from "../../compute/duck.ts";
+import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
+import { hasData, isSynthetic, latestDate, likelySql, SCHEMA_VERSION } from "../common.ts";
+
+const COUNTS_SQL = `
+SELECT
+  (SELECT count(*) FROM dates) AS dates,
+  (SELECT count(*) FROM stock_last) AS stocks,
+  (SELECT count(*) FROM stock_last WHERE last_date = (SELECT max(date) FROM dates)) AS stocks_latest,
+  (SELECT count(*) FROM participant_stats) AS participants,
+  (SELECT coalesce(sum(listed_count), 0) FROM stock_days_history) AS holdings_rows,
+  (SELECT count(*) FROM history_pairs) AS transfer_pairs,
+  (SELECT count(*) FROM history_pairs WHERE ${likelySql()}) AS likely_transfers,
+  (SELECT count(*) FROM stock_days_history WHERE ca_kind IS NOT NULL) AS corporate_actions`;
+
+export async function meta(a: Analytics) {
+  const dates = (await rows<{ date: string }>(a.db.conn, "SELECT date FROM dates ORDER BY date")).map((r) => r.date);
+  const [counts] = await rows(a.db.conn, COUNTS_SQL);
+  return {
+    schema_version: SCHEMA_VERSION,
+    has_data: await hasData(a),
+    synthetic: await isSynthetic(a),
+    latest_date: await latestDate(a),
+    likely_min_confidence: LIKELY_MIN_CONFIDENCE,
+    first_date: dates[0] ?? null,
+    dates,
+    counts,
+  };
+}
