@@ -140,11 +140,13 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     extra.push(forDownloads);
     const forHistory = await onOwnConnection(a);
     extra.push(forHistory);
+    const forHistoryDays = await onOwnConnection(a);
+    extra.push(forHistoryDays);
     const [stocks, participantFiles, rowsOf] = await allSettledOrThrow<[Awaited<ReturnType<typeof writeStockPages>>, number, Map<string, number>, unknown]>([
       timed("export.stocks", () => writeStockPages(a, path.join(tmp, "stocks"), synthetic)).then(logged("stocks")),
       timed("export.participants", () => writeParticipantPages(forParticipants.a, path.join(tmp, "participants"))).then(logged("participants")),
       timed("export.downloads", () => writeDownloads(forDownloads.a, path.join(tmp, "downloads"), plan, log)).then(logged("downloads")),
-      timed("export.history", () => writeHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history"), plan)).then(logged("history")),
+      timed("export.history", () => writeHistory([forHistory.a.db.conn, forHistoryDays.a.db.conn], a.data, path.join(tmp, "history"), plan)).then(logged("history")),
     ]);
     await timed("export.alerts", () => writeAlertFiles(a, tmp, log)).then(logged("big changes and feeds"));
     const i0 = performance.now();
@@ -196,10 +198,11 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
   }
 }
 
-/** The history parts of the plan's years (and every participant's held/ file). */
-async function writeHistory(conn: DuckDBConnection, data: string, dir: string, plan: PartPlan): Promise<unknown> {
+/** The history parts of the plan's years (and every participant's held/ file), on two connections (history-parts.ts `second`). */
+async function writeHistory([conn, second]: [DuckDBConnection, DuckDBConnection], data: string, dir: string, plan: PartPlan): Promise<unknown> {
   await createHistorySources(conn);
-  return writeHistoryParts(conn, data, dir, plan);
+  await createHistorySources(second);
+  return writeHistoryParts(conn, data, dir, { ...plan, second });
 }
 
 /** Which years' files to write, and at what zstd level. */

@@ -47,6 +47,14 @@ export interface HistoryPartsOptions {
   years: readonly number[];
   /** zstd level of a year's files (19 for closed years; the open year is rewritten every night). */
   level: (year: number) => number;
+  /**
+   * A second connection of the same DuckDB instance: the days parts, the participants' parts and
+   * the market file are written on it while `conn` writes the stock parts. Each small COPY keeps
+   * about one thread busy, so one connection alone left the second core idle once the export's
+   * other tasks were done (docs/ARCHITECTURE.md "Where the nightly's seconds go"). The files are
+   * the same either way.
+   */
+  second?: DuckDBConnection;
 }
 
 /**
@@ -86,13 +94,12 @@ const DAYS = "hist_days";
 const BY_PARTICIPANT = "hist_by_participant";
 
 /**
- * The rows of one year's parts (stock_code, participant_key, date, shares), sorted as written: a
- * snapshot row for every position held on the stock's first stored date of the year (the holdings
- * of that date, `snapshot`), then the change points after that date inside the year.
+ * The rows of one year's parts (stock_code, participant_key, date, shares), unsorted: a snapshot row
+ * for every position held on the stock's first stored date of the year (the holdings of that date,
+ * `snapshot`), then the change points after that date inside the year.
  */
-function partsSql(year: number, snapshot: string): string {
-  return `CREATE OR REPLACE TEMP TABLE ${PARTS} AS
-WITH y AS (SELECT stock_code, first_date FROM ${YEARS} WHERE year = ${year}), rows AS (
+function partRowsSql(year: number, snapshot: string): string {
+  return `WITH y AS (SELECT stock_code, first_date FROM ${YEARS} WHERE year = ${year}), rows AS (
   SELECT y.stock_code, x.participant_key, y.first_date AS date, x.shares
   FROM (${snapshot}) x JOIN y ON y.stock_code = x.stock_code AND y.first_date = x.date
   WHERE x.shares > 0
@@ -101,7 +108,7 @@ WITH y AS (SELECT stock_code, first_date FROM ${YEARS} WHERE year = ${year}), ro
   FROM history_points p JOIN y ON y.stock_code = p.stock_code
   WHERE p.date > y.first_date AND p.date >= DATE '${year}-01-01' AND p.date < DATE '${year + 1}-01-01'
 )
-SELECT * FROM rows ORDER BY stock_code, participant_key, date`;
+SELECT * FROM rows`;
 }
 
 /** COPY to a temp name, then rename: a reader (or a re-run after a crash) never sees half a file. */
@@ -130,43 +137,77 @@ export async function writeHistoryParts(
     if (!Number.isInteger(level) || level < 1 || level > 22) throw new Error(`zstd level for ${y} must be an integer from 1 to 22, not ${level}`);
   }
   const ds = await listDataset(data);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${YEARS} AS
-    SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`);
+  const second = opts.second ?? conn;
+  const yearsSql = `CREATE OR REPLACE TEMP TABLE ${YEARS} AS
+    SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`;
+  // temp tables belong to their connection: each makes its own
+  await conn.run(yearsSql);
+  if (second !== conn) await second.run(yearsSql);
   const wanted = [...new Set(opts.years)].sort((a, b) => a - b);
   let files = 0;
   for (const year of wanted) {
     const firstDates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(first_date, '%Y-%m-%d') FROM ${YEARS} WHERE year = ${year} ORDER BY 1`))
       .getRowsJS()
       .map((r) => String(r[0]));
-    await timed(`history.${year}.rows`, () => conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates))));
-    // sorted by stock, as the parts are: each COPY below reads only its stock's row groups (zone
-    // maps) instead of scanning every stock's days
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
-      SELECT stock_code, ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
-      FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY stock_code, date`);
+    const rowsSql = partRowsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates));
     const codes = (await conn.runAndReadAll(`SELECT stock_code FROM ${YEARS} WHERE year = ${year} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
+    for (const code of codes) if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
     const level = opts.level(year);
-    const s0 = performance.now();
-    for (const code of codes) {
-      if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
-      const c = sqlString(code);
-      const stockDir = path.join(dir, code);
-      await mkdir(stockDir, { recursive: true });
-      await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${c} ORDER BY participant_key, date`,
-        path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
-      await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${c} ORDER BY date`,
-        path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
-      files += 2;
+    if (second === conn) {
+      files += await writeStockParts(conn, dir, year, level, codes, rowsSql);
+      files += await writeOtherParts(conn, dir, year, level, codes, null);
+    } else {
+      // both awaited before either failure is thrown: no COPY outlives the export
+      const done = await Promise.allSettled([writeStockParts(conn, dir, year, level, codes, rowsSql), writeOtherParts(second, dir, year, level, codes, rowsSql)]);
+      for (const r of done) if (r.status === "rejected") throw r.reason;
+      for (const r of done) if (r.status === "fulfilled") files += r.value;
     }
-    timing(`history.${year}.stock_parts`, (performance.now() - s0) / 1000);
-    files += await timed(`history.${year}.by_participant`, () => writeByParticipant(conn, dir, year, level));
-    files += await timed(`history.${year}.market`, () => writeMarket(conn, dir, year, level));
-    await conn.run(`DROP TABLE ${PARTS}`);
-    await conn.run(`DROP TABLE ${DAYS}`);
+    await conn.run(`DROP TABLE IF EXISTS ${PARTS}`);
   }
   files += await timed("history.held", () => writeHeld(conn, path.join(dir, "held")));
   await conn.run(`DROP TABLE ${YEARS}`);
+  if (second !== conn) await second.run(`DROP TABLE ${YEARS}`);
   return { files, years: wanted };
+}
+
+/**
+ * `history/<code>/<year>.parquet` of every stock of the year, from its rows (`rowsSql`) sorted by
+ * stock: each COPY reads only its stock's row groups (zone maps). Leaves ${PARTS} for the caller.
+ */
+async function writeStockParts(conn: DuckDBConnection, dir: string, year: number, level: number, codes: string[], rowsSql: string): Promise<number> {
+  await timed(`history.${year}.rows`, () => conn.run(`CREATE OR REPLACE TEMP TABLE ${PARTS} AS ${rowsSql} ORDER BY stock_code, participant_key, date`));
+  const s0 = performance.now();
+  for (const code of codes) {
+    const stockDir = path.join(dir, code);
+    await mkdir(stockDir, { recursive: true });
+    await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${sqlString(code)} ORDER BY participant_key, date`,
+      path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
+  }
+  timing(`history.${year}.stock_parts`, (performance.now() - s0) / 1000);
+  return codes.length;
+}
+
+/**
+ * The year's other files: `history/<code>/<year>.days.parquet` of every stock, the participants'
+ * own parts (from `rowsSql`, or from ${PARTS} when null: the same connection made it) and the market file.
+ */
+async function writeOtherParts(conn: DuckDBConnection, dir: string, year: number, level: number, codes: string[], rowsSql: string | null): Promise<number> {
+  const s0 = performance.now();
+  // sorted by stock: each COPY below reads only its stock's row groups instead of scanning every stock's days
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
+    SELECT stock_code, ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
+    FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY stock_code, date`);
+  for (const code of codes) {
+    await mkdir(path.join(dir, code), { recursive: true });
+    await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${sqlString(code)} ORDER BY date`,
+      path.join(dir, code, `${year}.days.parquet`), parquetOptions(level, "v2"));
+  }
+  await conn.run(`DROP TABLE ${DAYS}`);
+  timing(`history.${year}.days_parts`, (performance.now() - s0) / 1000);
+  let files = codes.length;
+  files += await timed(`history.${year}.by_participant`, () => writeByParticipant(conn, dir, year, level, rowsSql ?? `SELECT * FROM ${PARTS}`));
+  files += await timed(`history.${year}.market`, () => writeMarket(conn, dir, year, level));
+  return files;
 }
 
 /**
@@ -187,9 +228,9 @@ export function participantFolder(key: string): string {
  * OWN_PART_MIN_STOCKS stocks in the year's parts (${PARTS}): the widest holder's page on a date reads its own rows, not every row of every stock
  * it held (docs/ARCHITECTURE.md "Each participant's own order").
  */
-async function writeByParticipant(conn: DuckDBConnection, dir: string, year: number, level: number): Promise<number> {
+async function writeByParticipant(conn: DuckDBConnection, dir: string, year: number, level: number, rowsSql: string): Promise<number> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${BY_PARTICIPANT} AS
-    SELECT participant_key, stock_code, date, shares FROM ${PARTS} ORDER BY participant_key, stock_code, date`);
+    SELECT participant_key, stock_code, date, shares FROM (${rowsSql}) ORDER BY participant_key, stock_code, date`);
   const keys = (await conn.runAndReadAll(`SELECT participant_key FROM ${BY_PARTICIPANT} GROUP BY 1 HAVING count(DISTINCT stock_code) >= ${OWN_PART_MIN_STOCKS} ORDER BY 1`))
     .getRowsJS()
     .map((r) => String(r[0]));
