@@ -7,7 +7,7 @@
 //      (today's code has no incremental path, so this is a full rebuild until it lands);
 //   3. the full dataset built cold into a fresh S2 and T2: the cold full build;
 //   4. T against T2, byte for byte (bench/tree-compare.ts): how many files differ, and which.
-// Wall time, CPU time and peak RSS of every process; `dist/` = the cold API tree + the loaders'
+// Wall time, CPU time and peak RSS of every process, and its own steps' seconds (CCASS_TIMINGS=1); `dist/` = the cold API tree + the loaders'
 // outputs + the site shell measured once with `npm run build` on a small dataset (bench/site-shell.ts);
 // git growth per year from bench-out/growth.json (npm run bench -- growth). The 10-year column is
 // the line through the first and last sizes (x = years), evaluated at 10 (bench/years-report.ts).
