@@ -1,5 +1,6 @@
-// The years bench's figures, projected to 10 years and checked against issue #11's goals, as the
-// markdown table the issue asks for. Pure functions of the measured figures (tests/bench-years.test.ts).
+// The years bench's figures, projected to 10 and 20 years and checked against issue #11's and issue
+// #22's goals, as the markdown table the issues ask for. Pure functions of the measured figures
+// (tests/bench-years.test.ts).
 import { existsSync, readFileSync } from "node:fs";
 
 export interface StepFigures {
@@ -141,7 +142,12 @@ export interface Projection {
 }
 
 export function projectTen(sizes: readonly SizeFigures[]): Projection {
-  const p = (pick: (f: SizeFigures) => number) => projectLinear(sizes.map((f) => ({ years: f.years, value: pick(f) })));
+  return projectAt(sizes, 10);
+}
+
+/** Every figure at `at` years, on the line through the first and last measured sizes (the per-year cost between them). */
+export function projectAt(sizes: readonly SizeFigures[], at: number): Projection {
+  const p = (pick: (f: SizeFigures) => number) => projectLinear(sizes.map((f) => ({ years: f.years, value: pick(f) })), at);
   return {
     cold_seconds: p((f) => f.cold.seconds),
     cold_cpu_seconds: p((f) => f.cold.cpu_seconds),
@@ -156,26 +162,67 @@ const time = (wall: number | null, cpu: number | null) => (wall === null || cpu 
 const gib = (mib: number | null) => (mib === null ? "—" : `${(mib / 1024).toFixed(2)} GiB`);
 const mb = (bytes: number | null) => (bytes === null ? "—" : `${(bytes / MB).toFixed(0)} MB`);
 
-/** The issue's table: one column per measured size, then the 10-year projection. */
-export function markdownTable(sizes: readonly SizeFigures[], projection: Projection, git: GitGrowth | null): string {
-  const head = sizes.map((f) => `${f.years} year${f.years === 1 ? "" : "s"}`);
+/**
+ * Closed years published once (issue #22): what `main` and a fresh clone of it hold when each
+ * closed year is a release and main keeps only its manifest entry (src/ops/year-manifest.ts).
+ */
+export interface ReleaseFigures {
+  /** bytes one closed year adds to data/releases.json (formatManifest of one year's entry) */
+  manifest_bytes_per_year: number;
+  /** month files of the dataset per table a year (12 per table) */
+  files_per_year: number;
+  /** a packed clone of main's history without data (git pack-objects of the code's commits) */
+  code_clone_bytes: number;
+  /** what a year's release assets weigh (the compacted months main used to receive, bench -- growth) */
+  release_bytes_per_year: number | null;
+}
+
+/** main's data at `years`: the manifest (one entry a closed year; the open year lives on data-open). */
+export function cloneBytes(r: ReleaseFigures, years: number): number {
+  return r.code_clone_bytes + Math.max(0, years - 1) * r.manifest_bytes_per_year;
+}
+
+const kb = (bytes: number) => `${(bytes / 1e3).toFixed(1)} kB`;
+
+/** The issues' table: one column per measured size, then the projections (10 and 20 years by default). */
+export function markdownTable(
+  sizes: readonly SizeFigures[],
+  projection: Projection,
+  git: GitGrowth | null,
+  more: { at: number; projection: Projection }[] = [],
+  releases: ReleaseFigures | null = null,
+): string {
+  const projections = [{ at: 10, projection }, ...more];
+  const head = [...sizes.map((f) => `${f.years} year${f.years === 1 ? "" : "s"}`), ...projections.map((p) => `${p.at} years (projected)`)];
   const gitCell = git === null ? "run the growth bench" : `${(git.bytes_per_year / MB).toFixed(1)} MB`;
-  const rows: [string, string[], string][] = [
-    ["cold full build (loaders + export)", sizes.map((f) => time(f.cold.seconds, f.cold.cpu_seconds)), time(projection.cold_seconds, projection.cold_cpu_seconds)],
-    [
-      "incremental nightly (one day appended)",
-      sizes.map((f) => time(f.incremental.seconds, f.incremental.cpu_seconds)),
-      time(projection.incremental_seconds, projection.incremental_cpu_seconds),
-    ],
-    ["peak memory", sizes.map((f) => `${gib(f.cold.peak_rss_mib)} (nightly ${gib(f.incremental.peak_rss_mib)})`), gib(projection.peak_rss_mib)],
-    ["`dist/` size", sizes.map((f) => mb(f.dist_bytes)), mb(projection.dist_bytes)],
-    ["git growth per year", sizes.map(() => gitCell), gitCell],
+  const per = <T,>(measured: (f: SizeFigures) => T, projected: (p: Projection, at: number) => T) => [...sizes.map(measured), ...projections.map((p) => projected(p.projection, p.at))];
+  const rows: [string, string[]][] = [
+    ["cold full build (loaders + export)", per((f) => time(f.cold.seconds, f.cold.cpu_seconds), (p) => time(p.cold_seconds, p.cold_cpu_seconds))],
+    ["incremental nightly (one day appended)", per((f) => time(f.incremental.seconds, f.incremental.cpu_seconds), (p) => time(p.incremental_seconds, p.incremental_cpu_seconds))],
+    ["peak memory", per((f) => `${gib(f.cold.peak_rss_mib)} (nightly ${gib(f.incremental.peak_rss_mib)})`, (p) => gib(p.peak_rss_mib))],
+    ["`dist/` size", per((f) => mb(f.dist_bytes), (p) => mb(p.dist_bytes))],
   ];
+  if (releases === null) rows.push(["git growth per year", per(() => gitCell, () => gitCell)]);
+  else {
+    const main = `${kb(releases.manifest_bytes_per_year)} (manifest)`;
+    rows.push(["`main`'s growth per year (closed years as releases)", per(() => main, () => main)]);
+    rows.push(["fresh clone of `main`", per((f) => mb(cloneBytes(releases, f.years)), (_p, at) => mb(cloneBytes(releases, at)))]);
+    const rel = releases.release_bytes_per_year === null ? "run the growth bench" : `${(releases.release_bytes_per_year / MB).toFixed(1)} MB`;
+    rows.push(["release assets per closed year", per(() => rel, () => rel)]);
+  }
+  return [`| | ${head.join(" | ")} |`, `| --- |${" --- |".repeat(head.length)}`, ...rows.map(([label, cells]) => `| ${label} | ${cells.join(" | ")} |`)].join("\n");
+}
+
+/** Issue #22's goals at twenty years, from the projection and the release figures. */
+export function checkYearGoals(at20: Projection, releases: ReleaseFigures): Goal[] {
+  const clone = cloneBytes(releases, 20);
   return [
-    `| | ${head.join(" | ")} | 10 years (projected) |`,
-    `| --- |${" --- |".repeat(head.length + 1)}`,
-    ...rows.map(([label, cells, ten]) => `| ${label} | ${cells.join(" | ")} | ${ten} |`),
-  ].join("\n");
+    { goal: "main grows ≤ 10 MB a year", pass: releases.manifest_bytes_per_year <= 10 * MB, detail: `${kb(releases.manifest_bytes_per_year)} (one manifest entry)` },
+    { goal: "fresh clone ≤ 100 MB at 20 years", pass: clone <= 100 * MB, detail: `${(clone / MB).toFixed(1)} MB` },
+    at20.dist_bytes === null
+      ? { goal: "dist/ ≤ 1 GB at 20 years", pass: null, detail: "needs two sizes" }
+      : { goal: "dist/ ≤ 1 GB at 20 years", pass: at20.dist_bytes <= 1e9, detail: `${(at20.dist_bytes / MB).toFixed(0)} MB projected with every year's history in dist/` },
+  ];
 }
 
 export function formatGoals(goals: readonly Goal[]): string {

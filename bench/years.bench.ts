@@ -9,8 +9,12 @@
 //   4. T against T2, byte for byte (bench/tree-compare.ts): how many files differ, and which.
 // Wall time, CPU time and peak RSS of every process, and its own steps' seconds (CCASS_TIMINGS=1); `dist/` = the cold API tree + the loaders'
 // outputs + the site shell measured once with `npm run build` on a small dataset (bench/site-shell.ts);
-// git growth per year from bench-out/growth.json (npm run bench -- growth). The 10-year column is
-// the line through the first and last sizes (x = years), evaluated at 10 (bench/years-report.ts).
+// git growth per year from bench-out/growth.json (npm run bench -- growth). The 10- and 20-year
+// columns are the line through the first and last sizes (x = years), evaluated at 10 and 20
+// (bench/years-report.ts): per-year costs, projected, not measured. With closed years published as
+// releases (issue #22), `main` grows by one manifest entry a year (formatManifest of a year of month
+// files, measured here) and a fresh clone is the code's packed history (git pack-objects of HEAD)
+// plus the manifest; the release assets are what main used to receive (growth.json).
 //   npm run bench -- years
 // Environment: CCASS_BENCH_YEARS ("1,3"), CCASS_BENCH_STOCKS (2800), CCASS_BENCH_DAYS_PER_YEAR (248),
 // CCASS_BENCH_YEARS_DATA (folder of the datasets, default .cache/bench-years; <N>y/ is written with
@@ -21,8 +25,11 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
 import { parseTimings } from "../data-loaders/compute/timings.ts";
+import { TABLES } from "../src/dataset/layout.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
+import { assetName, formatManifest } from "../src/ops/year-manifest.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { LOADERS, loaderScript, REPO, runMeasured } from "./child-run.ts";
 import { linkDatasetPrefix, treeStamp } from "./dataset-prefix.ts";
@@ -31,12 +38,15 @@ import { measureSiteShell } from "./site-shell.ts";
 import { compareTrees, describeComparison } from "./tree-compare.ts";
 import {
   checkGoals,
+  checkYearGoals,
   formatGoals,
   formatStepTimings,
   markdownTable,
   MB,
+  projectAt,
   projectTen,
   readGitGrowth,
+  type ReleaseFigures,
   type BuildFigures,
   type SizeFigures,
   type StepFigures,
@@ -170,11 +180,30 @@ console.log(`  ${(shell.bytes / MB).toFixed(1)} MB (dist ${(shell.dist_bytes / M
 const gitFile = path.join(REPO, "bench-out", "growth.json");
 const git = readGitGrowth(gitFile);
 
+/** What main and a clone hold once closed years are releases: one manifest entry a year, the code's history. */
+function releaseFigures(): ReleaseFigures {
+  const year = 2025;
+  const files = TABLES.flatMap((t) =>
+    Array.from({ length: 12 }, (_, i) => {
+      const month = `${year}-${String(i + 1).padStart(2, "0")}`;
+      const p = `${t}/month=${month}/${month}.parquet`;
+      // a real download URL's length, a digest's 64 hex digits, a size of 8 digits
+      return { path: p, asset: assetName(p), url: `https://github.com/owner-name/ccass-observatory/releases/download/data-${year}/${assetName(p)}`, bytes: 12_345_678, sha256: "0".repeat(64) };
+    }),
+  );
+  const empty = formatManifest({ version: 1, years: {} }).length;
+  const one = formatManifest({ version: 1, years: { [String(year)]: { tag: `data-${year}`, files } } }).length;
+  const pack = execFileSync("sh", ["-c", "git rev-list --objects HEAD | git pack-objects --stdout -q | wc -c"], { cwd: REPO, encoding: "utf8" });
+  return { manifest_bytes_per_year: one - empty, files_per_year: files.length, code_clone_bytes: Number(pack.trim()), release_bytes_per_year: git?.bytes_per_year ?? null };
+}
+const releases = releaseFigures();
+
 /** bench-out/years.json, rewritten after each size: a run stopped at 3 years still leaves the 1-year figures. */
 async function writeFigures(measured: SizeFigures[], complete: boolean): Promise<{ table: string; goals: ReturnType<typeof checkGoals> }> {
   const projection = projectTen(measured);
-  const goals = checkGoals(measured, git, projection.dist_bytes);
-  const table = markdownTable(measured, projection, git);
+  const twenty = projectAt(measured, 20);
+  const goals = [...checkGoals(measured, git, projection.dist_bytes), ...checkYearGoals(twenty, releases)];
+  const table = markdownTable(measured, projection, git, [{ at: 20, projection: twenty }], releases);
   const figures = {
     complete,
     stocks,
@@ -184,8 +213,10 @@ async function writeFigures(measured: SizeFigures[], complete: boolean): Promise
     site_shell: shell,
     git_growth: git,
     sizes: measured,
-    projection_method: "linear in years of history, through the first and last measured sizes, evaluated at 10",
+    projection_method: "linear in years of history, through the first and last measured sizes, evaluated at 10 and 20",
     projected_10_years: projection,
+    projected_20_years: twenty,
+    releases,
     goals,
     table,
   };

@@ -5,13 +5,13 @@
 //   npm run publish-year -- --repo owner/name [--year YYYY] [--data DIR] [--manifest FILE]
 import { existsSync } from "node:fs";
 import { cliProgram, integerOption, runCli } from "../src/lib/cli-options.ts";
-import { closedYears, publishYear, PublishYearError } from "../src/ops/publish-year.ts";
+import { publishableYears, publishYear, PublishYearError } from "../src/ops/publish-year.ts";
 import { readManifest, type Manifest } from "../src/ops/year-manifest.ts";
 
 const program = cliProgram("publish-year")
   .description("Upload each closed year not yet in the manifest to its release (data-YYYY), then record it")
   .requiredOption("--repo <owner/name>", "repository whose releases hold the years", process.env.GITHUB_REPOSITORY)
-  .option("--year <year>", "one year (default: every closed year not yet in the manifest)", integerOption("year", 1900, 9999))
+  .option("--year <year>", "one year (default: every closed year whose months are all closed and that is not yet in the manifest)", integerOption("year", 1900, 9999))
   .option("--data <dir>", "dataset folder", process.env.CCASS_DATA ?? "data/parquet")
   .option("--manifest <file>", "the manifest of closed years", "data/releases.json")
   .option("--api <url>", "GitHub REST API root", process.env.GITHUB_API_URL ?? "https://api.github.com")
@@ -20,7 +20,7 @@ const program = cliProgram("publish-year")
     if (!token) throw new PublishYearError("GITHUB_TOKEN is not set (the workflow step needs permissions: contents: write)");
     if (!existsSync(o.data)) throw new PublishYearError(`no dataset folder ${o.data}`);
     let manifest: Manifest = existsSync(o.manifest) ? await readManifest(o.manifest) : { version: 1, years: {} };
-    const years = o.year !== undefined ? [o.year] : (await closedYears(o.data)).filter((y) => !manifest.years[String(y)]);
+    const years = o.year !== undefined ? [o.year] : (await publishableYears(o.data)).filter((y) => !manifest.years[String(y)]);
     for (const year of years) {
       const r = await publishYear({ data: o.data, year, repo: o.repo, token, api: o.api.replace(/\/$/, ""), manifest, manifestPath: o.manifest, log: (l) => process.stderr.write(`${year}: ${l}\n`) });
       manifest = r.manifest;

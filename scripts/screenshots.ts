@@ -24,18 +24,18 @@ interface Shot {
   fullPage?: boolean;
   /** Only this element (a section of a long page). */
   element?: string;
+  /** Wait for this element (a page without a chart: its content is drawn after the data came). */
+  ready?: string;
 }
 
-/** The stock with the largest JSON file: the richest page to show. */
-async function richestStock(site: string): Promise<string> {
+/** The stocks with the largest JSON files, largest first (ties by code): the richest pages to show. */
+async function richestStocks(site: string, n: number): Promise<string[]> {
   const dir = path.join(site, "_file", "api", "v1", "stocks");
-  const files = await readdir(dir);
-  let best = { code: "", bytes: -1 };
-  for (const f of files) {
-    const bytes = (await stat(path.join(dir, f))).size;
-    if (bytes > best.bytes) best = { code: f.replace(/\.json\.gz$/, ""), bytes };
-  }
-  return assertStockCode(best.code);
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".json.gz"));
+  const sized = await Promise.all(files.map(async (f) => ({ code: f.replace(/\.json\.gz$/, ""), bytes: (await stat(path.join(dir, f))).size })));
+  sized.sort((a, b) => b.bytes - a.bytes || (a.code < b.code ? -1 : 1));
+  if (!sized.length) throw new ScreenshotError(`${dir} holds no stock file: not a built site with data`);
+  return sized.slice(0, n).map((s) => assertStockCode(s.code));
 }
 
 async function main(): Promise<void> {
@@ -46,7 +46,11 @@ async function main(): Promise<void> {
     .option("--stock <code>", "stock page to show (default: the one with the largest JSON)")
     .parse()
     .opts<{ site: string; out: string; stock?: string }>();
-  const code = opts.stock ? assertStockCode(opts.stock) : await richestStock(opts.site);
+  const asked = opts.stock ? assertStockCode(opts.stock) : null; // a bad code is refused before the site is read
+  const richest = await richestStocks(opts.site, 3);
+  const code = asked ?? richest[0]!;
+  // the watchlist as a shared address: a few stocks (the chosen one first) and one participant
+  const watched = [...new Set([code, ...richest])].slice(0, 3);
   const stock = await readGzipJson<{ holdings: { key: string[] } }>(path.join(opts.site, "_file", "api", "v1", "stocks", `${code}.json.gz`));
   const holder = stock.holdings.key[0] ?? "";
   const shots: Shot[] = [
@@ -59,8 +63,8 @@ async function main(): Promise<void> {
     { file: "data.png", path: "data", chart: "#downloads-chart" },
     { file: "health.png", path: "health", chart: "#coverage-chart" },
     { file: "holder-categories.png", path: `stock?code=${code}`, chart: "#holder-categories-chart", element: "#holder-categories-chart" },
-    { file: "big-changes.png", path: "big-changes" },
-    { file: "watchlist.png", path: `watchlist?stocks=${code}&participants=${encodeURIComponent(holder)}` },
+    { file: "big-changes.png", path: "big-changes", ready: '[data-testid="big-changes-count"]' },
+    { file: "watchlist.png", path: `watchlist?stocks=${watched.join(",")}&participants=${encodeURIComponent(holder)}`, ready: '[data-testid="watch-stocks"]' },
   ];
   const server = await serveDist({ dir: opts.site });
   const browser = await launchBrowser();
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
       });
       await page.goto(server.url + shot.path, { waitUntil: "networkidle" });
       if (shot.chart) await waitForChart(page, shot.chart);
+      if (shot.ready) await page.locator(shot.ready).first().waitFor({ timeout: 30_000 });
       // A value Framework shows with its inspector (a stray `null`) is a bug, not a picture for the docs.
       const stray = await inspectorValues(page);
       if (stray.length > 0) throw new ScreenshotError(`${shot.path || "/"} shows an inspector value instead of content (${stray.join("; ")}): not written`);

@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DatasetPrefixError, linkDatasetPrefix, treeStamp } from "../bench/dataset-prefix.ts";
 import { compareTrees, describeComparison, relativeFiles } from "../bench/tree-compare.ts";
-import { checkGoals, markdownTable, projectLinear, projectTen, readGitGrowth, type BuildFigures, type SizeFigures } from "../bench/years-report.ts";
+import { checkGoals, checkYearGoals, cloneBytes, markdownTable, projectAt, projectLinear, projectTen, readGitGrowth, type BuildFigures, type SizeFigures } from "../bench/years-report.ts";
 import { compact } from "../src/ingest/compact.ts";
 import { sqlString } from "../src/lib/sql.ts";
 import { TABLES } from "../src/dataset/layout.ts";
@@ -203,6 +203,27 @@ describe("years report", () => {
     expect(t[2]).toBe("| cold full build (loaders + export) | 30.0 s (CPU 50.0 s) | 80.0 s (CPU 160.0 s) | 255.0 s (CPU 545.0 s) |");
     expect(t[5]).toBe("| `dist/` size | 300 MB | 500 MB | 1200 MB |");
     expect(t[6]).toContain("run the growth bench");
+  });
+
+  it("projects to twenty years and, with closed years as releases, shows main's growth and a clone's size in place of git growth", () => {
+    const one = sizeOf(1, buildOf(30, 50, 2048, 0), buildOf(12, 15, 1024, 0), 300e6);
+    const three = sizeOf(3, buildOf(80, 160, 4096, 0), buildOf(14, 18, 1024, 0), 500e6);
+    const releases = { manifest_bytes_per_year: 20e3, files_per_year: 60, code_clone_bytes: 6e6, release_bytes_per_year: 102e6 };
+    expect(cloneBytes(releases, 1)).toBe(6e6); // the open year is on data-open: no entry yet
+    expect(cloneBytes(releases, 20)).toBe(6e6 + 19 * 20e3);
+    const at20 = projectAt([one, three], 20);
+    expect(at20.dist_bytes).toBe(300e6 + 100e6 * 19);
+    const t = markdownTable([one, three], projectTen([one, three]), null, [{ at: 20, projection: at20 }], releases).split("\n");
+    expect(t[0]).toBe("| | 1 year | 3 years | 10 years (projected) | 20 years (projected) |");
+    expect(t[1]).toBe("| --- | --- | --- | --- | --- |");
+    expect(t.find((r) => r.startsWith("| `dist/` size"))).toBe("| `dist/` size | 300 MB | 500 MB | 1200 MB | 2200 MB |");
+    expect(t.find((r) => r.startsWith("| fresh clone"))).toBe("| fresh clone of `main` | 6 MB | 6 MB | 6 MB | 6 MB |");
+    expect(t.find((r) => r.startsWith("| `main`'s growth"))).toContain("20.0 kB (manifest)");
+    expect(t.some((r) => r.startsWith("| git growth per year"))).toBe(false);
+    const byGoal = Object.fromEntries(checkYearGoals(at20, releases).map((g) => [g.goal, g.pass]));
+    expect(byGoal).toEqual({ "main grows ≤ 10 MB a year": true, "fresh clone ≤ 100 MB at 20 years": true, "dist/ ≤ 1 GB at 20 years": false });
+    const fat = { ...releases, code_clone_bytes: 99.7e6 }; // + 19 entries of 20 kB: 100.08 MB
+    expect(checkYearGoals(at20, fat).find((g) => g.goal.startsWith("fresh clone"))?.pass).toBe(false);
   });
 
   it("reads git growth from the growth bench, preferring what main receives", async () => {

@@ -463,4 +463,32 @@ describe("big changes, watchlist and feeds", () => {
       await context.close();
     }
   });
+
+  it("the market-wide feeds are in the pages' static HTML (no script needed); the stock and participant pages show a visible Atom feed link to the feed they announce", async () => {
+    for (const [file, feed] of [["transfers.html", "transfers.xml"], ["big-changes.html", "big-changes.xml"]] as const) {
+      const raw = await readFile(path.join(site.dist, file), "utf8");
+      const links = [...raw.matchAll(/<link\b[^>]*type="application\/atom\+xml"[^>]*>/g)].map((m) => /href="([^"]*)"/.exec(m[0])?.[1]);
+      expect(links, file).toEqual([`./_file/api/v1/feeds/${feed}`]);
+    }
+    // one page serves every stock (every participant): its own feed can only be known once it runs
+    for (const file of ["stock.html", "participant.html"]) expect(await readFile(path.join(site.dist, file), "utf8"), file).not.toContain("application/atom+xml");
+    const participant = (await rows<{ k: string }>(db.conn, `SELECT participant_key AS k FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} ORDER BY shares DESC LIMIT 1`))[0]!.k;
+    for (const [pathname, feed] of [[`stock?code=${SPLIT.code}`, new RegExp(`^\\./_file/api/v1/feeds/stocks/${SPLIT.code}\\.xml$`)], [`participant?id=${encodeURIComponent(participant)}`, /^\.\/_file\/api\/v1\/feeds\/participants\/[^/]+\.xml$/]] as const) {
+      const { page, watch, context } = await visit(pathname);
+      const link = page.getByRole("link", { name: /^Atom feed/ });
+      await link.waitFor({ timeout: 30_000 });
+      expect(await link.count(), pathname).toBe(1);
+      expect(await link.isVisible(), pathname).toBe(true);
+      const href = (await link.getAttribute("href"))!;
+      expect(href, pathname).toMatch(feed);
+      expect(await link.getAttribute("type")).toBe("application/atom+xml");
+      // the same feed as the one announced in <head>
+      await expect.poll(() => page.evaluate(() => Array.from(document.head.querySelectorAll('link[rel~="alternate"][type="application/atom+xml"]')).map((l) => l.getAttribute("href")))).toEqual([href]);
+      const res = await page.request.get(new URL(href, page.url()).href);
+      expect(res.status(), href).toBe(200);
+      expect(await res.text()).toContain('<feed xmlns="http://www.w3.org/2005/Atom"');
+      expectClean(watch);
+      await context.close();
+    }
+  });
 });

@@ -83,8 +83,8 @@ function npmScriptProblems(wf: Workflow): string[] {
   return problems;
 }
 
-/** A step that pushes: git itself, or the data-branch steps that push main and data-open (scripts/data-branch.ts). */
-const PUSHES = /\bgit push\b|\bscripts\/data-branch\.ts (?:sync|publish|close)\b/;
+/** A step that writes to the repository: git itself, the data-branch steps that push main and data-open (scripts/data-branch.ts), or publish-year (releases). */
+const PUSHES = /\bgit push\b|\bscripts\/data-branch\.ts (?:sync|publish|close|retire)\b|\bnpm run publish-year\b/;
 
 function isPermissionMap(p: unknown): boolean {
   if (p === null || typeof p !== "object" || Array.isArray(p)) return false;
@@ -473,6 +473,63 @@ describe("nightly", () => {
     expect(uses(wf)).toEqual(expect.arrayContaining(["actions/upload-pages-artifact", "actions/deploy-pages"]));
   });
 
+  it("fetches the published years the scrape's window reaches after the overlay and before the scrape; keeps closed months on data-open", () => {
+    const overlay = at(scrapeSteps, runs(/data-branch\.ts overlay --from \.data-open/));
+    const fetch = at(scrapeSteps, runs(/npm run fetch-dataset -- --from "\$\{WINDOW_FROM:0:4\}" --out "\$DATA"/));
+    const scrape = at(scrapeSteps, runs(/scrape-missing/));
+    expect(fetch).toBeGreaterThan(overlay);
+    expect(scrape).toBeGreaterThan(fetch);
+    expect(JSON.stringify(scrapeSteps[fetch]?.env)).toContain("steps.plan.outputs.window_from");
+    // a fork that never published a year has no manifest: nothing to fetch, not a failure
+    expect(scrapeSteps[fetch]?.run).toMatch(/^if \[ -f data\/releases\.json \]; then/);
+    expect(scrapeSteps.find(runs(/data-branch\.ts sync\b/))?.run).toMatch(/--months-on data-open/);
+  });
+
+  it("the build fetches every published year (checksums verified) after the overlay and before the loaders, and does not wait for the publish job", () => {
+    const [, job] = deployJob;
+    const steps = (job.steps ?? []) as NStep[];
+    const overlay = at(steps, runs(/data-branch\.ts overlay --from \.data-open/));
+    const fetch = at(steps, runs(/npm run fetch-dataset -- --out \.cache\/closed-years/));
+    const build = at(steps, runs(/npm run build/));
+    expect(fetch).toBeGreaterThan(overlay);
+    expect(build).toBeGreaterThan(fetch);
+    expect(steps[fetch]?.run).not.toMatch(/--from/);
+    // linked into the dataset folder after the fetch, from the folder a cache keyed on the manifest restores
+    expect(steps[fetch]?.run).toMatch(/fetch-dataset[^\n]*\n\s*cp -alf \.cache\/closed-years\/\. "\$DATA"\//);
+    const cache = at(steps, (s) => s.uses?.startsWith("actions/cache@") === true && s.with?.path === ".cache/closed-years");
+    expect(cache).toBeGreaterThanOrEqual(0);
+    expect(cache).toBeLessThan(fetch);
+    expect(steps[cache]?.with?.key).toBe("closed-years-${{ hashFiles('data/releases.json') }}");
+    expect([job.needs].flat()).not.toContain("publish");
+    expect((job.permissions as Record<string, string>).contents).toBe("read");
+  });
+
+  it("publishes closed years in one job, the only one besides the scrape with contents: write, with retries, then retires them from both branches", () => {
+    const [name, job] = Object.entries(jobs).find(([, j]) => (j.steps ?? []).some(runs(/npm run publish-year\b/)))!;
+    expect(job.permissions).toEqual({ contents: "write" });
+    expect([job.needs].flat()).toEqual(["scrape"]);
+    expect(String(job.if)).toContain("needs.scrape.outputs.enabled == 'true'");
+    const writers = Object.entries(jobs).filter(([, j]) => (j.permissions as Record<string, string> | undefined)?.contents === "write").map(([n]) => n).sort();
+    expect(writers).toEqual([name, "scrape"].sort());
+    const steps = (job.steps ?? []) as NStep[];
+    const main = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.committed }}");
+    const open = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.data_open }}");
+    const overlay = at(steps, runs(/data-branch\.ts overlay --from \.data-open/));
+    const publish = at(steps, runs(/npm run publish-year\b/));
+    const retire = at(steps, runs(/data-branch\.ts retire\b/));
+    expect(main).toBeGreaterThanOrEqual(0);
+    expect(open).toBeGreaterThan(main);
+    expect(overlay).toBeGreaterThan(open);
+    expect(publish).toBeGreaterThan(overlay);
+    expect(retire).toBeGreaterThan(publish);
+    // retried as a whole (every step of publish-year is safe to repeat), failing after the last try
+    expect(steps[publish]?.run).toMatch(/for attempt in 1 2 3; do[\s\S]*then exit 0; fi[\s\S]*done\s*\nexit 1\s*$/);
+    expect(steps[publish]?.env?.GITHUB_TOKEN).toBe("${{ github.token }}");
+    expect(steps[retire]?.run).toMatch(/--main "\$GITHUB_REF_NAME"/);
+    // both may re-run on the next night: no step of the job is allowed to fail silently
+    for (const s of steps) expect(s["continue-on-error"]).toBeUndefined();
+  });
+
   it("writes a job summary when nothing is published", () => {
     expect(wf.text).toMatch(/GITHUB_STEP_SUMMARY/);
     const explain = Object.values(jobs).find((j) => [j.needs].flat().includes(deployJob[0]) && /always\(\)/.test(String(j.if)));
@@ -519,6 +576,21 @@ describe("backfill", () => {
     expect(index(merge, /data-branch\.ts sync\b/)).toBeGreaterThan(index(merge, /merge-shards/));
     expect(merge.some((s) => /npm run compact -- --out/.test(s.run ?? ""))).toBe(false);
   });
+  it("shards and the merge fetch the published years their range reaches before they scrape or merge; closed months stay on data-open", () => {
+    type BStep = Step & { env?: Record<string, unknown> };
+    const index = (steps: BStep[], re: RegExp) => steps.findIndex((s) => re.test(s.run ?? ""));
+    const shard = (jobs.shard?.steps ?? []) as BStep[];
+    const fetch = index(shard, /npm run fetch-dataset -- --from "\$\{FROM:0:4\}" --to "\$\{TO:0:4\}"/);
+    expect(fetch).toBeGreaterThan(index(shard, /data-branch\.ts overlay/));
+    expect(index(shard, /scrape-missing/)).toBeGreaterThan(fetch);
+    expect(shard[fetch]?.env).toEqual({ FROM: "${{ matrix.from }}", TO: "${{ matrix.to }}" });
+    const merge = (jobs.merge?.steps ?? []) as BStep[];
+    const mfetch = index(merge, /npm run fetch-dataset -- --from/);
+    expect(mfetch).toBeGreaterThan(index(merge, /data-branch\.ts overlay/));
+    expect(index(merge, /merge-shards/)).toBeGreaterThan(mfetch);
+    expect(merge.find((s) => /data-branch\.ts sync\b/.test(s.run ?? ""))?.run).toMatch(/--months-on data-open/);
+  });
+
   it("commits the good shards, then fails the run when a shard with rejected pages was left out", () => {
     const steps = (jobs.merge?.steps ?? []) as (Step & { id?: string; if?: string })[];
     const merge = steps.findIndex((s) => s.run?.includes("merge-shards"));

@@ -13,7 +13,15 @@
 //   changed  dataset files that neither main nor data-open holds as they are (a backfill shard's output)
 // Main is always pushed before data-open is reset, so a crash in between leaves the closed month's
 // days in both branches, never in neither; the next overlay folds them (no row doubled).
-import { existsSync } from "node:fs";
+// Closed years published once (issue #22, docs/ARCHITECTURE.md "Closed years, published once"):
+// with `monthsOnMain: false` (the workflows' `--months-on data-open`) a closed month stays on
+// data-open as its compacted file, so main's history never receives a month file; once a year is
+// in the manifest (data/releases.json, written by publish-year.ts after its release is public) its
+// files are no dataset files of either branch any more (fetched back with fetch-dataset, never
+// re-committed), and `retire` commits the manifest to main, drops any of the year's files main
+// still tracks, then resets data-open without them.
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { compact, compactMonth } from "../ingest/compact.ts";
@@ -22,6 +30,7 @@ import { acquireRunLock } from "../ingest/lock.ts";
 import { planClose, type ClosePlan } from "./close-plan.ts";
 import { git, GitError, gitRun, resolveRef, withScratchIndex } from "./git.ts";
 import { isMergeable } from "./merge.ts";
+import { readManifest, type Manifest } from "./year-manifest.ts";
 
 export { DEFAULT_FINAL_DAYS, planClose, type ClosePlan } from "./close-plan.ts";
 
@@ -42,6 +51,10 @@ export interface DataRepo {
   remote: string;
   /** the data branch's name (data-open) */
   branch: string;
+  /** the manifest of closed years published as releases (absolute; data/releases.json) */
+  manifestPath: string;
+  /** years the manifest lists: their files belong to neither branch */
+  published: ReadonlySet<number>;
   log: (line: string) => void;
 }
 
@@ -52,6 +65,8 @@ export interface RepoOptions {
   cwd?: string;
   remote?: string;
   branch?: string;
+  /** the manifest of published years (default data/releases.json under the work tree) */
+  manifest?: string;
   log?: (line: string) => void;
 }
 
@@ -74,19 +89,35 @@ export async function openDataRepo(opts: RepoOptions = {}): Promise<DataRepo> {
   const out = path.resolve(cwd, opts.out ?? path.join(root, "data", "parquet"));
   const rel = path.relative(root, out).split(path.sep).join("/");
   if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) throw new DataBranchError(`the dataset folder ${out} is not inside the work tree ${root}`);
+  const manifestPath = path.resolve(cwd, opts.manifest ?? path.join(root, "data", "releases.json"));
   return {
     root,
     out,
     rel,
     remote: assertBranch(opts.remote ?? "origin", "remote name"),
     branch: assertBranch(opts.branch ?? "data-open", "data branch name"),
+    manifestPath,
+    published: await publishedYears(manifestPath),
     log: opts.log ?? (() => {}),
   };
 }
 
+async function loadManifest(manifestPath: string): Promise<Manifest> {
+  return existsSync(manifestPath) ? readManifest(manifestPath) : { version: 1, years: {} };
+}
+
+async function publishedYears(manifestPath: string): Promise<Set<number>> {
+  return new Set(Object.keys((await loadManifest(manifestPath)).years).map(Number));
+}
+
 /** What the workflows commit, as git pathspecs: the dataset minus state, rejects, caches and synthetic truth. */
 function datasetPathspec(repo: DataRepo): string[] {
-  return [repo.rel, ...["_state", "_rejects", "_cache", "_truth"].map((d) => `:(exclude)${repo.rel}/${d}`)];
+  return [repo.rel, ...["_state", "_rejects", "_cache", "_truth"].map((d) => `:(exclude)${repo.rel}/${d}`), ...publishedPathspec(repo, "exclude,glob")];
+}
+
+/** Every partition file of the published years (fetched back on disk, but held by their releases, not git). */
+function publishedPathspec(repo: DataRepo, magic: string): string[] {
+  return [...repo.published].sort().map((y) => `:(${magic})${repo.rel}/*/month=${y}-[0-9][0-9]/*`);
 }
 
 /** A path (relative to the dataset) a data branch may hold: partition files, run reports, the dimension. */
@@ -290,6 +321,15 @@ export async function publish(repo: DataRepo): Promise<PublishReport> {
   return { commit, files: paths.length, pushed: true };
 }
 
+export interface CloseOptions {
+  mainBranch: string;
+  message: string;
+  finalDays?: number;
+  months?: readonly string[];
+  /** false: a closed month is compacted but stays on data-open until its year is published (default true: committed to main) */
+  monthsOnMain?: boolean;
+}
+
 export interface CloseReport {
   plan: ClosePlan;
   /** main's commit after the step (HEAD) */
@@ -305,7 +345,7 @@ export interface CloseReport {
  * pushed meanwhile, and data/ never conflicts with it). Daily files main still tracks from before
  * this scheme leave it when their month is compacted.
  */
-export async function close(repo: DataRepo, opts: { mainBranch: string; message: string; finalDays?: number; months?: readonly string[] }): Promise<CloseReport> {
+export async function close(repo: DataRepo, opts: CloseOptions): Promise<CloseReport> {
   const mainBranch = assertBranch(opts.mainBranch, "main branch name");
   if (mainBranch === repo.branch) throw new DataBranchError(`the main branch and the data branch are both ${JSON.stringify(mainBranch)}`);
   const plan = await planClose(repo.out, opts);
@@ -321,6 +361,10 @@ export async function close(repo: DataRepo, opts: { mainBranch: string; message:
     } finally {
       release();
     }
+  }
+  if (opts.monthsOnMain === false) {
+    // the closed months stay on data-open (the publish that follows puts them there) until their year's release
+    return { plan, commit: await git(repo.root, ["rev-parse", "HEAD"]), committed: false, pushed: await pushMain(repo, mainBranch) };
   }
   const delta = assertDatasetFiles(repo, await datasetDelta(repo, ["HEAD"]));
   const monthChanges = delta.filter((e) => {
@@ -370,7 +414,7 @@ export interface SyncReport {
  * before anything else moves), close (compacted months to main), publish again (data-open reset
  * to what main now lacks). Killed anywhere, every day is on at least one branch.
  */
-export async function sync(repo: DataRepo, opts: { mainBranch: string; message: string; finalDays?: number; months?: readonly string[] }): Promise<SyncReport> {
+export async function sync(repo: DataRepo, opts: CloseOptions): Promise<SyncReport> {
   await publish(repo);
   const closed = await close(repo, opts);
   const dataOpen = await publish(repo);
@@ -385,4 +429,70 @@ export async function changedFiles(repo: DataRepo): Promise<string[]> {
   const overlaid = await resolveRef(repo.root, OVERLAY_REF);
   const delta = await datasetDelta(repo, overlaid ? ["HEAD", overlaid] : ["HEAD"]);
   return delta.filter((e) => e.status !== "D").map((e) => e.path);
+}
+
+export interface RetireReport {
+  /** years of the manifest whose files main or data-open still held */
+  years: number[];
+  /** files main stopped tracking */
+  removed: number;
+  /** main's commit after the step */
+  commit: string;
+  committed: boolean;
+  dataOpen: PublishReport;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+/** Paths (from the top of the work tree) of published years' files in a tree. */
+async function publishedPathsIn(repo: DataRepo, ref: string): Promise<string[]> {
+  if (repo.published.size === 0) return [];
+  const out = await git(repo.root, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", ref, "--", repo.rel]);
+  return out.split("\0").filter((p) => {
+    const m = p.startsWith(`${repo.rel}/`) ? /^[^/]+\/month=(\d{4})-\d{2}\/[^/]+$/.exec(p.slice(repo.rel.length + 1)) : null;
+    return m !== null && repo.published.has(Number(m[1]));
+  });
+}
+
+/**
+ * After publish-year: the years its manifest lists leave both branches. Every such file still on
+ * main or the overlaid data-open must equal the published bytes when it is on disk (a closed year is
+ * never published twice: other bytes are an error, nothing is changed). Main gets one commit (the
+ * manifest, and the removal of the years' files it still tracks from before this scheme), pushed
+ * before data-open is reset without them; cut short in between, the next run finds the files on
+ * data-open and finishes.
+ */
+export async function retire(repo: DataRepo, opts: { mainBranch: string; message: string }): Promise<RetireReport> {
+  const mainBranch = assertBranch(opts.mainBranch, "main branch name");
+  if (mainBranch === repo.branch) throw new DataBranchError(`the main branch and the data branch are both ${JSON.stringify(mainBranch)}`);
+  const manifest = await loadManifest(repo.manifestPath);
+  const relManifest = path.relative(repo.root, repo.manifestPath).split(path.sep).join("/");
+  if (relManifest.startsWith("..") || path.isAbsolute(relManifest)) throw new DataBranchError(`the manifest ${repo.manifestPath} is not inside the work tree ${repo.root}`);
+  repo = { ...repo, published: new Set(Object.keys(manifest.years).map(Number)) };
+  const overlaid = await resolveRef(repo.root, OVERLAY_REF);
+  const onMain = await publishedPathsIn(repo, "HEAD");
+  const held = [...new Set([...onMain, ...(overlaid ? await publishedPathsIn(repo, overlaid) : [])])].sort();
+  const want = new Map<string, string>(Object.values(manifest.years).flatMap((e) => e.files.map((f) => [`${repo.rel}/${f.path}`, f.sha256] as const)));
+  for (const p of held) {
+    const file = path.join(repo.root, ...p.split("/"));
+    if (!existsSync(file)) continue;
+    const expected = want.get(p);
+    if (expected === undefined && !isDailyFile(inDataset(repo, p) ?? "")) throw new DataBranchError(`${p} belongs to a published year but is not in ${relManifest}: a closed year is never published twice`);
+    if (expected !== undefined && (await sha256Of(file)) !== expected) throw new DataBranchError(`${p} differs from the bytes published in ${relManifest}: a closed year is never published twice`);
+  }
+  const years = [...new Set(held.map((p) => Number(/\/month=(\d{4})-/.exec(p)![1])))].sort((a, b) => a - b);
+  if (onMain.length > 0) await git(repo.root, ["rm", "--cached", "--quiet", "--ignore-unmatch", "--pathspec-from-file=-", "--pathspec-file-nul"], { input: onMain.map((p) => `${p}\0`).join("") });
+  if (existsSync(repo.manifestPath)) await git(repo.root, ["add", "--", relManifest]);
+  const staged = (await gitRun(repo.root, ["diff", "--cached", "--quiet"], { allow: [1] })).code === 1;
+  if (staged) {
+    await git(repo.root, ["commit", "--quiet", "--no-verify", "-m", opts.message], { env: await identityEnv(repo) });
+    repo.log(`committed ${relManifest} to ${mainBranch}${onMain.length ? `, removing ${onMain.length} files of published years` : ""}`);
+  }
+  await pushMain(repo, mainBranch);
+  const dataOpen = await publish(repo);
+  return { years, removed: onMain.length, commit: await git(repo.root, ["rev-parse", "HEAD"]), committed: staged, dataOpen };
 }

@@ -19,6 +19,8 @@ export interface FetchOptions {
   out: string;
   /** Only years ≥ from. */
   from?: number;
+  /** Only years ≤ to. */
+  to?: number;
   attempts?: number;
   /** Give up on a response that sends nothing for this long. */
   stallMs?: number;
@@ -78,7 +80,7 @@ export async function fetchDataset(o: FetchOptions): Promise<FetchResult> {
   const attempts = o.attempts ?? 3;
   const stallMs = o.stallMs ?? 60_000;
   const log = o.log ?? (() => {});
-  const years = Object.keys(o.manifest.years).map(Number).filter((y) => o.from === undefined || y >= o.from).sort((a, b) => a - b);
+  const years = Object.keys(o.manifest.years).map(Number).filter((y) => (o.from === undefined || y >= o.from) && (o.to === undefined || y <= o.to)).sort((a, b) => a - b);
   const result: FetchResult = { years, downloaded: [], kept: [], bytes: 0 };
   for (const year of years) {
     for (const f of o.manifest.years[String(year)]!.files) {

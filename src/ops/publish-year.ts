@@ -80,6 +80,25 @@ export async function closedYears(data: string): Promise<number[]> {
   return sorted.slice(0, -1);
 }
 
+/**
+ * The closed years that can be published now: before the latest year, and every month of them
+ * closed (no daily file left: data-branch.ts compacts a month once all its settlement days are
+ * stored or HKEX can no longer show the missing ones), so nothing can change them after release.
+ */
+export async function publishableYears(data: string): Promise<number[]> {
+  const open = new Set<number>();
+  for (const e of await readdir(data, { withFileTypes: true })) {
+    if (!e.isDirectory() || !/^[a-z][a-z0-9_]*$/.test(e.name)) continue;
+    for (const m of await readdir(path.join(data, e.name))) {
+      const x = /^month=(\d{4})-(\d{2})$/.exec(m);
+      if (!x) continue;
+      const files = await readdir(path.join(data, e.name, m));
+      if (files.some((f) => /^\d{4}-\d{2}-\d{2}\.parquet$/.test(f))) open.add(Number(x[1]));
+    }
+  }
+  return (await closedYears(data)).filter((y) => !open.has(y));
+}
+
 /** One GitHub REST call with the token, retried on network errors, 429 and 5xx (1 s, 2 s, 4 s …). */
 async function call<T>(o: PublishOptions, method: string, url: string, body?: Uint8Array | object): Promise<{ status: number; json: T }> {
   const attempts = o.attempts ?? 4;

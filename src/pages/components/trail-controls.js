@@ -1,0 +1,102 @@
+// The trail's URL state and controls, shared by the stock page (one stock's holdings on any date,
+// two dates, one participant's history) and the participant page (its portfolio on any date, two
+// dates): reading dates from the address and saying which are wrong, the year and date pickers,
+// keeping the address shareable, and fetching the yearly history parts a view needs.
+// trail.js holds the pure functions over a loaded history (tested in Node); this file holds what
+// needs the page (location, history, Inputs, fetch), so it stays apart.
+import * as Inputs from "./vendor/inputs.js";
+import {html} from "./vendor/htl.js";
+import {fetchDaysPart, fetchHistoryYears, fetchStoredDates} from "./history.js";
+import {isIsoDate} from "./validate.js";
+
+/** The value of a picker's "nothing chosen" option. */
+export const NONE = "";
+
+/** The calendar year of an ISO date. */
+export const yearOf = (date) => Number(String(date).slice(0, 4));
+
+/** The address's parameters as the page opened (a copy: later replaceState calls do not change it). */
+export function urlParams() {
+  return new URLSearchParams(location.search);
+}
+
+/**
+ * The ISO date in the address parameter `name`, or null. A value that is not a date, or not one the
+ * page can show (`stored(v)`, may be async), is said in `problems` (never silently replaced):
+ * `notStored(v)` gives the sentence, or null to drop the value quietly.
+ */
+export async function urlDate(params, name, problems, {stored, notStored}) {
+  const v = params.get(name);
+  if (v == null || v === "") return null;
+  if (!isIsoDate(v)) {
+    problems.push(`“${v}” in ${name}= is not a date (YYYY-MM-DD).`);
+    return null;
+  }
+  if (!(await stored(v))) {
+    const why = notStored(v);
+    if (why) problems.push(why);
+    return null;
+  }
+  return v;
+}
+
+/** What is wrong with the address, as one alert (nothing when all is well). */
+export function problemsAlert(problems) {
+  return problems.length ? html`<div class="cc-empty" role="alert" data-testid="trail-error">${problems.map((x) => html`<p>${x}</p>`)}</div>` : null;
+}
+
+/**
+ * Keep the address shareable: it always names what is shown. Each entry of `changes` sets its
+ * parameter (a value), removes it (null, "" or false) or leaves it as it is (undefined).
+ */
+export function setUrlParams(changes) {
+  const p = new URLSearchParams(location.search);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) continue;
+    if (value == null || value === "" || value === false) p.delete(name);
+    else p.set(name, value);
+  }
+  history.replaceState(null, "", `?${p}`);
+}
+
+/** A year picker (newest first as given); with `none`, a first option of that label (value NONE). */
+export function yearPicker(years, {label, value, none}) {
+  const choices = none ? [NONE, ...years] : years;
+  return Inputs.select(choices, {label, value: choices.includes(value) ? value : choices[0],
+    format: (y) => (y === NONE ? none : String(y)), disabled: !years.length});
+}
+
+/**
+ * A date picker over ISO dates; with `none`, a first option of that label (value NONE), chosen
+ * when `value` is not among the dates (else the first date is).
+ */
+export function datePicker(dates, {label, value, none, disabled = !dates.length}) {
+  const choices = none ? [NONE, ...dates] : dates;
+  return Inputs.select(choices, {label, value: choices.includes(value) ? value : choices[0],
+    format: (d) => (d === NONE ? none : d), disabled});
+}
+
+/**
+ * The stored dates of one stock in a year (ascending): the stock JSON's recent window when it
+ * starts before that year (so holds all of it), else that year's days part (about 1 KB).
+ */
+export function storedDatesOf(code, historyYears, recentDates) {
+  return async (year) => {
+    if (!historyYears.includes(year)) return [];
+    if (recentDates.length && recentDates[0] < `${year}-01-01`) return recentDates.filter((d) => d.startsWith(`${year}-`));
+    return fetchStoredDates(code, year);
+  };
+}
+
+/**
+ * What a stock's date view needs: the history of the years of `date` and `compare` (null with no
+ * date), and the days parts of every year between the two, which name the splits a comparison
+ * crosses (basis carries their product, so no holdings are needed).
+ */
+export async function fetchDateView(code, historyYears, date, compare) {
+  const viewYears = [...new Set([date, date && compare].filter(Boolean).map(yearOf))];
+  const history = viewYears.length ? await fetchHistoryYears(code, viewYears) : null;
+  const [y0, y1] = date && compare ? [Math.min(...viewYears), Math.max(...viewYears)] : [0, -1];
+  const spanDays = (await Promise.all(historyYears.filter((y) => y >= y0 && y <= y1).map((y) => fetchDaysPart(code, y)))).flat();
+  return {history, spanDays};
+}
