@@ -92,7 +92,7 @@ async function dataset(n: number): Promise<string> {
 
 /** One build as the site runs it: the loaders, each its own process, then the export into `out`. */
 async function build(label: string, data: string, cache: string, out: string, today: string): Promise<BuildFigures> {
-  // CCASS_TIMINGS: every process prints where its seconds go (data-loaders/lib/timings.ts)
+  // CCASS_TIMINGS: every process prints where its seconds go (data-loaders/compute/timings.ts)
   const env = { CCASS_DATA: data, CCASS_CACHE: cache, CCASS_TODAY: today, CCASS_TIMINGS: "1" };
   const steps: StepFigures[] = [];
   const load0 = loadavg()[0]!;
