@@ -75,7 +75,9 @@ export default {
     `<link rel="icon" href="./favicon.svg" type="image/svg+xml"><meta name="referrer" content="no-referrer">${a11yScript}` +
     (PAGE_FEEDS[path] ? `<link rel="alternate external" type="application/atom+xml" title="${PAGE_FEEDS[path].title}" href="./_file/api/v1/feeds/${PAGE_FEEDS[path].file}">` : ""),
   header,
-  footer: `CCASS Observatory. Source: HKEXnews CCASS shareholding search. Holdings are custody records, not beneficial ownership.`,
+  // always present (not only when the dataset holds archive dates): the credit Webb-site's licence asks
+  // for wherever its dates appear, and a site built without any says only where they would come from
+  footer: `CCASS Observatory. Source: HKEXnews CCASS shareholding search; dates before the first scrape, where imported: Webb-site (David M. Webb), CC-BY 4.0. Holdings are custody records, not beneficial ownership.`,
   toc: false,
   pager: false,
   search: false,

@@ -17,49 +17,26 @@ import { sqlString } from "../src/lib/sql.ts";
 import { TABLES } from "../src/dataset/layout.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
 import { InvalidValueError } from "../src/lib/validate.ts";
-import { changedFiles, close, DataBranchError, openDataRepo, overlay, planClose, publish, sync, type DataRepo } from "../src/ops/data-branch.ts";
+import { changedFiles, close, DataBranchError, overlay, planClose, publish, sync, type DataRepo } from "../src/ops/data-branch.ts";
 import { missingDates } from "../src/ops/missing.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { copyDays } from "./helpers/dataset-days.ts";
+import { newOrigin as newOriginIn, runnerClone, sh } from "./helpers/git-origin.ts";
 
 // October 2026 complete, then the first days of November (the open month).
 const DATES = settlementDaysBetween("2026-10-01", "2026-11-04");
 const OCT = DATES.filter((d) => d.startsWith("2026-10"));
 const NOV = DATES.filter((d) => d.startsWith("2026-11"));
 const ROOT = path.resolve(import.meta.dirname, "..");
-const GIT_ENV = { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
 
 let work: string;
 let source: string;
 let db: DuckDBInstance;
 let c: DuckDBConnection;
 
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...GIT_ENV } }).trim();
-}
+const newOrigin = (name: string) => newOriginIn(work, name);
 
-/** A bare origin whose main holds one code commit. */
-async function newOrigin(name: string): Promise<string> {
-  const origin = path.join(work, `${name}.git`);
-  sh(work, "init", "--quiet", "--bare", "-b", "main", origin);
-  const seed = path.join(work, `${name}-seed`);
-  sh(work, "init", "--quiet", "-b", "main", seed);
-  sh(seed, "remote", "add", "origin", origin);
-  await writeFile(path.join(seed, "README.md"), "code\n");
-  sh(seed, "add", "README.md");
-  sh(seed, "commit", "--quiet", "-m", "code");
-  sh(seed, "push", "--quiet", "origin", "HEAD:main");
-  return origin;
-}
-
-let clones = 0;
-/** A fresh clone of main, as a runner's checkout (`origin` a path, or a file:// URL for --depth). */
-async function runner(origin: string, args: string[] = []): Promise<DataRepo> {
-  const dir = path.join(work, `clone-${++clones}`);
-  sh(work, "clone", "--quiet", ...args, origin, dir);
-  for (const [k, v] of [["user.name", "t"], ["user.email", "t@example.com"]]) sh(dir, "config", k!, v!);
-  return openDataRepo({ cwd: dir });
-}
+const runner = (origin: string, args: string[] = []) => runnerClone(work, origin, args);
 
 /** What a scrape of `dates` adds: their daily files of every table, and the dimension. */
 const scrape = (repo: DataRepo, dates: readonly string[]) => copyDays(source, repo.out, dates);

@@ -19,6 +19,7 @@ import { exportApi } from "../data-loaders/publish/export.ts";
 import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 import { sqlString } from "../src/lib/sql.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
+import { installSqlViews } from "./helpers/sql-views.ts";
 
 interface Day {
   date: string;
@@ -381,13 +382,7 @@ describe("history parts", () => {
   });
 
   it("the SQL console's stock_history(code) over both years' parts equals the Parquet holdings of every stock (count and checksum)", async () => {
-    const views = (await import(pathToFileURL(path.join(import.meta.dirname, "..", "src", "pages", "components", "sql-views.js")).href)) as {
-      HISTORY_TABLES_SQL: string[];
-      STOCK_HISTORY_MACRO: string;
-      historyPartsSql: (code: string, year: number) => string[];
-    };
-    for (const stmt of views.HISTORY_TABLES_SQL) await db.conn.run(stmt);
-    await db.conn.run(views.STOCK_HISTORY_MACRO);
+    const views = await installSqlViews(db.conn);
     const dir = path.join(api, "history");
     for (const code of await stockCodes()) {
       // the statements the console runs on each part it inserted as _points and _days

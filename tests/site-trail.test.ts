@@ -131,7 +131,7 @@ describe("stock page: holdings on any date", () => {
   it("&compare= across the 2025 split to a 2026 date: both dates in the later basis, said so, from the two years' parts; the CSV equals the Parquet join", async () => {
     const [before, after] = await acrossSplit();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`);
-    await expect.poll(() => page.getByTestId("basis-note").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("basis-note").count(), { timeout: 15_000 }).toBe(1); // two years' parts: slow on a loaded machine
     expect(await page.getByTestId("basis-note").innerText()).toContain(`split on ${SPLIT.date}`);
     expect(historyFetched(watch)).toEqual(["2025.days.parquet", "2025.parquet", "2026.days.parquet", "2026.parquet"].map((f) => `${SPLIT.code}/${f}`));
     const csv = await download(page, "download-compare-csv");
@@ -186,7 +186,7 @@ describe("stock page: holdings on any date", () => {
   it("the two-date view and the SQL console are usable at phone width: no sideways scrolling", async () => {
     const [before, after] = await acrossSplit();
     const { page, watch, context } = await visit(`stock?code=${SPLIT.code}&date=${after}&compare=${before}`, { width: 390, height: 844 });
-    await expect.poll(() => page.getByTestId("compare-table").count()).toBe(1);
+    await expect.poll(() => page.getByTestId("compare-table").count(), { timeout: 15_000 }).toBe(1);
     const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
     expect(widths.doc).toBeLessThanOrEqual(widths.view);
     expectClean(watch);
@@ -326,7 +326,7 @@ describe("SQL console", () => {
     await page.getByTestId("sql-capped").waitFor({ timeout: 60_000 });
     const csv = await download(page, "download-sql-csv");
     expect(csv.length).toBe(1000);
-    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares"]);
+    expect(Object.keys(csv[0]!)).toEqual(["date", "stock_code", "participant_key", "shares", "security_id"]);
     const first = await rows<{ participant_key: string; shares: number; date: string }>(
       db.conn,
       `SELECT date, participant_key, shares FROM read_parquet(${holdingsGlob()}) WHERE stock_code = ${sqlString(SPLIT.code)} AND shares > 0 ORDER BY date, participant_key LIMIT 1`,
@@ -356,6 +356,22 @@ describe("SQL console", () => {
 describe("big changes, watchlist and feeds", () => {
   const latestDates = async (n: number) =>
     (await rows<{ d: string }>(db.conn, `SELECT DISTINCT date AS d FROM read_parquet(${sqlString(path.join(site.data, "summary", "*", "*.parquet"))}) ORDER BY 1 DESC LIMIT ${n}`)).map((r) => r.d);
+
+  it("a stock page fetches the market-wide big changes only when the reader asks for them", async () => {
+    const { page, watch, context } = await visit(`stock?code=${SPLIT.code}`);
+    const button = page.getByRole("button", { name: "Show the big changes" });
+    await button.waitFor();
+    await page.getByTestId("stock-big-changes").waitFor({ state: "detached", timeout: 1_000 }).catch(() => undefined);
+    const fetchedBigChanges = () => watch.responses.some((r) => new URL(r.url).pathname.endsWith("/big-changes.json.gz"));
+    expect(fetchedBigChanges()).toBe(false);
+    expect(await page.getByTestId("stock-big-changes").count()).toBe(0);
+    await button.click();
+    await page.getByTestId("stock-big-changes").waitFor({ timeout: 15_000 });
+    expect(fetchedBigChanges()).toBe(true);
+    expect(await page.getByTestId("stock-big-changes").innerText()).toMatch(new RegExp(`Big changes in ${SPLIT.code}|No change of at least`));
+    expectClean(watch);
+    await context.close();
+  });
 
   it("big-changes?days=5&min=0.3 lists exactly a two-date query of the Parquet, each row linking to the stock's two-date view; the address reproduces it", async () => {
     const dates = await latestDates(6);

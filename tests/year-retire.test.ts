@@ -8,7 +8,7 @@
 // runner) or between main's push and data-open's reset is finished by the next; a year main tracks
 // from before the scheme leaves main; other bytes for a published year are refused.
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,6 +23,7 @@ import { publishableYears, publishYear } from "../src/ops/publish-year.ts";
 import { readManifest, type Manifest } from "../src/ops/year-manifest.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { copyDays } from "./helpers/dataset-days.ts";
+import { newOrigin as newOriginIn, runnerClone, sh } from "./helpers/git-origin.ts";
 import { StandIn } from "./helpers/release-stand-in.ts";
 
 // December 2025 complete (a closed year's last month), then the first days of 2026.
@@ -30,7 +31,6 @@ const DATES = settlementDaysBetween("2025-12-01", "2026-01-07");
 const DEC = DATES.filter((d) => d.startsWith("2025-"));
 const JAN = DATES.filter((d) => d.startsWith("2026-"));
 const ROOT = path.resolve(import.meta.dirname, "..");
-const GIT_ENV = { GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.com", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.com" };
 
 let work: string;
 let source: string;
@@ -38,30 +38,9 @@ let api: StandIn;
 let db: DuckDBInstance;
 let c: DuckDBConnection;
 
-function sh(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...GIT_ENV } }).trim();
-}
+const newOrigin = (name: string) => newOriginIn(work, name);
 
-async function newOrigin(name: string): Promise<string> {
-  const origin = path.join(work, `${name}.git`);
-  sh(work, "init", "--quiet", "--bare", "-b", "main", origin);
-  const seed = path.join(work, `${name}-seed`);
-  sh(work, "init", "--quiet", "-b", "main", seed);
-  sh(seed, "remote", "add", "origin", origin);
-  await writeFile(path.join(seed, "README.md"), "code\n");
-  sh(seed, "add", "README.md");
-  sh(seed, "commit", "--quiet", "-m", "code");
-  sh(seed, "push", "--quiet", "origin", "HEAD:main");
-  return origin;
-}
-
-let clones = 0;
-async function runner(origin: string): Promise<DataRepo> {
-  const dir = path.join(work, `clone-${++clones}`);
-  sh(work, "clone", "--quiet", origin, dir);
-  for (const [k, v] of [["user.name", "t"], ["user.email", "t@example.com"]]) sh(dir, "config", k!, v!);
-  return openDataRepo({ cwd: dir });
-}
+const runner = (origin: string, args: string[] = []) => runnerClone(work, origin, args);
 
 const tree = (origin: string, ref: string) => sh(origin, "ls-tree", "-r", "--name-only", ref).split("\n").filter(Boolean);
 const count = (origin: string, ref: string) => Number(sh(origin, "rev-list", "--count", ref));

@@ -114,10 +114,10 @@ export function chunkRead(chunks: readonly Chunk[], table: ChunkTable): string {
 
 /** Empty stand-ins of the chunk tables' columns (a dataset with no stored day has no chunk). */
 export const CHUNK_EMPTY: Record<ChunkTable, string> = {
-  change_points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change",
+  change_points: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::DATE AS date, NULL::BIGINT AS shares, NULL::BIGINT AS change, NULL::VARCHAR AS security_id",
   top_holdings: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT[] AS top, NULL::VARCHAR[] AS top_keys, NULL::BIGINT AS listed, NULL::HUGEINT AS clearing_shares,
     NULL::HUGEINT AS broker_shares, NULL::HUGEINT AS custodian_shares, NULL::HUGEINT AS other_shares`,
-  day_figures: `NULL::VARCHAR AS stock_code, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
+  day_figures: `NULL::VARCHAR AS stock_code, NULL::VARCHAR AS security_id, NULL::DATE AS date, NULL::BIGINT AS issued_shares, NULL::VARCHAR AS ca_kind, NULL::DOUBLE AS ca_ratio,
     NULL::BIGINT AS ratio_p, NULL::BIGINT AS ratio_q, NULL::BOOLEAN AS first_day, NULL::HUGEINT AS moved, NULL::BIGINT AS positions_changed`,
   participant_moves: "NULL::VARCHAR AS participant_key, NULL::DATE AS last_move",
   positions_held: "NULL::VARCHAR AS stock_code, NULL::VARCHAR AS participant_key, NULL::INTEGER AS year",
@@ -131,17 +131,19 @@ async function computeChunk(db: Db, ds: DatasetFiles, month: string, dates: stri
   const c = db.conn;
   const profile = process.env.CCASS_PROFILE ? (what: string, t0: number) => console.error(`  chunk ${month} ${((performance.now() - t0) / 1000).toFixed(2)}s ${what}`) : null;
   let t0 = performance.now();
-  // The month's stock-days and each stock's last stored day before the month (the carry-in).
+  // The month's stock-days and each series' last stored day before the month (the carry-in). A
+  // series is one security under one code (cache SQL 05): a recycled code's new security never
+  // carries in the old one's positions.
   await c.run(`CREATE OR REPLACE TEMP TABLE c_month_days AS
     WITH carry AS (
-      SELECT stock_code, max(date) AS date FROM stock_days_summary
-      WHERE date < DATE '${first}' AND stock_code IN (SELECT stock_code FROM stock_days_summary WHERE date BETWEEN DATE '${first}' AND DATE '${last}')
-      GROUP BY stock_code
+      SELECT stock_code, security_id, max(date) AS date FROM stock_days_summary
+      WHERE date < DATE '${first}' AND (stock_code, security_id) IN (SELECT stock_code, security_id FROM stock_days_summary WHERE date BETWEEN DATE '${first}' AND DATE '${last}')
+      GROUP BY stock_code, security_id
     ), d AS (
       SELECT s.*, s.date >= DATE '${first}' AS in_month FROM stock_days_summary s
       WHERE s.date BETWEEN DATE '${first}' AND DATE '${last}' OR (s.stock_code, s.date) IN (SELECT stock_code, date FROM carry)
     )
-    SELECT *, (row_number() OVER (PARTITION BY stock_code ORDER BY date) - 1)::INTEGER AS lseq FROM d`);
+    SELECT *, (row_number() OVER (PARTITION BY stock_code, security_id ORDER BY date) - 1)::INTEGER AS lseq FROM d`);
   const carryDates = (await rows<{ d: string }>(c, `SELECT DISTINCT strftime(date, '%Y-%m-%d') AS d FROM c_month_days WHERE NOT in_month ORDER BY 1`)).map((r) => r.d);
   // every holding of those dates (a carry-in date's other stocks come too: the joins with c_stock_days drop them)
   await c.run(`CREATE OR REPLACE TEMP TABLE c_holdings AS

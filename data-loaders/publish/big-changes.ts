@@ -48,7 +48,7 @@ export async function bigChangeSpans(conn: DuckDBConnection): Promise<BigChangeS
 
 /**
  * Every change ≥ the floor over each span, sorted by span, |change_pp| desc, stock, key (a total
- * order: deterministic). A stock counts when it is stored on both dates of the span.
+ * order: deterministic). A stock counts when it is stored on both dates of the span, as one security.
  */
 export async function bigChangeRows(conn: DuckDBConnection, data: string, spans: readonly BigChangeSpan[]): Promise<BigChangeRow[]> {
   if (spans.length === 0) return [];
@@ -68,6 +68,8 @@ export async function bigChangeRows(conn: DuckDBConnection, data: string, spans:
       SELECT p.*, round(p.raw_before * s1.basis / s0.basis)::BIGINT AS shares_before, s1.issued_shares AS issued
       FROM pos p JOIN stock_days_history s0 ON s0.stock_code = p.stock_code AND s0.date = p.d0
       JOIN stock_days_history s1 ON s1.stock_code = p.stock_code AND s1.date = p.d1
+      -- one security on both dates: a recycled code's two securities are never compared
+      WHERE s0.security_id = s1.security_id
     )
     SELECT days::INTEGER AS days, strftime(d0, '%Y-%m-%d') AS "from", strftime(d1, '%Y-%m-%d') AS "to", stock_code, participant_key AS key,
       shares_before, shares_after, shares_after - shares_before AS change, ${pct("(shares_after - shares_before) * 100.0 / issued")} AS change_pp

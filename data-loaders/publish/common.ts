@@ -5,7 +5,7 @@ import type { Analytics } from "../compute/cache.ts";
 import { scalar } from "../compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "./likely.ts";
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export async function hasData(a: Analytics): Promise<boolean> {
   return Number(await scalar(a.db.conn, "SELECT count(*) FROM stock_days_window")) > 0;

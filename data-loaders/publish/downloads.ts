@@ -57,12 +57,13 @@ export async function createDownloadSources(conn: DuckDBConnection, data: string
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_transfers AS
     SELECT p.date, p.stock_code, p.seller AS seller_id, sn.name AS seller_name, p.buyer AS buyer_id, bn.name AS buyer_name,
       p.shares, ${pct("p.pct_of_issued")} AS pct_of_issued, p.match, p.set_id AS "group", p.confidence,
-      ${likelySql("p.confidence")} AS likely
+      ${likelySql("p.confidence")} AS likely, s.security_id
     FROM history_pairs p
+    LEFT JOIN stock_days_history s USING (stock_code, date)
     LEFT JOIN dl_day_names sn ON sn.date = p.date AND sn.pkey = p.seller
     LEFT JOIN dl_day_names bn ON bn.date = p.date AND bn.pkey = p.buyer`);
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_southbound AS
-    SELECT c.date, c.stock_code, b.shares, ${pct("b.pct")} AS pct, c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct
+    SELECT c.date, c.stock_code, b.shares, ${pct("b.pct")} AS pct, c.clearing_shares, ${pct("c.clearing_pct")} AS clearing_pct, c.security_id
     FROM clearing_history c LEFT JOIN southbound_history b USING (stock_code, date) WHERE b.shares IS NOT NULL OR c.clearing_shares > 0`);
   await createHolderCategorySource(conn);
 }
@@ -129,7 +130,7 @@ const singleFiles = (WINDOW_START: string): Record<string, string> => ({
       OR date = max(date) FILTER (WHERE date < ${WINDOW_START}) OVER (PARTITION BY stock_code, pkey)
     ORDER BY stock_code, participant_key, date`,
   "corporate-actions.parquet": `SELECT date, stock_code, ca_kind AS kind, round(ca_ratio, 6) AS ratio, issued_prev AS issued_before,
-      issued_shares AS issued_after FROM stock_days_history WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
+      issued_shares AS issued_after, security_id FROM stock_days_history WHERE ca_kind IS NOT NULL ORDER BY date, stock_code`,
 });
 
 /** CSV downloads (small ones only): file name → columnar table. */

@@ -12,6 +12,7 @@ import { createHistorySources, writeHistoryParts } from "./history-parts.ts";
 import { keepPartFiles, keptParts, partLevel, partYear, yearParts } from "./year-parts.ts";
 import { createDownloadSources, writeDownloadParts, writeWindowDownloads } from "./downloads.ts";
 import { writeAlertFiles } from "./alert-files.ts";
+import { dataSources } from "./archive-credit.ts";
 import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./common.ts";
 import { healthSmall } from "./page-data/health.ts";
 import { participantPages } from "./participant-pages.ts";
@@ -140,8 +141,6 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     extra.push(forDownloads);
     const forHistory = await onOwnConnection(a);
     extra.push(forHistory);
-    const forHistoryDays = await onOwnConnection(a);
-    extra.push(forHistoryDays);
     // big changes and feeds read only the cache and a few dates' holdings: beside the rest, not
     // after it (they were the export's last 15 % when run alone at the end)
     const forAlerts = await onOwnConnection(a);
@@ -150,7 +149,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       timed("export.stocks", () => writeStockPages(a, path.join(tmp, "stocks"), synthetic)).then(logged("stocks")),
       timed("export.participants", () => writeParticipantPages(forParticipants.a, path.join(tmp, "participants"))).then(logged("participants")),
       timed("export.downloads", () => writeDownloads(forDownloads.a, path.join(tmp, "downloads"), plan, log)).then(logged("downloads")),
-      timed("export.history", () => writeHistory([forHistory.a.db.conn, forHistoryDays.a.db.conn], a.data, path.join(tmp, "history"), plan)).then(logged("history")),
+      timed("export.history", () => writeHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history"), plan)).then(logged("history")),
       timed("export.alerts", () => writeAlertFiles(forAlerts.a, tmp, log)).then(logged("big changes and feeds")),
     ]);
     const i0 = performance.now();
@@ -165,6 +164,8 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       has_data: await hasData(a),
       latest_date: await latestDate(a),
       synthetic,
+      // the downloads' metadata names their sources and the credit archive dates need
+      sources: dataSources(a.data),
       files: files.map((f) => {
         const rows = rowsOf.get(f.path) ?? (partYear(f.path) !== null && keep.has(partYear(f.path)!) ? previous.rows.get(f.path) : undefined);
         return rows === undefined ? f : { ...f, rows };
@@ -202,11 +203,10 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
   }
 }
 
-/** The history parts of the plan's years (and every participant's held/ file), on two connections (history-parts.ts `second`). */
-async function writeHistory([conn, second]: [DuckDBConnection, DuckDBConnection], data: string, dir: string, plan: PartPlan): Promise<unknown> {
+/** The history parts of the plan's years (and every participant's held/ file). */
+async function writeHistory(conn: DuckDBConnection, data: string, dir: string, plan: PartPlan): Promise<unknown> {
   await createHistorySources(conn);
-  await createHistorySources(second);
-  return writeHistoryParts(conn, data, dir, { ...plan, second });
+  return writeHistoryParts(conn, data, dir, plan);
 }
 
 /** Which years' files to write, and at what zstd level. */

@@ -68,7 +68,7 @@ async function transferItems(conn: DuckDBConnection): Promise<Item[]> {
     conn,
     `SELECT strftime(t.date, '%Y-%m-%d') AS date, strftime(p.date, '%Y-%m-%d') AS prev, t.stock_code, s.stock_name,
        t.seller_id, t.seller_name, t.buyer_id, t.buyer_name, t.shares, t.pct_of_issued, t.confidence, t."group"
-     FROM dl_transfers t JOIN stock_days_history s USING (stock_code, date) LEFT JOIN stock_days_history p ON p.stock_code = s.stock_code AND p.seq = s.seq - 1
+     FROM dl_transfers t JOIN stock_days_history s USING (stock_code, date) LEFT JOIN stock_days_history p ON p.stock_code = s.stock_code AND p.security_id = s.security_id AND p.seq = s.seq - 1
      WHERE t.date >= ${feedStart} AND t.confidence >= ${LIKELY_MIN_CONFIDENCE}
      ORDER BY t.date DESC, t.pct_of_issued DESC, t.stock_code, t."group", t.buyer_id, t.seller_id`,
   );
@@ -94,7 +94,7 @@ async function changeItems(conn: DuckDBConnection): Promise<Item[]> {
     conn,
     `SELECT strftime(c.date, '%Y-%m-%d') AS date, strftime(p.date, '%Y-%m-%d') AS prev, c.stock_code, s.stock_name,
        c.participant_key AS key, n.name, c.shares, c.change, ${pct("c.change * 100.0 / s.issued_shares")} AS change_pp
-     FROM chunk_change_points c JOIN stock_days_history s USING (stock_code, date) JOIN stock_days_history p ON p.stock_code = s.stock_code AND p.seq = s.seq - 1
+     FROM chunk_change_points c JOIN stock_days_history s USING (stock_code, date) JOIN stock_days_history p ON p.stock_code = s.stock_code AND p.security_id = s.security_id AND p.seq = s.seq - 1
      LEFT JOIN dl_day_names n ON n.date = c.date AND n.pkey = c.participant_key
      WHERE c.date >= ${feedStart} AND c.change IS NOT NULL AND abs(c.change) * 100.0 / s.issued_shares >= ${FEED_BIG_CHANGE_PCT}
      ORDER BY c.date DESC, abs(change_pp) DESC, c.stock_code, c.participant_key`,

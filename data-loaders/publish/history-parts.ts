@@ -2,6 +2,9 @@
 // files depend only on that year's data and the split basis fixed before it, so appending days
 // never changes them and an incremental export can keep them (docs/ARCHITECTURE.md "History files").
 //
+//   Every row carries `security_id`, its date's security (docs/ARCHITECTURE.md "Securities and codes"):
+//   parts stay addressed by code; where a recycled code passes to another security inside a year,
+//   the old security's open positions get a 0 row on the new one's first day.
 //   history/<code>/<YYYY>.parquet       participant_key, date, shares (as HKEX listed them): first a
 //                                       snapshot of every position held on the stock's first stored
 //                                       date of YYYY (dated that day), then the change points after it
@@ -40,21 +43,12 @@ import { isStockCode } from "../../src/lib/validate.ts";
 import { participantFile } from "./ids.ts";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { listDataset, tableSqlOnDates } from "../compute/source.ts";
-import { timed, timing } from "../compute/timings.ts";
 
 export interface HistoryPartsOptions {
   /** The calendar years whose parts are written; other years' files are left as they are. */
   years: readonly number[];
   /** zstd level of a year's files (19 for closed years; the open year is rewritten every night). */
   level: (year: number) => number;
-  /**
-   * A second connection of the same DuckDB instance: the days parts, the participants' parts and
-   * the market file are written on it while `conn` writes the stock parts. Each small COPY keeps
-   * about one thread busy, so one connection alone left the second core idle once the export's
-   * other tasks were done (docs/ARCHITECTURE.md "Where the nightly's seconds go"). The files are
-   * the same either way.
-   */
-  second?: DuckDBConnection;
 }
 
 /**
@@ -64,7 +58,7 @@ export interface HistoryPartsOptions {
  * and 10.4 MB a year for 2,800 stocks (docs/ARCHITECTURE.md "History files"). A date view shows the
  * listed holdings' total, which it rebuilds.
  */
-export const DAY_COLUMNS = ["date", "issued_shares", "ca_kind", "ca_ratio", "basis"] as const;
+export const DAY_COLUMNS = ["date", "issued_shares", "ca_kind", "ca_ratio", "basis", "security_id"] as const;
 
 /**
  * Parquet page versions, the smaller of the two at level 19 on 70 full-market stocks' 2026 parts:
@@ -82,7 +76,7 @@ const parquetOptions = (level: number, version: "v1" | "v2") =>
 export async function createHistorySources(conn: DuckDBConnection): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP VIEW history_days AS
 SELECT stock_code, date, issued_shares, total_shares AS ccass_shares, total_count AS participants,
-  intermediaries_shares, consenting_shares, nonconsenting_shares, ca_kind, ca_ratio, basis
+  intermediaries_shares, consenting_shares, nonconsenting_shares, ca_kind, ca_ratio, basis, security_id
 FROM stock_days_history`);
 }
 
@@ -94,21 +88,41 @@ const DAYS = "hist_days";
 const BY_PARTICIPANT = "hist_by_participant";
 
 /**
- * The rows of one year's parts (stock_code, participant_key, date, shares), unsorted: a snapshot row
- * for every position held on the stock's first stored date of the year (the holdings of that date,
- * `snapshot`), then the change points after that date inside the year.
+ * The rows of one year's parts (stock_code, participant_key, date, shares), sorted as written: a
+ * snapshot row for every position held on the stock's first stored date of the year (the holdings
+ * of that date, `snapshot`), then the change points after that date inside the year.
  */
-function partRowsSql(year: number, snapshot: string): string {
-  return `WITH y AS (SELECT stock_code, first_date FROM ${YEARS} WHERE year = ${year}), rows AS (
-  SELECT y.stock_code, x.participant_key, y.first_date AS date, x.shares
+function partsSql(year: number, snapshot: string): string {
+  const inYear = `date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01'`;
+  return `CREATE OR REPLACE TEMP TABLE ${PARTS} AS
+WITH y AS (
+  SELECT y.stock_code, y.first_date, d.security_id FROM ${YEARS} y JOIN history_days d ON d.stock_code = y.stock_code AND d.date = y.first_date
+  WHERE y.year = ${year}
+), rows AS (
+  SELECT y.stock_code, x.participant_key, y.first_date AS date, x.shares, y.security_id
   FROM (${snapshot}) x JOIN y ON y.stock_code = x.stock_code AND y.first_date = x.date
   WHERE x.shares > 0
   UNION ALL
-  SELECT p.stock_code, p.participant_key, p.date, p.shares
+  SELECT p.stock_code, p.participant_key, p.date, p.shares, p.security_id
   FROM history_points p JOIN y ON y.stock_code = p.stock_code
-  WHERE p.date > y.first_date AND p.date >= DATE '${year}-01-01' AND p.date < DATE '${year + 1}-01-01'
+  WHERE p.date > y.first_date AND p.${inYear}
+), seam AS (
+  -- a recycled code: a stored day whose security is not the previous stored day's
+  SELECT stock_code, date, prev_date, security_id FROM (
+    SELECT stock_code, date, security_id, lag(date) OVER w AS prev_date, lag(security_id) OVER w AS prev_security
+    FROM history_days WHERE ${inYear} WINDOW w AS (PARTITION BY stock_code ORDER BY date)
+  ) WHERE prev_security <> security_id
+), closed AS (
+  -- the old security's positions still open on its last day end on the new one's first day (shares
+  -- 0), so that rebuilding a date of the new security never shows the old one's holders
+  SELECT m.stock_code, r.participant_key, m.date, 0::BIGINT AS shares, m.security_id
+  FROM seam m JOIN rows r ON r.stock_code = m.stock_code AND r.date <= m.prev_date
+  GROUP BY m.stock_code, r.participant_key, m.date, m.security_id
+  HAVING arg_max(r.shares, r.date) > 0
+), rows_closed AS (
+  SELECT * FROM rows UNION ALL (SELECT * FROM closed ANTI JOIN rows USING (stock_code, participant_key, date))
 )
-SELECT * FROM rows`;
+SELECT * FROM rows_closed ORDER BY stock_code, participant_key, date`;
 }
 
 /** COPY to a temp name, then rename: a reader (or a re-run after a crash) never sees half a file. */
@@ -137,77 +151,41 @@ export async function writeHistoryParts(
     if (!Number.isInteger(level) || level < 1 || level > 22) throw new Error(`zstd level for ${y} must be an integer from 1 to 22, not ${level}`);
   }
   const ds = await listDataset(data);
-  const second = opts.second ?? conn;
-  const yearsSql = `CREATE OR REPLACE TEMP TABLE ${YEARS} AS
-    SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`;
-  // temp tables belong to their connection: each makes its own
-  await conn.run(yearsSql);
-  if (second !== conn) await second.run(yearsSql);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${YEARS} AS
+    SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`);
   const wanted = [...new Set(opts.years)].sort((a, b) => a - b);
   let files = 0;
   for (const year of wanted) {
     const firstDates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(first_date, '%Y-%m-%d') FROM ${YEARS} WHERE year = ${year} ORDER BY 1`))
       .getRowsJS()
       .map((r) => String(r[0]));
-    const rowsSql = partRowsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates));
+    await conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates)));
+    // sorted by stock, as the parts are: each COPY below reads only its stock's row groups (zone
+    // maps) instead of scanning every stock's days
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
+      SELECT stock_code, ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
+      FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY stock_code, date`);
     const codes = (await conn.runAndReadAll(`SELECT stock_code FROM ${YEARS} WHERE year = ${year} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
-    for (const code of codes) if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
     const level = opts.level(year);
-    if (second === conn) {
-      files += await writeStockParts(conn, dir, year, level, codes, rowsSql);
-      files += await writeOtherParts(conn, dir, year, level, codes, null);
-    } else {
-      // both awaited before either failure is thrown: no COPY outlives the export
-      const done = await Promise.allSettled([writeStockParts(conn, dir, year, level, codes, rowsSql), writeOtherParts(second, dir, year, level, codes, rowsSql)]);
-      for (const r of done) if (r.status === "rejected") throw r.reason;
-      for (const r of done) if (r.status === "fulfilled") files += r.value;
+    for (const code of codes) {
+      if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
+      const c = sqlString(code);
+      const stockDir = path.join(dir, code);
+      await mkdir(stockDir, { recursive: true });
+      await copyAtomic(conn, `SELECT participant_key, date, shares, security_id FROM ${PARTS} WHERE stock_code = ${c} ORDER BY participant_key, date`,
+        path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
+      await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${c} ORDER BY date`,
+        path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
+      files += 2;
     }
-    await conn.run(`DROP TABLE IF EXISTS ${PARTS}`);
+    files += await writeByParticipant(conn, dir, year, level);
+    files += await writeMarket(conn, dir, year, level);
+    await conn.run(`DROP TABLE ${PARTS}`);
+    await conn.run(`DROP TABLE ${DAYS}`);
   }
-  files += await timed("history.held", () => writeHeld(conn, path.join(dir, "held")));
+  files += await writeHeld(conn, path.join(dir, "held"));
   await conn.run(`DROP TABLE ${YEARS}`);
-  if (second !== conn) await second.run(`DROP TABLE ${YEARS}`);
   return { files, years: wanted };
-}
-
-/**
- * `history/<code>/<year>.parquet` of every stock of the year, from its rows (`rowsSql`) sorted by
- * stock: each COPY reads only its stock's row groups (zone maps). Leaves ${PARTS} for the caller.
- */
-async function writeStockParts(conn: DuckDBConnection, dir: string, year: number, level: number, codes: string[], rowsSql: string): Promise<number> {
-  await timed(`history.${year}.rows`, () => conn.run(`CREATE OR REPLACE TEMP TABLE ${PARTS} AS ${rowsSql} ORDER BY stock_code, participant_key, date`));
-  const s0 = performance.now();
-  for (const code of codes) {
-    const stockDir = path.join(dir, code);
-    await mkdir(stockDir, { recursive: true });
-    await copyAtomic(conn, `SELECT participant_key, date, shares FROM ${PARTS} WHERE stock_code = ${sqlString(code)} ORDER BY participant_key, date`,
-      path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
-  }
-  timing(`history.${year}.stock_parts`, (performance.now() - s0) / 1000);
-  return codes.length;
-}
-
-/**
- * The year's other files: `history/<code>/<year>.days.parquet` of every stock, the participants'
- * own parts (from `rowsSql`, or from ${PARTS} when null: the same connection made it) and the market file.
- */
-async function writeOtherParts(conn: DuckDBConnection, dir: string, year: number, level: number, codes: string[], rowsSql: string | null): Promise<number> {
-  const s0 = performance.now();
-  // sorted by stock: each COPY below reads only its stock's row groups instead of scanning every stock's days
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
-    SELECT stock_code, ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
-    FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY stock_code, date`);
-  for (const code of codes) {
-    await mkdir(path.join(dir, code), { recursive: true });
-    await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${sqlString(code)} ORDER BY date`,
-      path.join(dir, code, `${year}.days.parquet`), parquetOptions(level, "v2"));
-  }
-  await conn.run(`DROP TABLE ${DAYS}`);
-  timing(`history.${year}.days_parts`, (performance.now() - s0) / 1000);
-  let files = codes.length;
-  files += await timed(`history.${year}.by_participant`, () => writeByParticipant(conn, dir, year, level, rowsSql ?? `SELECT * FROM ${PARTS}`));
-  files += await timed(`history.${year}.market`, () => writeMarket(conn, dir, year, level));
-  return files;
 }
 
 /**
@@ -228,16 +206,16 @@ export function participantFolder(key: string): string {
  * OWN_PART_MIN_STOCKS stocks in the year's parts (${PARTS}): the widest holder's page on a date reads its own rows, not every row of every stock
  * it held (docs/ARCHITECTURE.md "Each participant's own order").
  */
-async function writeByParticipant(conn: DuckDBConnection, dir: string, year: number, level: number, rowsSql: string): Promise<number> {
+async function writeByParticipant(conn: DuckDBConnection, dir: string, year: number, level: number): Promise<number> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${BY_PARTICIPANT} AS
-    SELECT participant_key, stock_code, date, shares FROM (${rowsSql}) ORDER BY participant_key, stock_code, date`);
+    SELECT participant_key, stock_code, date, shares, security_id FROM ${PARTS} ORDER BY participant_key, stock_code, date`);
   const keys = (await conn.runAndReadAll(`SELECT participant_key FROM ${BY_PARTICIPANT} GROUP BY 1 HAVING count(DISTINCT stock_code) >= ${OWN_PART_MIN_STOCKS} ORDER BY 1`))
     .getRowsJS()
     .map((r) => String(r[0]));
   for (const key of keys) {
     const folder = path.join(dir, "by-participant", participantFolder(key));
     await mkdir(folder, { recursive: true });
-    await copyAtomic(conn, `SELECT stock_code, date, shares FROM ${BY_PARTICIPANT} WHERE participant_key = ${sqlString(key)} ORDER BY stock_code, date`,
+    await copyAtomic(conn, `SELECT stock_code, date, shares, security_id FROM ${BY_PARTICIPANT} WHERE participant_key = ${sqlString(key)} ORDER BY stock_code, date`,
       path.join(folder, `${year}.parquet`), parquetOptions(level, "v1"));
   }
   await conn.run(`DROP TABLE ${BY_PARTICIPANT}`);
@@ -256,15 +234,17 @@ async function writeMarket(conn: DuckDBConnection, dir: string, year: number, le
   await copyAtomic(conn, `WITH m AS (SELECT DISTINCT date FROM history_days WHERE ${inYear}),
   s AS (SELECT DISTINCT stock_code FROM history_days WHERE ${inYear}),
   g AS (
-    SELECT s.stock_code, m.date, d.date IS NOT NULL AS stored, d.issued_shares, d.basis
+    SELECT s.stock_code, m.date, d.date IS NOT NULL AS stored, d.issued_shares, d.basis, d.security_id
     FROM s CROSS JOIN m LEFT JOIN history_days d ON d.stock_code = s.stock_code AND d.date = m.date
   ),
   c AS (
-    SELECT *, row_number() OVER w AS rn, lag(stored) OVER w AS p_stored, lag(issued_shares) OVER w AS p_issued, lag(basis) OVER w AS p_basis
+    SELECT *, row_number() OVER w AS rn, lag(stored) OVER w AS p_stored, lag(issued_shares) OVER w AS p_issued, lag(basis) OVER w AS p_basis,
+      lag(security_id) OVER w AS p_security
     FROM g WINDOW w AS (PARTITION BY stock_code ORDER BY date)
   )
-  SELECT stock_code, date, stored, issued_shares, basis FROM c
+  SELECT stock_code, date, stored, issued_shares, basis, security_id FROM c
   WHERE rn = 1 OR stored IS DISTINCT FROM p_stored OR issued_shares IS DISTINCT FROM p_issued OR basis IS DISTINCT FROM p_basis
+    OR security_id IS DISTINCT FROM p_security
   ORDER BY stock_code, date`, path.join(folder, `${year}.parquet`), parquetOptions(level, "v2"));
   const dates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(date, '%Y-%m-%d') FROM history_days WHERE ${inYear} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
   await writeFileAtomic(path.join(folder, `${year}.json`), JSON.stringify({ year, dates }));

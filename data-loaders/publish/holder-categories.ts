@@ -38,7 +38,7 @@ function categoriesSelect(s: string, c: string): string {
  */
 export async function createHolderCategorySource(conn: DuckDBConnection): Promise<void> {
   await conn.run(`CREATE OR REPLACE TEMP VIEW dl_holder_categories AS
-    SELECT s.date, s.stock_code, ${categoriesSelect("s", "c")}
+    SELECT s.date, s.stock_code, ${categoriesSelect("s", "c")}, s.security_id
     FROM stock_days_history s LEFT JOIN chunk_top_holdings c USING (stock_code, date)`);
 }
 

@@ -128,6 +128,40 @@ async function textPairs(conn: DuckDBConnection, sql: string): Promise<Map<strin
   return new Map(reader.getRowsJS().map((r) => [r[0] as string, r[1] as string]));
 }
 
+/** A series of the cache's `securities` table: one security under one code, with its dates. */
+interface SecurityRow {
+  stock_code: string;
+  security_id: string;
+  stock_name: string | null;
+  first_date: string;
+  last_date: string;
+}
+
+/**
+ * The page's `security` (the one its figures show: the code's current security) and `related`:
+ * the other securities that used this code (a recycled code, `relation` "same_code") and this
+ * security under its other codes (a code change, "same_security"), oldest first. Never merged into
+ * one history (docs/ARCHITECTURE.md "Securities and codes").
+ */
+export function securityParts(code: string, current: string, all: readonly SecurityRow[]) {
+  const own = all.filter((r) => r.stock_code === code);
+  const shown = own.find((r) => r.security_id === current);
+  const mine = new Set(own.map((r) => r.security_id));
+  const related = all
+    .filter((r) => (r.stock_code === code && r.security_id !== current) || (r.stock_code !== code && mine.has(r.security_id)))
+    .map((r) => ({
+      relation: r.stock_code === code ? "same_code" : "same_security",
+      security_id: r.security_id,
+      stock_code: r.stock_code,
+      name: r.stock_name,
+      first_date: r.first_date,
+      last_date: r.last_date,
+    }))
+    .sort((a, b) => (a.first_date < b.first_date ? -1 : a.first_date > b.first_date ? 1 : a.stock_code < b.stock_code ? -1 : 1));
+  const security = shown ? { security_id: shown.security_id, name: shown.stock_name, first_date: shown.first_date, last_date: shown.last_date } : null;
+  return { security, related };
+}
+
 export interface StockPage {
   code: string;
   /** The page as JSON text. */
@@ -148,6 +182,33 @@ export async function* stockPages(
     )
   ).filter((s) => /^\d{5}$/.test(s.stock_code) && (!options.only || options.only.includes(s.stock_code))); // codes become file names: never trusted
   type Row = (typeof all)[number];
+  // every series of the history (small: one row per security and code); a code's related ones are picked per page
+  const series = await rows<SecurityRow & { current: boolean }>(
+    a.db.conn,
+    `SELECT s.stock_code, s.security_id, s.stock_name, strftime(s.first_date, '%Y-%m-%d') AS first_date, strftime(s.last_date, '%Y-%m-%d') AS last_date,
+       coalesce(l.security_id = s.security_id, false) AS current
+     FROM securities s LEFT JOIN stock_last l USING (stock_code) ORDER BY s.stock_code, s.first_date, s.security_id`,
+  );
+  const currentOf = new Map(series.filter((r) => r.current).map((r) => [r.stock_code, r.security_id]));
+  const seriesOf = new Map<string, SecurityRow[]>();
+  for (const r of series) {
+    const list = seriesOf.get(r.security_id) ?? [];
+    list.push(r);
+    seriesOf.set(r.security_id, list);
+  }
+  const byCode = new Map<string, SecurityRow[]>();
+  for (const r of series) {
+    const list = byCode.get(r.stock_code) ?? [];
+    list.push(r);
+    byCode.set(r.stock_code, list);
+  }
+  /** The series that share this code or one of its securities. */
+  const around = (code: string): SecurityRow[] => {
+    const own = byCode.get(code) ?? [];
+    const out = new Set<SecurityRow>(own);
+    for (const r of own) for (const x of seriesOf.get(r.security_id) ?? []) out.add(x);
+    return [...out];
+  };
   const profile = process.env.CCASS_PROFILE ? (label: string, t0: number) => console.error(`  ${label} ${((performance.now() - t0) / 1000).toFixed(2)} s`) : null;
   const fetchBatch = async (batch: Row[]) => {
     const w = inBatch(batch.map((s) => s.stock_code));
@@ -178,6 +239,7 @@ export async function* stockPages(
           kind: stockKind(code, s.stock_name),
           synthetic,
           latest_date: s.last_date,
+          ...securityParts(code, currentOf.get(code) ?? "", around(code)),
         });
         const text =
           `${head.slice(0, -1)},${part("series").slice(1, -1)},"corporate_actions":${part("corporate_actions")},` +

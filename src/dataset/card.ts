@@ -14,6 +14,11 @@ export const FRICTIONLESS_TYPES: Record<ColumnType, string> = {
 };
 
 const SOURCE = { title: "HKEXnews CCASS Shareholding Search", path: "https://www3.hkexnews.hk/sdw/search/searchsdw.aspx" };
+/** Dates before the first scrape may come from the imported archive (docs/ARCHIVE.md): its credit travels with the card. */
+const ARCHIVE_SOURCE = {
+  title: "Webb-site CCASS archive, 2007-06-26 to 2025-10-10 (dates listed in _archive/months/ only). Credit: Webb-site (David M. Webb), CC-BY 4.0",
+  path: "https://webb-site.com",
+};
 const LAYOUT =
   "a folder of zstd-compressed Parquet files partitioned hive-style by month only: " +
   "`month=YYYY-MM/YYYY-MM-DD.parquet` (one file per settlement date) or, once the month is compacted, `month=YYYY-MM/YYYY-MM.parquet`; " +
@@ -47,7 +52,7 @@ export function dataPackage(): Record<string, unknown> {
       "Every settlement day, the shares each CCASS participant holds in each security admitted to CCASS, as HKEXnews shows them, " +
       "with each stock's totals, the stock list, the participants and the Stock Connect southbound holdings. See README.md beside this file.",
     homepage: "https://github.com/OWNER/REPO",
-    sources: [SOURCE],
+    sources: [SOURCE, ARCHIVE_SOURCE],
     resources: [...TABLES.map((t) => resource(TABLE_SCHEMAS[t], `parquet/${t}`, true)), resource(PARTICIPANTS_DIM, "parquet/participants_dim.parquet", false)],
   };
 }

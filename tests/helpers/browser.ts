@@ -9,6 +9,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { buildSite } from "../../scripts/build-site.ts";
 import { serveDist, type RunningServer } from "../../scripts/serve-dist.ts";
 import { writeSyntheticDataset } from "../../src/replica/dataset-writer.ts";
+import { importArchive, rebuildDim } from "../../src/archive/import.ts";
+import { createMarket } from "../../src/replica/market.ts";
+import { writeWebbsiteDump } from "../../src/replica/webbsite-dump.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -106,6 +109,11 @@ export interface TestSiteOptions {
   end?: string;
   /** An origin the pages' Content-Security-Policy also allows to connect to (buildSite's dataHost). */
   dataHost?: string;
+  /**
+   * The dataset imported from the market written as a Webb-site dump (src/replica/webbsite-dump.ts:
+   * with its dump-only recycled code and code change) instead of written by the synthetic writer.
+   */
+  archive?: boolean;
 }
 
 export interface TestSite {
@@ -122,7 +130,12 @@ export async function buildTestSite(options: TestSiteOptions = {}): Promise<Test
   const data = path.join(tmp, "parquet");
   const dist = path.join(tmp, "dist");
   if (options.empty) await mkdir(data); // an empty folder: the no-data site (--allow-empty)
-  else {
+  else if (options.archive) {
+    const market = createMarket({ seed: options.seed ?? 7, stocks: options.stocks ?? 30, days: options.days ?? 30, end: options.end ?? "2026-11-20" });
+    writeWebbsiteDump(market, { dir: path.join(tmp, "dump") });
+    await importArchive({ dump: path.join(tmp, "dump"), out: data });
+    await rebuildDim(data);
+  } else {
     await writeSyntheticDataset({
       out: data,
       seed: options.seed ?? 7,

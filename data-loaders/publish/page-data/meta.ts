@@ -1,4 +1,5 @@
 // meta.json: latest date, every stored date, counts over the whole history, the synthetic flag.
+import { dataSources } from "../archive-credit.ts";
 import type { Analytics } from "../../compute/cache.ts";
 import { rows } from "../../compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
@@ -27,5 +28,7 @@ export async function meta(a: Analytics) {
     first_date: dates[0] ?? null,
     dates,
     counts,
+    // HKEX, and the Webb-site archive with its credit when the dataset holds imported dates
+    sources: dataSources(a.data),
   };
 }

@@ -7,7 +7,7 @@ import { hasData, latestDate, pct, SCHEMA_VERSION } from "../common.ts";
 export const STOCKS_SQL = `
 SELECT l.stock_code AS code, n.stock_name AS name, strftime(l.last_date, '%Y-%m-%d') AS latest_date,
   s.issued_shares, ${pct("c.ccass_pct")} AS ccass_pct, s.total_count AS participants,
-  ${pct("c.top10_pct")} AS top10_pct, ${pct("b.pct")} AS southbound_pct
+  ${pct("c.top10_pct")} AS top10_pct, ${pct("b.pct")} AS southbound_pct, l.security_id
 FROM stock_last l
 JOIN stock_names n USING (stock_code)
 JOIN stock_days_window s ON s.stock_code = l.stock_code AND s.seq = l.last_seq

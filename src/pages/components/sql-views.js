@@ -51,7 +51,7 @@ export function historyPartsSql(code, year) {
   if (!/^\d{5}$/.test(code) || !Number.isInteger(year)) throw new TypeError(`not a stock code and year: ${code} ${year}`);
   return [
     `INSERT INTO history_points SELECT '${code}', participant_key, CAST(date AS DATE), shares FROM _points`,
-    `INSERT INTO history_days SELECT '${code}', CAST(date AS DATE) FROM _days`,
+    `INSERT INTO history_days SELECT '${code}', CAST(date AS DATE), security_id FROM _days`,
     "DROP TABLE _points",
     "DROP TABLE _days"
   ];
@@ -60,17 +60,18 @@ export function historyPartsSql(code, year) {
 /** The loaded history parts: change points and stored dates of every stock loaded so far. */
 export const HISTORY_TABLES_SQL = [
   "CREATE TABLE IF NOT EXISTS history_points (stock_code VARCHAR, participant_key VARCHAR, date DATE, shares BIGINT)",
-  "CREATE TABLE IF NOT EXISTS history_days (stock_code VARCHAR, date DATE)"
+  "CREATE TABLE IF NOT EXISTS history_days (stock_code VARCHAR, date DATE, security_id VARCHAR)"
 ];
 
 /**
- * stock_history(code): date, stock_code, participant_key, shares for every stored date on which a
- * participant held the stock: each change point lasts until the participant's next one (a 0 ends it)
- * and at most until the next year's part begins, whose opening snapshot restates every position
- * still held (one that ended on that very day has no row there).
+ * stock_history(code): date, stock_code, participant_key, shares, security_id for every stored date on
+ * which a participant held the stock: each change point lasts until the participant's next one (a 0
+ * ends it) and at most until the next year's part begins, whose opening snapshot restates every
+ * position still held (one that ended on that very day has no row there). `security_id`: whose day
+ * it is (a recycled code's two securities are told apart; the parts close the old one's positions).
  */
 export const STOCK_HISTORY_MACRO = `CREATE OR REPLACE MACRO stock_history(code) AS TABLE
-WITH days AS (SELECT date FROM history_days WHERE stock_code = code),
+WITH days AS (SELECT date, security_id FROM history_days WHERE stock_code = code),
 starts AS (SELECT min(date) AS first FROM days GROUP BY year(date)),
 cp AS (
   SELECT participant_key, date, shares, lead(date) OVER (PARTITION BY participant_key ORDER BY date) AS next_point
@@ -78,7 +79,7 @@ cp AS (
 ), spans AS (
   SELECT cp.*, least(next_point, (SELECT min(s.first) FROM starts s WHERE s.first > cp.date)) AS until FROM cp
 )
-SELECT d.date, code AS stock_code, p.participant_key, p.shares
+SELECT d.date, code AS stock_code, p.participant_key, p.shares, d.security_id
 FROM spans p JOIN days d ON d.date >= p.date AND (p.until IS NULL OR d.date < p.until)
 WHERE p.shares > 0`;
 

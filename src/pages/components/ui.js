@@ -15,6 +15,18 @@ export function syntheticBanner(meta) {
     synthetic dataset writer. Nothing here describes a real holding.</div>`;
 }
 
+/**
+ * Webb-site's credit, on every page that can show its dates, when the dataset holds dates imported
+ * from its archive (meta.json `sources`: the one with a `credit`); otherwise an empty fragment
+ * (the footer names it on every page either way).
+ */
+export function archiveCredit(meta) {
+  const archive = (meta?.sources ?? []).find((s) => s?.credit);
+  if (!archive) return document.createDocumentFragment();
+  return html`<p class="cc-muted" data-testid="archive-credit">Settlement dates from ${archive.first_date} to ${archive.last_date}
+    come from the ${archive.name}: <strong>${archive.credit}</strong>.</p>`;
+}
+
 /** What a reader sees on a site built without a dataset. */
 export function noData(what = "This page") {
   return html`<div class="cc-empty" data-testid="no-data"><strong>No data yet.</strong> ${what} needs a CCASS dataset.

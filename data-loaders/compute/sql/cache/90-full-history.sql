@@ -11,7 +11,7 @@
 -- views over the month chunks, so the export reads one year's chunks instead of a pass over every
 -- holding.
 -- Every change point, in the basis HKEX listed it (docs/DATASETS.md "history/").
-CREATE VIEW history_points AS SELECT stock_code, participant_key, date, shares FROM chunk_change_points;
+CREATE VIEW history_points AS SELECT stock_code, participant_key, date, shares, security_id FROM chunk_change_points;
 -- ;
 -- The positions held on some stored date of each year (history/held/).
 CREATE VIEW history_held AS SELECT DISTINCT stock_code, participant_key, year FROM chunk_positions_held;
@@ -29,5 +29,5 @@ SELECT b.stock_code, b.date, b.shares, b.shares * 100.0 / s.issued_shares AS pct
 FROM src_southbound b JOIN stock_days_history s USING (stock_code, date);
 -- ;
 CREATE VIEW clearing_history AS
-SELECT c.stock_code, c.date, c.clearing_shares, c.clearing_shares * 100.0 / s.issued_shares AS clearing_pct
+SELECT c.stock_code, c.date, c.clearing_shares, c.clearing_shares * 100.0 / s.issued_shares AS clearing_pct, s.security_id
 FROM chunk_top_holdings c JOIN stock_days_history s USING (stock_code, date);

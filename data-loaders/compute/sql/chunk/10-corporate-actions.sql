@@ -1,6 +1,7 @@
 -- Makes (temp, one month chunk):
 --   c_split_checks  per split candidate: the median ratio of holdings today to the day before
---   c_stock_days    the month's stock-days (and carry-in days) with corporate action, `sid`, `scale`
+--   c_stock_days    the month's stock-days (and carry-in days) with corporate action, `sid` (one per
+--                   series: a security under a code, cache SQL 05), `scale`
 -- Reads: c_month_days, c_holdings (made by chunks.ts).
 --
 -- One month chunk (data-loaders/compute/chunks.ts): what the month's holdings say, computed once and kept
@@ -48,8 +49,8 @@ WITH c AS (
     END AS ca_kind
   FROM c_month_days d LEFT JOIN c_split_checks k USING (stock_code, date)
 )
-SELECT *, dense_rank() OVER (ORDER BY stock_code)::INTEGER AS sid,
+SELECT *, dense_rank() OVER (ORDER BY stock_code, security_id)::INTEGER AS sid,
   CASE WHEN ca_kind IS NOT NULL THEN issued_shares::DOUBLE / issued_prev END AS ca_ratio,
   CASE WHEN ca_kind IN ('split', 'consolidation') THEN ratio_p::DOUBLE / ratio_q ELSE 1 END AS scale,
-  max(lseq) OVER (PARTITION BY stock_code) AS last_lseq
+  max(lseq) OVER (PARTITION BY stock_code, security_id) AS last_lseq
 FROM c;

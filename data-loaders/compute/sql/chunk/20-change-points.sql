@@ -5,7 +5,8 @@
 -- Reads: c_holdings, c_stock_days, c_participant_ids, position_key macros (position-key.ts).
 --
 -- The month's change points: the one pass over every holding of the month (plus the carry-in day),
--- a window per position over the stock's stored days. A row where a position starts or its shares
+-- a window per position over its series' stored days (a security under a code: a recycled code's
+-- positions never run from one security into the next; the old one's simply end). A row where a position starts or its shares
 -- change, and a 0 row on the first stored day it is no longer listed; `shares` as HKEX listed them
 -- that day, `change` in that day's basis (NULL on a stock's first stored day: nothing to compare).
 -- Its inputs: `c_participant_ids` (15-participant-ids.sql) and the position-key macros that chunks.ts defines
@@ -36,5 +37,5 @@ WITH w AS (
 SELECT * FROM starts UNION ALL SELECT * FROM exits;
 -- ;
 CREATE TEMP TABLE c_change_points AS
-SELECT d.stock_code, k.pkey AS participant_key, d.date, p.shares, p.change
+SELECT d.stock_code, k.pkey AS participant_key, d.date, p.shares, p.change, d.security_id
 FROM c_change_points_by_id p JOIN c_stock_days d ON d.sid = p.sid AND d.lseq = p.lseq JOIN c_participant_ids k ON k.pid = p.pid;

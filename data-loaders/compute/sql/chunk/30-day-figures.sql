@@ -37,7 +37,7 @@ WITH m AS (
   SELECT stock_code, date, sum(abs(change)) AS moved, count(*) AS positions_changed
   FROM c_change_points WHERE change IS NOT NULL AND change <> 0 GROUP BY ALL
 )
-SELECT d.stock_code, d.date, d.issued_shares, d.ca_kind, d.ca_ratio, d.ratio_p, d.ratio_q, d.first_day,
+SELECT d.stock_code, d.security_id, d.date, d.issued_shares, d.ca_kind, d.ca_ratio, d.ratio_p, d.ratio_q, d.first_day,
   CASE WHEN NOT d.first_day THEN coalesce(m.moved, 0) END AS moved,
   CASE WHEN NOT d.first_day THEN coalesce(m.positions_changed, 0) END AS positions_changed
 FROM c_stock_days d LEFT JOIN m USING (stock_code, date)
@@ -52,23 +52,23 @@ WHERE h.shares > 0;
 CREATE TEMP TABLE c_participant_moves AS
 SELECT participant_key, max(date) AS last_move FROM c_change_points WHERE change <> 0 GROUP BY participant_key;
 -- ;
--- The transfer finder's noise per stock: the median, over the stock's days of the 12 months ending
+-- The transfer finder's noise per series (a security under a code): the median, over its days of the 12 months ending
 -- with this one (corporate-action days and first days left out; a day without changes counts 0),
 -- of the mean absolute change of the positions that moved, percent of issued. Only past and current
 -- months: a closed month's pairs never change when later days arrive.
 CREATE TEMP TABLE c_noise AS
-SELECT stock_code, median(coalesce(moved * 100.0 / nullif(positions_changed, 0) / issued_shares, 0)) AS noise_pct
+SELECT stock_code, security_id, median(coalesce(moved * 100.0 / nullif(positions_changed, 0) / issued_shares, 0)) AS noise_pct
 FROM (SELECT * FROM c_prior_day_figures UNION ALL BY NAME SELECT * FROM c_day_figures)
 WHERE ca_kind IS NULL AND NOT first_day
-GROUP BY stock_code;
+GROUP BY stock_code, security_id;
 -- ;
 -- Positions that moved by at least the floor (0.05 % of that day's issued shares) on a day with no
 -- corporate action and moves on both sides: the transfer finder's input.
 CREATE TEMP TABLE c_movers AS
 WITH m AS (
-  SELECT p.stock_code, p.date, p.participant_key AS pkey, p.change, d.issued_shares
+  SELECT p.stock_code, d.security_id, p.date, p.participant_key AS pkey, p.change, d.issued_shares
   FROM c_change_points p JOIN c_day_figures d USING (stock_code, date)
   WHERE d.ca_kind IS NULL AND p.change IS NOT NULL AND abs(p.change) * 10000 >= 5 * d.issued_shares
 )
-SELECT m.*, coalesce(n.noise_pct, 0) AS noise_pct FROM m LEFT JOIN c_noise n USING (stock_code)
+SELECT m.* EXCLUDE (security_id), coalesce(n.noise_pct, 0) AS noise_pct FROM m LEFT JOIN c_noise n USING (stock_code, security_id)
 WHERE (m.stock_code, m.date) IN (SELECT stock_code, date FROM m GROUP BY ALL HAVING min(change) < 0 AND max(change) > 0);
