@@ -9,6 +9,8 @@ export interface StepFigures {
   cpu_seconds: number;
   peak_rss_mib: number;
   stdout_bytes: number;
+  /** the process's own `timing` lines (CCASS_TIMINGS=1, data-loaders/lib/timings.ts): where its seconds went */
+  timings?: { step: string; seconds: number }[];
 }
 
 /** One build: the nine loaders, each its own process, then the export. */
@@ -225,4 +227,17 @@ export function checkYearGoals(at20: Projection, releases: ReleaseFigures): Goal
 
 export function formatGoals(goals: readonly Goal[]): string {
   return goals.map((g) => `${g.pass === null ? "n/a " : g.pass ? "PASS" : "FAIL"}  ${g.goal}: ${g.detail}`).join("\n");
+}
+
+/**
+ * One line per process of a build: its wall and CPU seconds, then its own `timing` lines of at
+ * least `min` seconds (nested steps included, so they overlap their parents).
+ */
+export function formatStepTimings(f: BuildFigures, min = 0.2): string {
+  return f.steps
+    .map((s) => {
+      const parts = (s.timings ?? []).filter((t) => t.seconds >= min).map((t) => `${t.step} ${t.seconds.toFixed(1)}`);
+      return `    ${s.step.padEnd(13)} ${s.seconds.toFixed(1).padStart(5)} s (CPU ${s.cpu_seconds.toFixed(1)})${parts.length ? `: ${parts.join(", ")}` : ""}`;
+    })
+    .join("\n");
 }

@@ -7,7 +7,7 @@
 //      (today's code has no incremental path, so this is a full rebuild until it lands);
 //   3. the full dataset built cold into a fresh S2 and T2: the cold full build;
 //   4. T against T2, byte for byte (bench/tree-compare.ts): how many files differ, and which.
-// Wall time, CPU time and peak RSS of every process; `dist/` = the cold API tree + the loaders'
+// Wall time, CPU time and peak RSS of every process, and its own steps' seconds (CCASS_TIMINGS=1); `dist/` = the cold API tree + the loaders'
 // outputs + the site shell measured once with `npm run build` on a small dataset (bench/site-shell.ts);
 // git growth per year from bench-out/growth.json (npm run bench -- growth). The 10- and 20-year
 // columns are the line through the first and last sizes (x = years), evaluated at 10 and 20
@@ -26,6 +26,7 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
+import { parseTimings } from "../data-loaders/compute/timings.ts";
 import { TABLES } from "../src/dataset/layout.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { assetName, formatManifest } from "../src/ops/year-manifest.ts";
@@ -39,6 +40,7 @@ import {
   checkGoals,
   checkYearGoals,
   formatGoals,
+  formatStepTimings,
   markdownTable,
   MB,
   projectAt,
@@ -90,12 +92,13 @@ async function dataset(n: number): Promise<string> {
 
 /** One build as the site runs it: the loaders, each its own process, then the export into `out`. */
 async function build(label: string, data: string, cache: string, out: string, today: string): Promise<BuildFigures> {
-  const env = { CCASS_DATA: data, CCASS_CACHE: cache, CCASS_TODAY: today };
+  // CCASS_TIMINGS: every process prints where its seconds go (data-loaders/compute/timings.ts)
+  const env = { CCASS_DATA: data, CCASS_CACHE: cache, CCASS_TODAY: today, CCASS_TIMINGS: "1" };
   const steps: StepFigures[] = [];
   const load0 = loadavg()[0]!;
   const measure = (step: string, script: string, args: string[]) => {
     const r = runMeasured(script, args, env);
-    steps.push({ step, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / MIB, stdout_bytes: r.stdoutBytes });
+    steps.push({ step, seconds: r.seconds, cpu_seconds: r.cpu, peak_rss_mib: r.rss / MIB, stdout_bytes: r.stdoutBytes, timings: parseTimings(r.stderr) });
     return r;
   };
   for (const name of LOADERS) measure(name, loaderScript(name), []);
@@ -119,6 +122,7 @@ async function build(label: string, data: string, cache: string, out: string, to
       `API tree ${(f.api_tree_bytes / MB).toFixed(0)} MB in ${f.api_files} files; load ${f.load_average.map((x) => x.toFixed(1)).join(" → ")}`,
   );
   console.log(`    ${f.export_line}`);
+  console.log(formatStepTimings(f));
   return f;
 }
 

@@ -6,6 +6,7 @@ import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { dataDir, REPO_ROOT } from "../data-loaders/compute/env.ts";
 import { exportApi } from "../data-loaders/publish/export.ts";
 import { assertDataset } from "../src/dataset/presence.ts";
+import { timed } from "../data-loaders/compute/timings.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
 
 const program = cliProgram("export-api")
@@ -23,7 +24,7 @@ const log = (s: string) => {
 await runCli("export-api", async () => {
   const data = opts.data ? path.resolve(opts.data) : dataDir();
   assertDataset(data, { allowEmpty: opts.allowEmpty });
-  const a = await openAnalytics(data, { log: (s) => log(`cache ${s}`) });
+  const a = await timed("export.open", () => openAnalytics(data, { log: (s) => log(`cache ${s}`) }));
   try {
     const stats = await exportApi(a, opts.out, log);
     console.log(

@@ -17,6 +17,7 @@ import { openDb, type Db } from "./duck.ts";
 import { cacheDir, dataDir } from "./env.ts";
 import { saveContentHashes } from "./file-hashes.ts";
 import { hashSqlFiles, sqlFileStatements } from "./sql-files.ts";
+import { timing } from "./timings.ts";
 import { dimSql, fingerprint, listDataset, SOURCE_TABLES, tableSql, type DatasetFiles } from "./source.ts";
 
 export { positionKeyMacros } from "./position-key.ts";
@@ -67,8 +68,10 @@ function assemblyVersion(): string {
 export async function openAnalytics(data = dataDir(), options: { cache?: string; log?: (s: string) => void } = {}): Promise<Analytics> {
   const dir = options.cache ?? cacheDir();
   await mkdir(dir, { recursive: true });
+  const k0 = performance.now();
   const ds = await listDataset(data);
   const fp = fingerprint(ds, assemblyVersion());
+  timing("cache.key", (performance.now() - k0) / 1000);
   const file = path.join(dir, `${fp}.duckdb`);
   let buildSeconds = 0;
   if (!existsSync(file)) {
@@ -78,6 +81,7 @@ export async function openAnalytics(data = dataDir(), options: { cache?: string;
       const started = performance.now();
       await build(ds, file, dir, options.log);
       buildSeconds = (performance.now() - started) / 1000;
+      timing("cache.build", buildSeconds);
       await writeFileAtomic(path.join(dir, `${fp}.json`), JSON.stringify({ data: path.resolve(data), version: CACHE_VERSION }));
       await pruneOld(dir, fp, path.resolve(data));
     });
@@ -109,12 +113,15 @@ async function build(ds: DatasetFiles, file: string, dir: string, log?: (s: stri
     const time: Timer = async (what, work) => {
       const t0 = performance.now();
       const suffix = await work();
-      log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s ${what}${suffix ?? ""}`);
+      const seconds = (performance.now() - t0) / 1000;
+      timing(`cache.${what}`, seconds);
+      log?.(`${seconds.toFixed(2)}s ${what}${suffix ?? ""}`);
     };
     for (const step of CACHE_STEPS) await step.run(ctx, time);
     await saveContentHashes(dir);
     const c0 = performance.now();
     await db.conn.run("CHECKPOINT");
+    timing("cache.checkpoint", (performance.now() - c0) / 1000);
     log?.(`${((performance.now() - c0) / 1000).toFixed(2)}s checkpoint`);
     db.close();
     await rename(tmp, file);

@@ -17,6 +17,7 @@ import { contentHash } from "./file-hashes.ts";
 import { pairDay, type Mover } from "./pairing.ts";
 import { definePositionKey } from "./position-key.ts";
 import { hashSqlFiles, sqlFileStatements } from "./sql-files.ts";
+import { timing } from "./timings.ts";
 import { tableSqlOnDates, type DatasetFiles, type SourceTable } from "./source.ts";
 
 export const CHUNK_SQL_DIR = path.join(import.meta.dirname, "sql", "chunk");
@@ -95,6 +96,7 @@ export async function ensureChunks(db: Db, ds: DatasetFiles, dir: string, codeKe
       const t0 = performance.now();
       await computeChunk(db, ds, month, dates, out.slice(-11), chunkDir, key);
       computed++;
+      timing(`cache.chunk_${month}`, (performance.now() - t0) / 1000);
       log?.(`${((performance.now() - t0) / 1000).toFixed(2)}s chunk ${month} (${dates.length} dates)`);
     }
     out.push({ month, key, dir: chunkDir });

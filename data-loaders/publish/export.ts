@@ -17,6 +17,7 @@ import { hasData, isSynthetic, latestDate, SCHEMA_VERSION } from "./common.ts";
 import { healthSmall } from "./page-data/health.ts";
 import { participantPages } from "./participant-pages.ts";
 import { stockPages } from "./stock-pages.ts";
+import { timed, timing } from "../compute/timings.ts";
 
 export interface ExportStats {
   out: string;
@@ -89,9 +90,9 @@ async function writeParticipantPages(a: Analytics, dir: string) {
  */
 async function writeDownloads(a: Analytics, dir: string, plan: PartPlan, log: (s: string) => void): Promise<Map<string, number>> {
   await createDownloadSources(a.db.conn, a.data);
-  const parts = await writeDownloadParts(a.db.conn, dir, plan);
+  const parts = await timed("downloads.parts", () => writeDownloadParts(a.db.conn, dir, plan));
   log(`  ${parts.size} yearly parts (${plan.years.join(", ") || "none"})`);
-  const single = await writeWindowDownloads(a, dir, { log });
+  const single = await timed("downloads.window", () => writeWindowDownloads(a, dir, { log }));
   return new Map([...parts, ...single].map(([file, n]) => [`downloads/${file}`, n]));
 }
 
@@ -116,6 +117,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     await mkdir(path.join(tmp, "downloads"), { recursive: true });
     await mkdir(path.join(tmp, "history"), { recursive: true });
     const synthetic = await isSynthetic(a);
+    const p0 = performance.now();
     // Per-year files: a year whose key the previous tree recorded is kept from it (linked), every
     // other year is written (docs/ARCHITECTURE.md "Incremental builds").
     const parts = await yearParts(a.db.conn);
@@ -126,6 +128,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       years: parts.filter((p) => !keep.has(p.year)).map((p) => p.year),
       level: (y) => partLevel(parts.find((p) => p.year === y)!),
     };
+    timing("export.keep_parts", (performance.now() - p0) / 1000);
     log(`per-year files: ${keptFiles} kept (years ${[...keep].join(", ") || "none"}), writing years ${plan.years.join(", ") || "none"}`);
 
     // Stock pages, participant pages, downloads and history files on their own connections at
@@ -138,13 +141,18 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     extra.push(forDownloads);
     const forHistory = await onOwnConnection(a);
     extra.push(forHistory);
-    const [stocks, participantFiles, rowsOf] = await allSettledOrThrow<[Awaited<ReturnType<typeof writeStockPages>>, number, Map<string, number>, unknown]>([
-      writeStockPages(a, path.join(tmp, "stocks"), synthetic).then(logged("stocks")),
-      writeParticipantPages(forParticipants.a, path.join(tmp, "participants")).then(logged("participants")),
-      writeDownloads(forDownloads.a, path.join(tmp, "downloads"), plan, log).then(logged("downloads")),
-      writeHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history"), plan).then(logged("history")),
+    // big changes and feeds read only the cache and a few dates' holdings: beside the rest, not
+    // after it (they were the export's last 15 % when run alone at the end)
+    const forAlerts = await onOwnConnection(a);
+    extra.push(forAlerts);
+    const [stocks, participantFiles, rowsOf] = await allSettledOrThrow<[Awaited<ReturnType<typeof writeStockPages>>, number, Map<string, number>, unknown, unknown]>([
+      timed("export.stocks", () => writeStockPages(a, path.join(tmp, "stocks"), synthetic)).then(logged("stocks")),
+      timed("export.participants", () => writeParticipantPages(forParticipants.a, path.join(tmp, "participants"))).then(logged("participants")),
+      timed("export.downloads", () => writeDownloads(forDownloads.a, path.join(tmp, "downloads"), plan, log)).then(logged("downloads")),
+      timed("export.history", () => writeHistory(forHistory.a.db.conn, a.data, path.join(tmp, "history"), plan)).then(logged("history")),
+      timed("export.alerts", () => writeAlertFiles(forAlerts.a, tmp, log)).then(logged("big changes and feeds")),
     ]);
-    await writeAlertFiles(a, tmp, log).then(logged("big changes and feeds"));
+    const i0 = performance.now();
     const { small, badge } = await healthSmall(a);
     await writeFile(path.join(tmp, "health.json"), JSON.stringify(small));
     await writeFile(path.join(tmp, "badge.json"), JSON.stringify(badge));
@@ -166,7 +174,8 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
       parts: Object.fromEntries(parts.map((p) => [String(p.year), p.key])),
     };
     await writeFile(path.join(tmp, "index.json"), JSON.stringify(index));
-    await replaceDirectory(tmp, target);
+    timing("export.index", (performance.now() - i0) / 1000);
+    await timed("export.swap", () => replaceDirectory(tmp, target));
     log(`swapped in (${elapsed()})`);
     const total = files.reduce((s, f) => s + f.bytes, 0);
     const historyFiles = files.filter((f) => f.path.startsWith("history/"));
