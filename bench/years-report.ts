@@ -9,7 +9,7 @@ export interface StepFigures {
   cpu_seconds: number;
   peak_rss_mib: number;
   stdout_bytes: number;
-  /** the process's own `timing` lines (CCASS_TIMINGS=1, data-loaders/lib/timings.ts): where its seconds went */
+  /** the process's own `timing` lines (CCASS_TIMINGS=1, data-loaders/compute/timings.ts): where its seconds went */
   timings?: { step: string; seconds: number }[];
 }
 

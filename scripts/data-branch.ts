@@ -1,9 +1,12 @@
 #!/usr/bin/env -S npx tsx
 // The git steps of the workflows that keep the dataset in two branches (src/ops/data-branch.ts,
-// docs/OPERATIONS.md "Where the data lives"): main holds compacted months, the orphan branch
-// data-open (one commit, force-pushed) the open month's daily files.
+// docs/OPERATIONS.md "Where the data lives"): main holds compacted months, or, as the workflows run
+// it (`--months-on data-open`), only the manifest of the closed years published as releases
+// (data/releases.json); the orphan branch data-open (one commit, force-pushed) the open month's daily
+// files, and then the open year's compacted months too.
 //   overlay  write data-open's files over the checkout (before scraping or building)
-//   sync     publish data-open, close complete months onto main, publish again (after scraping)
+//   sync     publish data-open, close complete months (onto main, or kept on data-open with
+//            --months-on data-open, as the workflows run it), publish again (after scraping)
 //   publish  / close   the two halves of sync, for recovery by hand
 //   plan     which months would close, and why
 //   changed  dataset files neither branch holds as they are (a backfill shard's output)
@@ -82,7 +85,7 @@ common(program.command("publish"))
   });
 
 closing(program.command("close"))
-  .description("compact the months that are complete (or final, or named), commit them to main and push; print main=<commit>")
+  .description("compact the months that are complete (or final, or named), commit them to main (or, with --months-on data-open, keep them there) and push; print main=<commit>")
   .action(async (o: CloseOptions) => {
     const repo = await repoOf(o);
     const r = await close(repo, { mainBranch: await mainBranchOf(repo, o), message: o.message, finalDays: o.finalDays, months: o.month, monthsOnMain: o.monthsOn === "main" });

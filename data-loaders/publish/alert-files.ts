@@ -1,6 +1,6 @@
 // The static API's files that tell a reader what moved (issue 23): `big-changes.json.gz` (the
 // big-changes page, big-changes.ts) and the Atom feeds under `feeds/` (feeds.ts). One entry point
-// for the export, run after the other files on the main connection.
+// for the export, run beside the export's other tasks, on a connection of their own.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Analytics } from "../compute/cache.ts";

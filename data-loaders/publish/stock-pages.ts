@@ -146,9 +146,8 @@ interface SecurityRow {
 export function securityParts(code: string, current: string, all: readonly SecurityRow[]) {
   const own = all.filter((r) => r.stock_code === code);
   const shown = own.find((r) => r.security_id === current);
-  const mine = new Set(own.map((r) => r.security_id));
   const related = all
-    .filter((r) => (r.stock_code === code && r.security_id !== current) || (r.stock_code !== code && mine.has(r.security_id)))
+    .filter((r) => (r.stock_code === code && r.security_id !== current) || (r.stock_code !== code && r.security_id === current))
     .map((r) => ({
       relation: r.stock_code === code ? "same_code" : "same_security",
       security_id: r.security_id,

@@ -24,11 +24,22 @@ export function partLevel(part: YearPart): number {
   return part.closed ? 19 : 3;
 }
 
-/** What a part's bytes depend on besides its data: the export's code (any change rewrites every part). */
+/**
+ * What a part's bytes depend on besides its data: the code that computes and publishes it (any change
+ * rewrites every part): publish/, and compute/ with its whole-dataset SQL (history comes from
+ * `90-full-history.sql`; the month chunks' SQL is already in each month's chunk key).
+ */
 function exportCodeKey(): string {
   const h = createHash("sha256");
-  for (const dir of [import.meta.dirname, path.join(import.meta.dirname, "page-data")]) {
-    for (const f of readdirSync(dir).filter((f) => f.endsWith(".ts")).sort()) h.update(readFileSync(path.join(dir, f)));
+  const compute = path.join(import.meta.dirname, "..", "compute");
+  const sources: [string, string][] = [
+    [import.meta.dirname, ".ts"],
+    [path.join(import.meta.dirname, "page-data"), ".ts"],
+    [compute, ".ts"],
+    [path.join(compute, "sql", "cache"), ".sql"],
+  ];
+  for (const [dir, ext] of sources) {
+    for (const f of readdirSync(dir).filter((f) => f.endsWith(ext)).sort()) h.update(`${f}\n`).update(readFileSync(path.join(dir, f)));
   }
   return h.digest("hex");
 }

@@ -20,8 +20,7 @@
 // files are no dataset files of either branch any more (fetched back with fetch-dataset, never
 // re-committed), and `retire` commits the manifest to main, drops any of the year's files main
 // still tracks, then resets data-open without them.
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { compact, compactMonth } from "../ingest/compact.ts";
@@ -30,7 +29,7 @@ import { acquireRunLock } from "../ingest/lock.ts";
 import { planClose, type ClosePlan } from "./close-plan.ts";
 import { git, GitError, gitRun, resolveRef, withScratchIndex } from "./git.ts";
 import { isMergeable } from "./merge.ts";
-import { readManifest, type Manifest } from "./year-manifest.ts";
+import { fileSha256, readManifest, type Manifest } from "./year-manifest.ts";
 
 export { DEFAULT_FINAL_DAYS, planClose, type ClosePlan } from "./close-plan.ts";
 
@@ -442,12 +441,6 @@ export interface RetireReport {
   dataOpen: PublishReport;
 }
 
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest("hex");
-}
-
 /** Paths (from the top of the work tree) of published years' files in a tree. */
 async function publishedPathsIn(repo: DataRepo, ref: string): Promise<string[]> {
   if (repo.published.size === 0) return [];
@@ -482,7 +475,7 @@ export async function retire(repo: DataRepo, opts: { mainBranch: string; message
     if (!existsSync(file)) continue;
     const expected = want.get(p);
     if (expected === undefined && !isDailyFile(inDataset(repo, p) ?? "")) throw new DataBranchError(`${p} belongs to a published year but is not in ${relManifest}: a closed year is never published twice`);
-    if (expected !== undefined && (await sha256Of(file)) !== expected) throw new DataBranchError(`${p} differs from the bytes published in ${relManifest}: a closed year is never published twice`);
+    if (expected !== undefined && (await fileSha256(file)) !== expected) throw new DataBranchError(`${p} differs from the bytes published in ${relManifest}: a closed year is never published twice`);
   }
   const years = [...new Set(held.map((p) => Number(/\/month=(\d{4})-/.exec(p)![1])))].sort((a, b) => a - b);
   if (onMain.length > 0) await git(repo.root, ["rm", "--cached", "--quiet", "--ignore-unmatch", "--pathspec-from-file=-", "--pathspec-file-nul"], { input: onMain.map((p) => `${p}\0`).join("") });

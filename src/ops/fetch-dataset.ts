@@ -4,11 +4,10 @@
 // right checksum is skipped, a partial download (`<file>.part`) continues with an HTTP range request
 // when the host honours it. A truncated or altered file never reaches its place (checksum), a host
 // that stalls is abandoned after `stallMs` without data, and each file is tried `attempts` times.
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { type Manifest, type ManifestFile } from "./year-manifest.ts";
+import { fileSha256, type Manifest, type ManifestFile } from "./year-manifest.ts";
 
 export class FetchDatasetError extends Error {
   override readonly name = "FetchDatasetError";
@@ -32,12 +31,6 @@ export interface FetchResult {
   downloaded: string[];
   kept: string[];
   bytes: number;
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest("hex");
 }
 
 /** Download `url` into `part`, continuing from its current size when the host answers 206. */
@@ -86,7 +79,7 @@ export async function fetchDataset(o: FetchOptions): Promise<FetchResult> {
     for (const f of o.manifest.years[String(year)]!.files) {
       const target = path.join(o.out, ...f.path.split("/"));
       if (!path.resolve(target).startsWith(path.resolve(o.out) + path.sep)) throw new FetchDatasetError(`${f.path}: outside ${o.out}`);
-      if (existsSync(target) && (await stat(target)).size === f.bytes && (await sha256Of(target)) === f.sha256) {
+      if (existsSync(target) && (await stat(target)).size === f.bytes && (await fileSha256(target)) === f.sha256) {
         result.kept.push(f.path);
         continue;
       }
@@ -97,7 +90,7 @@ export async function fetchDataset(o: FetchOptions): Promise<FetchResult> {
         try {
           await download(f, part, stallMs);
           const size = (await stat(part)).size;
-          const sum = size === f.bytes ? await sha256Of(part) : null;
+          const sum = size === f.bytes ? await fileSha256(part) : null;
           if (sum === f.sha256) {
             await rename(part, target);
             last = "";

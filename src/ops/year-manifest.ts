@@ -2,6 +2,8 @@
 // "Closed years, published once"): data/releases.json in main, a few KB a year, maps each closed
 // year to the release assets that hold its dataset files, with their size and SHA-256. It is the
 // only thing main keeps of a closed year; `npm run fetch-dataset` reads it to bring years back.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 
 export interface ManifestFile {
@@ -114,4 +116,11 @@ export function formatManifest(m: Manifest): string {
       }),
   );
   return JSON.stringify({ version: 1, years }, null, 2) + "\n";
+}
+
+/** A file's SHA-256 as the manifest records it (hex), read as a stream: a year's files can be large. */
+export async function fileSha256(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest("hex");
 }

@@ -7,7 +7,7 @@
 -- One month chunk (data-loaders/compute/chunks.ts): what the month's holdings say, computed once and kept
 -- while the month's files do not change. Inputs (temp, made by chunks.ts): `c_month_days`, the stock-days
 -- of the month plus each stock's last stored day before it (the carry-in, `in_month` false), numbered
--- `lseq` per stock from 0, with the summary's issued shares and split candidates (`stock_days_summary`, cache SQL
+-- `lseq` per series (stock_code, security_id) from 0, with the summary's issued shares and split candidates (`stock_days_summary`, cache SQL
 -- 05); `c_holdings`, the holdings of those stock-days; `c_prior_day_figures`, the day figures of the 11 chunks before.
 --
 -- Corporate actions, as the whole-history build did: a candidate (issued shares changed by a small
