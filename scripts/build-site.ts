@@ -29,6 +29,7 @@ import { assertDataset } from "../src/dataset/presence.ts";
 import { pinLastModified } from "./lib/site-determinism.ts";
 import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
+import { siteFullYears } from "../data-loaders/publish/month-end.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
 const PAGES = path.join(PROJECT, "src", "pages");
@@ -157,6 +158,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const verbose = options.verbose ?? true;
   // checked before any work: a bad value is one line, and the previous site stays
   const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
+  siteFullYears(); // CCASS_SITE_FULL_YEARS, read again by the export
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);
   assertDataset(data, { allowEmpty: options.allowEmpty });

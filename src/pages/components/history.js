@@ -91,17 +91,37 @@ export async function fetchHeld(file) {
 // The participant page on a date: its own part of each chosen year (history/by-participant/) and the
 // year's market file, fetched once a page each (docs/ARCHITECTURE.md "Each participant's own order").
 const markets = new Map();
+const marketJsons = new Map();
+
+/**
+ * history/market/<year>.json, kept per page: {dates, resolution, stored_dates}. A month-end year
+ * (docs/DATASETS.md "history/") says so: `resolution` "month-end", `dates` its month-ends and
+ * `stored_dates` how many dates the year had; a full year has no `resolution`. null when absent.
+ */
+export function fetchMarketJson(year) {
+  if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
+  if (!marketJsons.has(year)) {
+    const load = async () => {
+      const response = await fetch(`${API_BASE}history/market/${year}.json`);
+      if (response.status === 404) return null;
+      if (!response.ok) throw new ApiError(response.url, response.status);
+      const m = await response.json();
+      const dates = Array.isArray(m.dates) ? m.dates.map(String) : [];
+      return {dates, resolution: m.resolution === "month-end" ? "month-end" : "full", stored_dates: Number.isInteger(m.stored_dates) ? m.stored_dates : dates.length};
+    };
+    marketJsons.set(year, load().catch((err) => { marketJsons.delete(year); throw err; }));
+  }
+  return marketJsons.get(year);
+}
 
 /** The year's market dates and stock states ({dates, rows}), kept per page. */
 export function fetchMarketYear(year) {
   if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
   if (!markets.has(year)) {
     const load = async () => {
-      const response = await fetch(`${API_BASE}history/market/${year}.json`);
-      if (response.status === 404) return {dates: [], rows: []};
-      if (!response.ok) throw new ApiError(response.url, response.status);
-      const {dates} = await response.json();
-      return {dates, rows: await fetchParquet(`history/market/${year}.parquet`)};
+      const m = await fetchMarketJson(year);
+      if (!m) return {dates: [], rows: []};
+      return {dates: m.dates, rows: await fetchParquet(`history/market/${year}.parquet`)};
     };
     markets.set(year, load().catch((err) => { markets.delete(year); throw err; }));
   }
