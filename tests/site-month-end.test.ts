@@ -114,4 +114,29 @@ describe("a month-end year on the stock page (CCASS_SITE_FULL_YEARS=1)", () => {
     expect(second.watch.consoleErrors).toEqual([]);
     await second.context.close();
   });
+
+  it("the participant page on a 2025 month-end and the SQL console's stock_history say so too; the console's days are 2025's month-ends and 2026's dates", async () => {
+    const ends = monthEnds(await marketDates(2025));
+    const [holder] = await rows<{ k: string }>(db.conn, `SELECT participant_key AS k FROM read_parquet(${glob("holdings")}) WHERE stock_code = '${CODE}' AND date = DATE '${ends[1]}' AND participant_key LIKE 'C%' ORDER BY shares DESC LIMIT 1`);
+    const { page, watch, context } = await visit(`participant?id=${holder!.k}&date=${ends[1]}`);
+    await page.getByTestId("month-end-note").waitFor();
+    expect(await page.getByTestId("month-end-note").innerText()).toContain("2025 is shown at month-ends only");
+    const options = await page.getByLabel("Portfolio on", { exact: true }).locator("option").allInnerTexts();
+    for (const d of options) expect(ends).toContain(d);
+    expect(options).toContain(ends[1]);
+    expect(watch.pageErrors).toEqual([]);
+    expect(watch.foreignRequests).toEqual([]);
+    await context.close();
+
+    const q = `SELECT count(DISTINCT date) AS days FROM stock_history('${CODE}')`;
+    const sql = await visit(`sql?q=${encodeURIComponent(q)}`);
+    await sql.page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
+    expect(await sql.page.getByTestId("sql-month-end-note").innerText()).toContain("years before 2026 are published at month-ends only");
+    const cells = await sql.page.getByTestId("sql-result").locator("tbody tr").first().locator("td").allInnerTexts();
+    const days = (await stockDates(CODE, 2025)).filter((d) => ends.includes(d)).length + (await stockDates(CODE, 2026)).length;
+    expect(cells.map((c) => Number(c.replace(/[^\d]/g, ""))).filter((x) => x > 0).at(-1)).toBe(days);
+    expect(sql.watch.pageErrors).toEqual([]);
+    expect(sql.watch.foreignRequests).toEqual([]);
+    await sql.context.close();
+  }, 120_000);
 });
