@@ -418,13 +418,11 @@ describe("nightly", () => {
     expect(scrapeSteps[checkout]?.with?.path).toBe(".data-open");
     const migrate = at(scrapeSteps, runs(/compact -- --migrate/));
     const overlay = at(scrapeSteps, runs(/data-branch\.ts overlay --from \.data-open/));
-    const overlaid = at(scrapeSteps, (s) => s.id === "overlaid");
     const scrape = at(scrapeSteps, runs(/scrape-missing/));
     const verdict = at(scrapeSteps, runs(/drift-verdict/));
     const upload = at(scrapeSteps, (s) => s.uses?.startsWith("actions/upload-artifact@") === true && s.with?.name === "nightly-dataset-${{ github.run_id }}");
     expect(overlay).toBeGreaterThan(Math.max(checkout, migrate));
-    expect(overlaid).toBeGreaterThan(overlay);
-    expect(scrape).toBeGreaterThan(overlaid);
+    expect(scrape).toBeGreaterThan(overlay);
     expect(verdict).toBeGreaterThan(scrape);
     expect(upload).toBeGreaterThan(verdict);
     expect(scrapeSteps[upload]?.with?.path).toBe("data/parquet/");
@@ -437,9 +435,9 @@ describe("nightly", () => {
     // The sync closes months itself: no plain compaction of the checkout is left to commit daily files' months early.
     expect(scrapeSteps.some(runs(/npm run compact -- --out/))).toBe(false);
     const outputs = (jobs.scrape as { outputs?: Record<string, string> }).outputs ?? {};
-    expect(outputs.overlaid).toBe(`\${{ steps.overlaid.outputs.commit }}`);
-    // a folder that is no repository must not answer with main's commit
-    expect(scrapeSteps[overlaid]?.run).toMatch(/if \[ -e \.data-open\/\.git \]/);
+    // the overlay prints data_open=<commit> (empty when there is none): the commit job leases on it
+    expect(scrapeSteps[overlay]?.run).toMatch(/tee -a "\$GITHUB_OUTPUT"$/);
+    expect(outputs.overlaid).toBe(`\${{ steps.${scrapeSteps[overlay]?.id}.outputs.data_open }}`);
   });
 
   it("commits in a job of its own: the data-open commit the scrape overlaid, then the scraped dataset in its place, then the sync", () => {
