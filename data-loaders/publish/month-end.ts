@@ -36,6 +36,21 @@ export function siteFullYears(value: string | undefined = process.env.CCASS_SITE
   return Number(value);
 }
 
+/**
+ * The data host that serves the older years' history at full resolution (CCASS_DATA_HOST, an origin
+ * the site build has checked: scripts/lib/site-csp.ts), or null. With one, no year is month-end: the
+ * site build moves the older years' history files out of dist/ into the folder synced to the host.
+ */
+export function historyDataHost(value: string | undefined = process.env.CCASS_DATA_HOST): string | null {
+  if (value === undefined || value.trim() === "") return null;
+  return new URL(value.trim()).origin;
+}
+
+/** The first calendar year kept in dist/ at full resolution: older years are month-end, or on the data host. */
+export function fullFromYear(latestYear: number, fullYears: number = siteFullYears()): number {
+  return latestYear - fullYears + 1;
+}
+
 /** Full: every stored date; month-end: each month's last market date only. */
 export type Resolution = "full" | "month-end";
 

@@ -11,7 +11,7 @@ import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { rows } from "../compute/duck.ts";
-import { siteFullYears, yearResolution, type Resolution } from "./month-end.ts";
+import { historyDataHost, siteFullYears, yearResolution, type Resolution } from "./month-end.ts";
 
 export interface YearPart {
   year: number;
@@ -64,7 +64,8 @@ export async function yearParts(conn: DuckDBConnection, fullYears: number = site
   }
   return [...byYear].map(([year, lines]) => {
     const closed = year < latest;
-    const resolution = yearResolution(year, latest, fullYears);
+    // with a data host every year is full: the site build moves the older years to the host's folder
+    const resolution = historyDataHost() ? "full" : yearResolution(year, latest, fullYears);
     const h = createHash("sha256");
     h.update(`${code}\n${closed ? "closed" : "open"}\n${resolution}\n${lines.join("\n")}`);
     return { year, closed, resolution, key: h.digest("hex").slice(0, 32) };

@@ -8,9 +8,26 @@ import {buildHistoryFromParts} from "./trail.js";
 import {buildPortfolioYear, buildPortfolioYearFromStocks} from "./portfolio.js";
 import {isStockCode} from "./validate.js";
 
+// The data host (meta.json's history_host, CCASS_DATA_HOST): the history files of the years before
+// history_full_from are read from it at full resolution instead of from this site (the page's
+// Content-Security-Policy admits that one origin). Set once by a page from its meta.json.
+let dataHost = null;
+
+/** Read the older years' history from meta.json's data host, if it names one (call before any fetch). */
+export function useDataHost(meta) {
+  const origin = typeof meta?.history_host === "string" ? meta.history_host : null;
+  dataHost = origin && /^https?:\/\/[^/\s]+$/.test(origin) && Number.isInteger(meta.history_full_from) ? {origin, before: meta.history_full_from} : null;
+}
+
+/** The URL of a file of the API tree: an older year's history file on the data host, else this site. */
+export function apiUrl(path) {
+  const m = /^history\/(?:\d{5}|by-participant\/[\w-]+|market)\/(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(path);
+  return dataHost && m && Number(m[1]) < dataHost.before ? `${dataHost.origin}/${path}` : API_BASE + path;
+}
+
 /** A Parquet file of the API tree as row objects. */
 export async function fetchParquet(path) {
-  const url = API_BASE + path;
+  const url = apiUrl(path);
   const response = await fetch(url);
   if (!response.ok) throw new ApiError(url, response.status);
   return parquetReadObjects({file: await response.arrayBuffer(), compressors});
@@ -102,7 +119,7 @@ export function fetchMarketJson(year) {
   if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
   if (!marketJsons.has(year)) {
     const load = async () => {
-      const response = await fetch(`${API_BASE}history/market/${year}.json`);
+      const response = await fetch(apiUrl(`history/market/${year}.json`));
       if (response.status === 404) return null;
       if (!response.ok) throw new ApiError(response.url, response.status);
       const m = await response.json();

@@ -83,7 +83,8 @@ export function datePicker(dates, {label, value, none, disabled = !dates.length}
  */
 export function monthEndYear(meta) {
   const from = meta?.history_full_from;
-  return (year) => Number.isInteger(from) && Number.isInteger(year) && year < from;
+  // with a data host the older years are read from it at full resolution: none is month-end
+  return (year) => !meta?.history_host && Number.isInteger(from) && Number.isInteger(year) && year < from;
 }
 
 /**
