@@ -32,6 +32,8 @@
 //   history_points(stock_code, participant_key, date, shares)  every change point of the full history
 //   history_held(stock_code, participant_key, year)  the positions held on some stored date of a year
 //   history_days(stock_code, date, issued_shares, ca_kind, ca_ratio, basis, …)  every stored date
+// A year of the site older than the newest CCASS_SITE_FULL_YEARS is written at month-end resolution
+// (`monthEnd`): the same rows sampled on each month's last market date (month-end.ts).
 // One year at a time: writing a year reads that year's chunks and the holdings of its first dates,
 // never the whole history, so a nightly that rewrites the open year does the same work at ten years
 // as at one.
