@@ -286,7 +286,7 @@ function exportTree(dataDir: string, out: string, cache: string): Promise<void> 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", "export-api.ts"), "--data", dataDir, "--out", out, "--quiet"], {
       cwd: REPO,
-      env: { ...process.env, CCASS_CACHE: cache, CCASS_TODAY: "2026-01-19", CCASS_SITE_FULL_YEARS: "" },
+      env: { ...process.env, CCASS_CACHE: cache, CCASS_TODAY: "2026-01-19", CCASS_SITE_FULL_YEARS: "", CCASS_DATA_HOST: "" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
