@@ -16,7 +16,7 @@
 // A failed step leaves the previous site untouched and the staging folder for inspection.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { copyFile, cp, link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, cp, link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -29,6 +29,8 @@ import { assertDataset } from "../src/dataset/presence.ts";
 import { pinLastModified } from "./lib/site-determinism.ts";
 import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
+import { fullFromYear, siteFullYears } from "../data-loaders/publish/month-end.ts";
+import { partYear } from "../data-loaders/publish/year-parts.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
 const PAGES = path.join(PROJECT, "src", "pages");
@@ -102,6 +104,12 @@ export interface BuildSiteOptions {
   verbose?: boolean;
   /** The data host origin the pages may also connect to (CSP connect-src); default CCASS_DATA_HOST. */
   dataHost?: string;
+  /**
+   * With a data host: the folder that receives the history files of the years older than the
+   * newest CCASS_SITE_FULL_YEARS (at full resolution), for the maintainer to sync to the host's
+   * root (docs/OPERATIONS.md "The data host"); default `<out>-data-host`. Replaced only on success.
+   */
+  hostOut?: string;
 }
 
 export interface BuildSiteResult {
@@ -157,6 +165,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   const verbose = options.verbose ?? true;
   // checked before any work: a bad value is one line, and the previous site stays
   const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
+  const fullYears = siteFullYears(); // CCASS_SITE_FULL_YEARS, read again by the export and meta.json
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);
   assertDataset(data, { allowEmpty: options.allowEmpty });
@@ -165,7 +174,10 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   // (../../../data-loaders/…) resolve identically from the copy.
   const staging = path.join(PROJECT, ".cache", `site-build-${id}`);
   const tmpOut = `${out}.tmp-${id}`;
-  const env = { ...process.env, PATH: withLocalBin(process.env.PATH), CCASS_DATA: data, CCASS_SITE_ROOT: staging, CCASS_SITE_OUT: tmpOut };
+  const hostOut = dataHost ? path.resolve(options.hostOut ?? `${out}-data-host`) : null;
+  const tmpHost = hostOut ? `${hostOut}.tmp-${id}` : null;
+  // the export and meta.json see the same data host as the pages' policy
+  const env = { ...process.env, PATH: withLocalBin(process.env.PATH), CCASS_DATA: data, CCASS_SITE_ROOT: staging, CCASS_SITE_OUT: tmpOut, CCASS_DATA_HOST: dataHost ?? "" };
 
   await rm(staging, { recursive: true, force: true });
   await cp(PAGES, staging, {
@@ -219,7 +231,16 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           // links, not a copy: thousands of files on one filesystem, and the kept tree is never
           // modified in place (the next export replaces it whole)
           await framework.catch(() => {});
-          if (!abort.signal.aborted) await linkTree(apiTree, siteApi);
+          if (abort.signal.aborted) return;
+          if (!tmpHost) await linkTree(apiTree, siteApi);
+          else {
+            // the older years' history files go to the data host's folder, not into dist/
+            const latest = (JSON.parse(await readFile(path.join(apiTree, "index.json"), "utf8")) as { latest_date?: string | null }).latest_date;
+            const from = latest ? fullFromYear(Number(latest.slice(0, 4)), fullYears) : -Infinity;
+            await rm(tmpHost, { recursive: true, force: true });
+            await linkTree(apiTree, siteApi, "", (rel) => (rel.startsWith("history/") && (partYear(rel) ?? Infinity) < from ? path.join(tmpHost, rel) : null));
+            await mkdir(tmpHost, { recursive: true });
+          }
         });
       })),
       framework,
@@ -235,6 +256,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
 
     // Swap: the old site stays whole until the new one is complete.
     await replaceDirectory(tmpOut, out);
+    if (tmpHost && hostOut) await replaceDirectory(tmpHost, hostOut);
     await rm(staging, { recursive: true, force: true });
     return {
       out,
@@ -242,18 +264,28 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     };
   } catch (err) {
     await rm(tmpOut, { recursive: true, force: true });
+    if (tmpHost) await rm(tmpHost, { recursive: true, force: true });
     throw new BuildSiteError(err instanceof Error ? err.message : String(err), staging);
   }
 }
 
-/** `to` as a copy of the tree `from` made of hard links (a plain copy where linking fails). */
-async function linkTree(from: string, to: string): Promise<void> {
+/**
+ * `to` as a copy of the tree `from` made of hard links (a plain copy where linking fails); a file
+ * for which `elsewhere(relative path)` names a target goes there instead (the data host's folder).
+ */
+async function linkTree(from: string, to: string, rel = "", elsewhere: (rel: string) => string | null = () => null): Promise<void> {
   await mkdir(to, { recursive: true });
   for (const e of await readdir(from, { withFileTypes: true })) {
     const a = path.join(from, e.name);
-    const b = path.join(to, e.name);
-    if (e.isDirectory()) await linkTree(a, b);
-    else await link(a, b).catch(() => copyFile(a, b));
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) {
+      await linkTree(a, path.join(to, e.name), r, elsewhere);
+      continue;
+    }
+    const other = elsewhere(r);
+    const b = other ?? path.join(to, e.name);
+    if (other) await mkdir(path.dirname(other), { recursive: true });
+    await link(a, b).catch(() => copyFile(a, b));
   }
 }
 
@@ -299,10 +331,11 @@ async function main(): Promise<void> {
     .option("--allow-empty", "build the no-data site from a dataset folder without any data file (a missing folder is still an error)")
     .option("--preview", "instead of building, export and run Framework's live preview (npm run dev)")
     .option("--port <port>", "preview port", integerOption("port", 0, 65535), 3000)
+    .option("--host-out <dir>", "with CCASS_DATA_HOST: the folder of the older years' history files, to sync to the host (default <out>-data-host)")
     .parse();
-  const opts = program.opts<{ data: string; out: string; export: boolean; allowEmpty?: boolean; preview?: boolean; port: number }>();
+  const opts = program.opts<{ data: string; out: string; export: boolean; allowEmpty?: boolean; preview?: boolean; port: number; hostOut?: string }>();
   if (opts.preview) return preview(opts.data, opts.port, opts.export, opts.allowEmpty === true);
-  const result = await buildSite({ data: opts.data, out: opts.out, exportApi: opts.export, allowEmpty: opts.allowEmpty });
+  const result = await buildSite({ data: opts.data, out: opts.out, exportApi: opts.export, allowEmpty: opts.allowEmpty, hostOut: opts.hostOut });
   const s = result.seconds;
   console.log(
     `site built in ${s.total.toFixed(1)} s (export ${s.export.toFixed(1)} s, framework ${s.framework.toFixed(1)} s) → ${result.out}`,

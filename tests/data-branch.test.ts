@@ -224,6 +224,65 @@ describe("the command line, as the workflows run it", () => {
   }, 120_000);
 });
 
+describe("the nightly's two jobs, as the workflows run them (a read-only scrape, then the commit job)", () => {
+  const cliIn = (cwd: string, ...args: string[]) =>
+    execFileSync(process.execPath, ["--import", pathToFileURL(path.join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href, path.join(ROOT, "scripts", "data-branch.ts"), ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+  /** The scrape job: depth-1 checkouts, overlay (its printed commit is the job's output), scrape, the dataset copied out as the artifact. */
+  async function scrapeJob(origin: string, dates: readonly string[]): Promise<{ overlaid: string; artifact: string }> {
+    const repo = await runner(`file://${origin}`, ["--depth", "1"]);
+    sh(work, "clone", "--quiet", "--depth", "1", "--branch", "data-open", `file://${origin}`, path.join(repo.root, ".data-open"));
+    const overlaid = /^data_open=(\w*)$/m.exec(cliIn(repo.root, "overlay", "--from", ".data-open", "--out", "data/parquet"))![1]!;
+    await scrape(repo, dates);
+    const artifact = path.join(work, `artifact-${path.basename(repo.root)}`);
+    execFileSync("cp", ["-a", repo.out, artifact]);
+    return { overlaid, artifact };
+  }
+
+  /** The commit job: a fresh checkout, that data-open commit overlaid, the artifact put in place of the dataset, sync. */
+  async function commitJob(origin: string, overlaid: string, artifact: string): Promise<string> {
+    const repo = await runner(`file://${origin}`, ["--depth", "1"]);
+    const open = path.join(repo.root, ".data-open");
+    // as actions/checkout fetches a commit by its SHA (depth 1), which works on GitHub even after a
+    // force-push left it unreachable (until garbage collection): the lease, not the fetch, must refuse
+    sh(work, "init", "--quiet", open);
+    sh(open, "fetch", "--quiet", "--depth", "1", `file://${origin}`, overlaid);
+    sh(open, "checkout", "--quiet", "--detach", "FETCH_HEAD");
+    cliIn(repo.root, "overlay", "--from", ".data-open", "--out", "data/parquet");
+    await rm(repo.out, { recursive: true, force: true });
+    execFileSync("cp", ["-a", artifact, repo.out]);
+    return cliIn(repo.root, "sync", "--out", "data/parquet", "--main", "main", "--months-on", "data-open", "--message", "data: test");
+  }
+
+  it("the commit job publishes exactly what the scrape job scraped, leased on the data-open commit the scrape overlaid", async () => {
+    const origin = await newOrigin("two-jobs");
+    await night(origin, OCT.slice(0, 2));
+    const before = sh(origin, "rev-parse", "data-open");
+    const { overlaid, artifact } = await scrapeJob(origin, [OCT[2]!]);
+    expect(overlaid).toBe(before);
+    const printed = await commitJob(origin, overlaid, artifact);
+    expect(printed).toBe(`main=${sh(origin, "rev-parse", "main")}\ndata_open=${sh(origin, "rev-parse", "data-open")}\n`);
+    expect(sh(origin, "rev-parse", "data-open")).not.toBe(before);
+    expect(count(origin, "data-open")).toBe(1);
+    expect(tree(origin, "data-open").filter((f) => f.startsWith("data/parquet/stocks/")).map((f) => path.basename(f, ".parquet"))).toEqual(OCT.slice(0, 3));
+    // a fresh fork of what was pushed holds the scraped rows
+    const fork = await runner(origin);
+    await overlay(fork);
+    await sameAsSource(fork.out, OCT[2]!);
+  }, 180_000);
+
+  it("a writer that moved data-open while the scrape ran makes the commit job fail and push nothing", async () => {
+    const origin = await newOrigin("two-jobs-race");
+    sh(origin, "config", "uploadpack.allowAnySHA1InWant", "true"); // GitHub serves a commit by SHA
+    await night(origin, [OCT[0]!]);
+    const { overlaid, artifact } = await scrapeJob(origin, [OCT[2]!]);
+    await night(origin, [OCT[1]!]); // a backfill's merge, say, between the two jobs
+    const moved = sh(origin, "rev-parse", "data-open");
+    await expect(commitJob(origin, overlaid, artifact)).rejects.toThrow(/not the commit this checkout overlaid/);
+    expect(sh(origin, "rev-parse", "data-open")).toBe(moved);
+  }, 180_000);
+});
+
 describe("refusals", () => {
   it("never replaces a data-open this checkout did not overlay (lease)", async () => {
     const origin = await newOrigin("lease");

@@ -291,7 +291,19 @@ function imageProblems(wf: Workflow): string[] {
   return problems;
 }
 
+/** A job may read `needs.X` only for an X it lists in `needs`: GitHub gives it no other job's outputs (they read as empty). */
+function needsProblems(wf: Workflow): string[] {
+  const problems: string[] = [];
+  for (const [name, job] of jobsOf(wf)) {
+    const direct = new Set([(job as { needs?: unknown }).needs ?? []].flat().map(String));
+    const read = new Set([...JSON.stringify(job).matchAll(/\bneeds\.([\w-]+)\./g)].map((m) => m[1]!));
+    for (const n of read) if (!direct.has(n)) problems.push(`${wf.file}: job ${name} reads needs.${n} without needing ${n}`);
+  }
+  return problems;
+}
+
 const CHECKS = {
+  needsProblems,
   npmScriptProblems,
   permissionProblems,
   cronProblems,
@@ -333,6 +345,12 @@ jobs:
       - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
         with:
           path: .cache/pages/
+  b:
+    needs: a
+    runs-on: ubuntu-24.04
+    permissions: {}
+    steps:
+      - run: echo "\${{ needs.c.outputs.x }}"
 `;
 
 describe("the checkers catch a broken workflow", () => {
@@ -390,7 +408,9 @@ describe("nightly", () => {
   const runs = (re: RegExp) => (s: NStep) => typeof s.run === "string" && re.test(s.run);
   const deployJob = Object.entries(jobs).find(([, j]) => (j.steps ?? []).some((s) => s.uses?.startsWith("actions/deploy-pages@")))!;
 
-  it("overlays data-open after the layout migration and before the scrape, and syncs the branches after the drift gate", () => {
+  const commitSteps = jobs.commit?.steps ?? [];
+
+  it("overlays data-open after the layout migration and before the scrape, and hands the dataset on after the drift gate, read-only", () => {
     const checkout = at(scrapeSteps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "data-open");
     expect(checkout).toBeGreaterThan(0);
     // The first night of a fork has no data-open: its checkout may fail, and publish then leases on "absent".
@@ -400,25 +420,58 @@ describe("nightly", () => {
     const overlay = at(scrapeSteps, runs(/data-branch\.ts overlay --from \.data-open/));
     const scrape = at(scrapeSteps, runs(/scrape-missing/));
     const verdict = at(scrapeSteps, runs(/drift-verdict/));
-    const sync = at(scrapeSteps, runs(/data-branch\.ts sync\b/));
+    const upload = at(scrapeSteps, (s) => s.uses?.startsWith("actions/upload-artifact@") === true && s.with?.name === "nightly-dataset-${{ github.run_id }}");
     expect(overlay).toBeGreaterThan(Math.max(checkout, migrate));
     expect(scrape).toBeGreaterThan(overlay);
-    expect(sync).toBeGreaterThan(verdict);
     expect(verdict).toBeGreaterThan(scrape);
+    expect(upload).toBeGreaterThan(verdict);
+    expect(scrapeSteps[upload]?.with?.path).toBe("data/parquet/");
+    // handed on only when every step before passed: never after a failed scrape or drift gate
+    expect(String(scrapeSteps[upload]?.if ?? "")).not.toMatch(/always\(\)|failure\(\)/);
+    // the scrape runs for hours with third-party code: it may read, never write
+    expect(jobs.scrape?.permissions).toEqual({ contents: "read" });
+    expect(scrapeSteps.some(runs(/data-branch\.ts (?:sync|publish)\b/))).toBe(false);
+    expect(JSON.stringify(scrapeSteps)).not.toContain("github.token");
     // The sync closes months itself: no plain compaction of the checkout is left to commit daily files' months early.
     expect(scrapeSteps.some(runs(/npm run compact -- --out/))).toBe(false);
-    expect(scrapeSteps[sync]?.run).toMatch(/--main "\$GITHUB_REF_NAME"/);
-    expect(scrapeSteps[sync]?.run).toMatch(/>> "\$GITHUB_OUTPUT"|tee -a "\$GITHUB_OUTPUT"/);
-    // Its printed main= and data_open= are the job's outputs, which the build checks out.
     const outputs = (jobs.scrape as { outputs?: Record<string, string> }).outputs ?? {};
-    expect(outputs.committed).toBe(`\${{ steps.${scrapeSteps[sync]?.id}.outputs.main }}`);
-    expect(outputs.data_open).toBe(`\${{ steps.${scrapeSteps[sync]?.id}.outputs.data_open }}`);
+    // the overlay prints data_open=<commit> (empty when there is none): the commit job leases on it
+    expect(scrapeSteps[overlay]?.run).toMatch(/tee -a "\$GITHUB_OUTPUT"$/);
+    expect(outputs.overlaid).toBe(`\${{ steps.${scrapeSteps[overlay]?.id}.outputs.data_open }}`);
+  });
+
+  it("commits in a job of its own: the data-open commit the scrape overlaid, then the scraped dataset in its place, then the sync", () => {
+    const job = jobs.commit!;
+    expect(job.permissions).toEqual({ contents: "write" });
+    expect([job.needs].flat()).toEqual(["scrape"]);
+    expect(String(job.if)).toContain("needs.scrape.outputs.enabled == 'true'");
+    const open = at(commitSteps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.overlaid }}");
+    const overlay = at(commitSteps, runs(/data-branch\.ts overlay --from \.data-open/));
+    const download = at(commitSteps, (s) => s.uses?.startsWith("actions/download-artifact@") === true && s.with?.name === "nightly-dataset-${{ github.run_id }}");
+    const replace = at(commitSteps, runs(/rm -rf "\$DATA"\s*\nmv \.scraped "\$DATA"/));
+    const sync = at(commitSteps, runs(/data-branch\.ts sync\b/));
+    expect(open).toBeGreaterThanOrEqual(0);
+    expect(String(commitSteps[open]?.if)).toBe("needs.scrape.outputs.overlaid != ''");
+    expect(overlay).toBeGreaterThan(open);
+    expect(download).toBeGreaterThan(overlay);
+    expect(commitSteps[download]?.with?.path).toBe(".scraped");
+    expect(replace).toBeGreaterThan(download);
+    expect(sync).toBeGreaterThan(replace);
+    expect(commitSteps[sync]?.run).toMatch(/--main "\$GITHUB_REF_NAME"/);
+    expect(commitSteps[sync]?.run).toMatch(/>> "\$GITHUB_OUTPUT"|tee -a "\$GITHUB_OUTPUT"/);
+    expect(commitSteps[sync]?.env?.GIT_PUSH_TOKEN).toBe("${{ github.token }}");
+    // the token reaches that step only
+    expect(commitSteps.filter((s) => JSON.stringify(s).includes("github.token")).length).toBe(1);
+    // Its printed main= and data_open= are the job's outputs, which the build and publish jobs check out.
+    const outputs = (job as { outputs?: Record<string, string> }).outputs ?? {};
+    expect(outputs.committed).toBe(`\${{ steps.${commitSteps[sync]?.id}.outputs.main }}`);
+    expect(outputs.data_open).toBe(`\${{ steps.${commitSteps[sync]?.id}.outputs.data_open }}`);
   });
 
   it("builds from main's commit with that night's data-open overlaid", () => {
     const steps = (deployJob[1].steps ?? []) as NStep[];
-    const main = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.committed }}");
-    const open = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.data_open }}");
+    const main = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.commit.outputs.committed }}");
+    const open = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.commit.outputs.data_open }}");
     const overlay = at(steps, runs(/data-branch\.ts overlay --from \.data-open/));
     const build = at(steps, runs(/npm run build/));
     expect(main).toBeGreaterThanOrEqual(0);
@@ -468,7 +521,7 @@ describe("nightly", () => {
     // No step before the deploy may run on failure (GitHub then skips the deploy when the build fails).
     for (const s of steps.slice(0, deploy + 1)) expect(String(s.if ?? "")).not.toMatch(/always\(\)|failure\(\)/);
     // Plain `needs` without always(): GitHub skips the job when the scrape fails.
-    expect([job.needs].flat()).toContain("scrape");
+    expect([job.needs].flat()).toEqual(expect.arrayContaining(["scrape", "commit"]));
     expect(String(job.if ?? "")).not.toMatch(/always\(\)/);
     expect(uses(wf)).toEqual(expect.arrayContaining(["actions/upload-pages-artifact", "actions/deploy-pages"]));
   });
@@ -482,7 +535,7 @@ describe("nightly", () => {
     expect(JSON.stringify(scrapeSteps[fetch]?.env)).toContain("steps.plan.outputs.window_from");
     // a fork that never published a year has no manifest: nothing to fetch, not a failure
     expect(scrapeSteps[fetch]?.run).toMatch(/^if \[ -f data\/releases\.json \]; then/);
-    expect(scrapeSteps.find(runs(/data-branch\.ts sync\b/))?.run).toMatch(/--months-on data-open/);
+    expect(commitSteps.find(runs(/data-branch\.ts sync\b/))?.run).toMatch(/--months-on data-open/);
   });
 
   it("the build fetches every published year (checksums verified) after the overlay and before the loaders, and does not wait for the publish job", () => {
@@ -504,16 +557,16 @@ describe("nightly", () => {
     expect((job.permissions as Record<string, string>).contents).toBe("read");
   });
 
-  it("publishes closed years in one job, the only one besides the scrape with contents: write, with retries, then retires them from both branches", () => {
+  it("publishes closed years in one job, the only one besides the commit job with contents: write, with retries, then retires them from both branches", () => {
     const [name, job] = Object.entries(jobs).find(([, j]) => (j.steps ?? []).some(runs(/npm run publish-year\b/)))!;
     expect(job.permissions).toEqual({ contents: "write" });
-    expect([job.needs].flat()).toEqual(["scrape"]);
+    expect([job.needs].flat().sort()).toEqual(["commit", "scrape"]);
     expect(String(job.if)).toContain("needs.scrape.outputs.enabled == 'true'");
     const writers = Object.entries(jobs).filter(([, j]) => (j.permissions as Record<string, string> | undefined)?.contents === "write").map(([n]) => n).sort();
-    expect(writers).toEqual([name, "scrape"].sort());
+    expect(writers).toEqual([name, "commit"].sort());
     const steps = (job.steps ?? []) as NStep[];
-    const main = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.committed }}");
-    const open = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.scrape.outputs.data_open }}");
+    const main = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.commit.outputs.committed }}");
+    const open = at(steps, (s) => s.uses?.startsWith("actions/checkout@") === true && s.with?.ref === "${{ needs.commit.outputs.data_open }}");
     const overlay = at(steps, runs(/data-branch\.ts overlay --from \.data-open/));
     const publish = at(steps, runs(/npm run publish-year\b/));
     const retire = at(steps, runs(/data-branch\.ts retire\b/));

@@ -127,6 +127,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     const plan: PartPlan = {
       years: parts.filter((p) => !keep.has(p.year)).map((p) => p.year),
       level: (y) => partLevel(parts.find((p) => p.year === y)!),
+      monthEnd: (y) => parts.find((p) => p.year === y)!.resolution === "month-end",
     };
     timing("export.keep_parts", (performance.now() - p0) / 1000);
     log(`per-year files: ${keptFiles} kept (years ${[...keep].join(", ") || "none"}), writing years ${plan.years.join(", ") || "none"}`);
@@ -213,6 +214,8 @@ async function writeHistory(conn: DuckDBConnection, data: string, dir: string, p
 interface PartPlan {
   years: number[];
   level: (year: number) => number;
+  /** History parts at month-end resolution (the site's older years, publish/month-end.ts). */
+  monthEnd: (year: number) => boolean;
 }
 
 /** The part keys and download row counts an earlier export recorded in its index.json (empty when none). */

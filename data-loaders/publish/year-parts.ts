@@ -11,11 +11,14 @@ import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { rows } from "../compute/duck.ts";
+import { historyDataHost, siteFullYears, yearResolution, type Resolution } from "./month-end.ts";
 
 export interface YearPart {
   year: number;
   /** Before the year of the dataset's latest date: its files never change when dates are appended. */
   closed: boolean;
+  /** The history parts' resolution (month-end.ts): the newest CCASS_SITE_FULL_YEARS years full, older ones month-end. */
+  resolution: Resolution;
   key: string;
 }
 
@@ -44,8 +47,12 @@ function exportCodeKey(): string {
   return h.digest("hex");
 }
 
-/** The years of the dataset with their keys (from the cache's `month_keys`). */
-export async function yearParts(conn: DuckDBConnection): Promise<YearPart[]> {
+/**
+ * The years of the dataset with their keys (from the cache's `month_keys`). A year's key holds its
+ * resolution, so the first export after a new year opens rewrites once, at month-end, the year that
+ * leaves the newest `fullYears` (CCASS_SITE_FULL_YEARS).
+ */
+export async function yearParts(conn: DuckDBConnection, fullYears: number = siteFullYears()): Promise<YearPart[]> {
   const months = await rows<{ month: string; chunk_key: string; files_key: string }>(conn, "SELECT * FROM month_keys ORDER BY month");
   if (months.length === 0) return [];
   const code = exportCodeKey();
@@ -57,9 +64,11 @@ export async function yearParts(conn: DuckDBConnection): Promise<YearPart[]> {
   }
   return [...byYear].map(([year, lines]) => {
     const closed = year < latest;
+    // with a data host every year is full: the site build moves the older years to the host's folder
+    const resolution = historyDataHost() ? "full" : yearResolution(year, latest, fullYears);
     const h = createHash("sha256");
-    h.update(`${code}\n${closed ? "closed" : "open"}\n${lines.join("\n")}`);
-    return { year, closed, key: h.digest("hex").slice(0, 32) };
+    h.update(`${code}\n${closed ? "closed" : "open"}\n${resolution}\n${lines.join("\n")}`);
+    return { year, closed, resolution, key: h.digest("hex").slice(0, 32) };
   });
 }
 

@@ -27,6 +27,8 @@ export interface PageWatch {
   pageErrors: string[];
   dialogs: string[];
   foreignRequests: string[];
+  /** Requests to an origin of OpenPageOptions.allowOrigins (let through). */
+  hostRequests?: string[];
   /** Every same-origin response: url, status, body size in bytes (from content-length or the body). */
   responses: { url: string; status: number }[];
 }
@@ -42,6 +44,8 @@ export interface OpenPageOptions {
   viewport?: { width: number; height: number };
   /** The browser's locale (date inputs order their fields by it); Chromium's own when unset. */
   locale?: string;
+  /** Other origins the page may reach (the site's data host); their requests are recorded in `hostRequests`. */
+  allowOrigins?: string[];
 }
 
 /** A fresh context (no shared cache) and page, watched from the first request. */
@@ -52,11 +56,16 @@ export async function openPage(browser: Browser, origin: string, options: OpenPa
     ...(options.locale ? { locale: options.locale } : {}),
     acceptDownloads: true,
   });
-  const watch: PageWatch = { consoleErrors: [], pageErrors: [], dialogs: [], foreignRequests: [], responses: [] };
+  const watch: PageWatch = { consoleErrors: [], pageErrors: [], dialogs: [], foreignRequests: [], responses: [], hostRequests: [] };
   const allowed = new URL(origin).origin;
+  const hosts = new Set((options.allowOrigins ?? []).map((o) => new URL(o).origin));
   await context.route("**/*", (route) => {
     const url = route.request().url();
     if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === allowed) return route.continue();
+    if (hosts.has(new URL(url).origin)) {
+      watch.hostRequests!.push(url);
+      return route.continue();
+    }
     watch.foreignRequests.push(url);
     return route.abort();
   });

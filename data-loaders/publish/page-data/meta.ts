@@ -4,6 +4,7 @@ import type { Analytics } from "../../compute/cache.ts";
 import { rows } from "../../compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
 import { hasData, isSynthetic, latestDate, likelySql, SCHEMA_VERSION } from "../common.ts";
+import { fullFromYear, historyDataHost } from "../month-end.ts";
 
 const COUNTS_SQL = `
 SELECT
@@ -19,11 +20,17 @@ SELECT
 export async function meta(a: Analytics) {
   const dates = (await rows<{ date: string }>(a.db.conn, "SELECT date FROM dates ORDER BY date")).map((r) => r.date);
   const [counts] = await rows(a.db.conn, COUNTS_SQL);
+  const latest = await latestDate(a);
   return {
     schema_version: SCHEMA_VERSION,
     has_data: await hasData(a),
     synthetic: await isSynthetic(a),
-    latest_date: await latestDate(a),
+    latest_date: latest,
+    // the first calendar year whose history parts are at full resolution: older years are at
+    // month-end (CCASS_SITE_FULL_YEARS, publish/month-end.ts), which the pages say
+    history_full_from: latest ? fullFromYear(Number(String(latest).slice(0, 4))) : null,
+    // with a data host (CCASS_DATA_HOST) the older years are read from it at full resolution instead
+    history_host: historyDataHost(),
     likely_min_confidence: LIKELY_MIN_CONFIDENCE,
     first_date: dates[0] ?? null,
     dates,

@@ -8,9 +8,26 @@ import {buildHistoryFromParts} from "./trail.js";
 import {buildPortfolioYear, buildPortfolioYearFromStocks} from "./portfolio.js";
 import {isStockCode} from "./validate.js";
 
+// The data host (meta.json's history_host, CCASS_DATA_HOST): the history files of the years before
+// history_full_from are read from it at full resolution instead of from this site (the page's
+// Content-Security-Policy admits that one origin). Set once by a page from its meta.json.
+let dataHost = null;
+
+/** Read the older years' history from meta.json's data host, if it names one (call before any fetch). */
+export function useDataHost(meta) {
+  const origin = typeof meta?.history_host === "string" ? meta.history_host : null;
+  dataHost = origin && /^https?:\/\/[^/\s]+$/.test(origin) && Number.isInteger(meta.history_full_from) ? {origin, before: meta.history_full_from} : null;
+}
+
+/** The URL of a file of the API tree: an older year's history file on the data host, else this site. */
+export function apiUrl(path) {
+  const m = /^history\/(?:\d{5}|by-participant\/[\w-]+|market)\/(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(path);
+  return dataHost && m && Number(m[1]) < dataHost.before ? `${dataHost.origin}/${path}` : API_BASE + path;
+}
+
 /** A Parquet file of the API tree as row objects. */
 export async function fetchParquet(path) {
-  const url = API_BASE + path;
+  const url = apiUrl(path);
   const response = await fetch(url);
   if (!response.ok) throw new ApiError(url, response.status);
   return parquetReadObjects({file: await response.arrayBuffer(), compressors});
@@ -91,17 +108,37 @@ export async function fetchHeld(file) {
 // The participant page on a date: its own part of each chosen year (history/by-participant/) and the
 // year's market file, fetched once a page each (docs/ARCHITECTURE.md "Each participant's own order").
 const markets = new Map();
+const marketJsons = new Map();
+
+/**
+ * history/market/<year>.json, kept per page: {dates, resolution, stored_dates}. A month-end year
+ * (docs/DATASETS.md "history/") says so: `resolution` "month-end", `dates` its month-ends and
+ * `stored_dates` how many dates the year had; a full year has no `resolution`. null when absent.
+ */
+export function fetchMarketJson(year) {
+  if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
+  if (!marketJsons.has(year)) {
+    const load = async () => {
+      const response = await fetch(apiUrl(`history/market/${year}.json`));
+      if (response.status === 404) return null;
+      if (!response.ok) throw new ApiError(response.url, response.status);
+      const m = await response.json();
+      const dates = Array.isArray(m.dates) ? m.dates.map(String) : [];
+      return {dates, resolution: m.resolution === "month-end" ? "month-end" : "full", stored_dates: Number.isInteger(m.stored_dates) ? m.stored_dates : dates.length};
+    };
+    marketJsons.set(year, load().catch((err) => { marketJsons.delete(year); throw err; }));
+  }
+  return marketJsons.get(year);
+}
 
 /** The year's market dates and stock states ({dates, rows}), kept per page. */
 export function fetchMarketYear(year) {
   if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
   if (!markets.has(year)) {
     const load = async () => {
-      const response = await fetch(`${API_BASE}history/market/${year}.json`);
-      if (response.status === 404) return {dates: [], rows: []};
-      if (!response.ok) throw new ApiError(response.url, response.status);
-      const {dates} = await response.json();
-      return {dates, rows: await fetchParquet(`history/market/${year}.parquet`)};
+      const m = await fetchMarketJson(year);
+      if (!m) return {dates: [], rows: []};
+      return {dates: m.dates, rows: await fetchParquet(`history/market/${year}.parquet`)};
     };
     markets.set(year, load().catch((err) => { markets.delete(year); throw err; }));
   }

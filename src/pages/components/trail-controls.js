@@ -6,7 +6,7 @@
 // needs the page (location, history, Inputs, fetch), so it stays apart.
 import * as Inputs from "./vendor/inputs.js";
 import {html} from "./vendor/htl.js";
-import {fetchDaysPart, fetchHistoryYears, fetchStoredDates} from "./history.js";
+import {fetchDaysPart, fetchHistoryYears, fetchMarketJson, fetchStoredDates} from "./history.js";
 import {isIsoDate} from "./validate.js";
 
 /** The value of a picker's "nothing chosen" option. */
@@ -77,13 +77,40 @@ export function datePicker(dates, {label, value, none, disabled = !dates.length}
 }
 
 /**
- * The stored dates of one stock in a year (ascending): the stock JSON's recent window when it
- * starts before that year (so holds all of it), else that year's days part (about 1 KB).
+ * Is `year` published at month-end resolution (docs/DATASETS.md "history/")? meta.json's
+ * `history_full_from` is the first year at full resolution (CCASS_SITE_FULL_YEARS); older years hold
+ * each month's last market date only. Known without a request, so a full year costs none.
  */
-export function storedDatesOf(code, historyYears, recentDates) {
+export function monthEndYear(meta) {
+  const from = meta?.history_full_from;
+  // with a data host the older years are read from it at full resolution: none is month-end
+  return (year) => !meta?.history_host && Number.isInteger(from) && Number.isInteger(year) && year < from;
+}
+
+/**
+ * What a reader of a month-end year does not see, as a note (`market`: fetchMarketJson of the
+ * year): how many of its dates are shown, and where every date is. Text only (htl escapes it).
+ */
+export function monthEndNote(year, market, testid = "month-end-note") {
+  if (!market || market.resolution !== "month-end") return null;
+  return html`<p class="cc-banner" role="note" data-testid=${testid}>${year} is shown at month-ends only (${market.dates.length} of the year's ${market.stored_dates} stored dates: each month's last). Every date is in the dataset: <a href="./data">Download</a> it, or <code>npm run fetch-dataset -- --from ${year}</code>.</p>`;
+}
+
+/** The notes of the month-end years among `years` (each once), fetching only those years' market JSON. */
+export async function monthEndNotes(years, isMonthEnd, testid) {
+  const chosen = [...new Set(years.filter((y) => Number.isInteger(y) && isMonthEnd(y)))].sort();
+  return (await Promise.all(chosen.map(async (y) => monthEndNote(y, await fetchMarketJson(y), testid)))).filter(Boolean);
+}
+
+/**
+ * The stored dates of one stock in a year (ascending): the stock JSON's recent window when it
+ * starts before that year (so holds all of it), else that year's days part (about 1 KB). A
+ * month-end year (`isMonthEnd`) is always its days part: it lists the kept dates only.
+ */
+export function storedDatesOf(code, historyYears, recentDates, isMonthEnd = () => false) {
   return async (year) => {
     if (!historyYears.includes(year)) return [];
-    if (recentDates.length && recentDates[0] < `${year}-01-01`) return recentDates.filter((d) => d.startsWith(`${year}-`));
+    if (!isMonthEnd(year) && recentDates.length && recentDates[0] < `${year}-01-01`) return recentDates.filter((d) => d.startsWith(`${year}-`));
     return fetchStoredDates(code, year);
   };
 }

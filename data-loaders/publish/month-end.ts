@@ -1,0 +1,123 @@
+// Month-end history parts for the older years of the site (issue #22, "Site: bounded dist/" in
+// docs/ARCHITECTURE.md): dist/ holds the newest CCASS_SITE_FULL_YEARS calendar years at full
+// (daily) resolution and every older year at month-end resolution, so its size no longer grows with
+// the length of history at the daily rate. The dataset itself keeps every date (fetch-dataset).
+//
+// A month-end year's kept dates: for each calendar month of the year, the last date of that month on
+// which any stock is stored (the market's month-end). A stock's kept dates are the kept dates on which
+// it is stored (a stock not stored on a month's last market date has no date that month). Its part
+// holds the same shape as a full part over those dates only: a snapshot of every position held on
+// the stock's first kept date of the year, then a row where a position's state on a kept date differs
+// from its state on the stock's previous kept date (shares 0 when it ended in between); each row
+// carries its kept date's security. The days part, the market file and the by-participant parts hold
+// the kept dates only; history/market/<YYYY>.json says `"resolution": "month-end"` and how many market
+// dates the year had (`stored_dates`), so the pages can say what a reader of that year does not see.
+//
+// The rows are derived from the full-resolution rows the writer has already made for the year (the
+// same temp tables, rewritten in place), so a month-end part is exactly the daily part sampled on the
+// kept dates (tested: tests/month-end.test.ts).
+import type { DuckDBConnection } from "@duckdb/node-api";
+
+/** The newest calendar years published at full resolution when CCASS_SITE_FULL_YEARS is unset: the open year and the last closed one. */
+export const DEFAULT_FULL_YEARS = 2;
+
+/** CCASS_SITE_FULL_YEARS is not an integer of at least 1. */
+export class SiteFullYearsError extends Error {
+  override readonly name = "SiteFullYearsError";
+  constructor(value: string) {
+    super(`CCASS_SITE_FULL_YEARS must be an integer of at least 1 (the newest calendar years published at full resolution), got ${JSON.stringify(value)}`);
+  }
+}
+
+/** How many of the newest calendar years the site publishes at full resolution (CCASS_SITE_FULL_YEARS, default 2). */
+export function siteFullYears(value: string | undefined = process.env.CCASS_SITE_FULL_YEARS): number {
+  if (value === undefined || value === "") return DEFAULT_FULL_YEARS;
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new SiteFullYearsError(value);
+  return Number(value);
+}
+
+/**
+ * The data host that serves the older years' history at full resolution (CCASS_DATA_HOST, an origin
+ * the site build has checked: scripts/lib/site-csp.ts), or null. With one, no year is month-end: the
+ * site build moves the older years' history files out of dist/ into the folder synced to the host.
+ */
+export function historyDataHost(value: string | undefined = process.env.CCASS_DATA_HOST): string | null {
+  if (value === undefined || value.trim() === "") return null;
+  return new URL(value.trim()).origin;
+}
+
+/** The first calendar year kept in dist/ at full resolution: older years are month-end, or on the data host. */
+export function fullFromYear(latestYear: number, fullYears: number = siteFullYears()): number {
+  return latestYear - fullYears + 1;
+}
+
+/** Full: every stored date; month-end: each month's last market date only. */
+export type Resolution = "full" | "month-end";
+
+/**
+ * A year's resolution: full for the latest date's year and the `fullYears` − 1 calendar years before
+ * it (counted by calendar, so a year's resolution depends only on the latest year and the setting).
+ */
+export function yearResolution(year: number, latestYear: number, fullYears: number): Resolution {
+  return year > latestYear - fullYears ? "full" : "month-end";
+}
+
+/** Temp table of the kept (stock, date) pairs of the year being written. */
+const KEPT = "hist_kept";
+
+/** The SQL of a year's market month-ends: each month's last date on which any stock is stored (history_days). */
+export function monthEndDatesSql(year: number): string {
+  return `SELECT max(date) AS date FROM history_days
+  WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' GROUP BY date_trunc('month', date)`;
+}
+
+/** A temp table replaced by a query over it: made beside it, then put in its place. */
+async function replaceTable(conn: DuckDBConnection, table: string, select: string): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${table}_month_end AS ${select}`);
+  await conn.run(`DROP TABLE ${table}`);
+  await conn.run(`ALTER TABLE ${table}_month_end RENAME TO ${table}`);
+}
+
+/**
+ * The writer's temp tables of one year (history-parts.ts): stocks' first dates, the parts' rows, the
+ * days rows. Made with ORDER BY: the writer's COPYs read them in that order without sorting again.
+ */
+export interface YearTables {
+  /** stock_code, year, first_date: the stocks written for the year. */
+  years: string;
+  /** stock_code, participant_key, date, shares, security_id at full resolution, sorted. */
+  parts: string;
+  /** stock_code and the days part's columns, sorted by stock_code, date. */
+  days: string;
+}
+
+/**
+ * Rewrite one year's full-resolution temp tables in place at month-end resolution: the parts' rows
+ * sampled on each stock's kept dates (a snapshot on its first, then the state changes between
+ * consecutive ones), the days rows of the kept dates only, and the stocks without a kept date
+ * dropped from the year's list (no part is written for them).
+ */
+export async function keepMonthEnds(conn: DuckDBConnection, year: number, t: YearTables): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${KEPT} AS
+SELECT d.stock_code, d.date, d.security_id FROM history_days d JOIN (${monthEndDatesSql(year)}) e USING (date)
+ORDER BY d.stock_code, d.date`);
+  // each row of the daily part goes to the stock's first kept date on or after it (ASOF); per
+  // participant and kept date the last such row is its state on that kept date, and with no row the
+  // state is the previous kept date's. A state that differs from the previous kept date's state (0
+  // before the first) is a row of the month-end part: on the first kept date that is the snapshot.
+  await replaceTable(conn, t.parts, `WITH b AS (
+  SELECT p.stock_code, p.participant_key, p.date AS row_date, p.shares, k.date, k.security_id
+  FROM ${t.parts} p ASOF JOIN ${KEPT} k ON k.stock_code = p.stock_code AND p.date <= k.date
+), s AS (
+  SELECT stock_code, participant_key, date, any_value(security_id) AS security_id, arg_max(shares, row_date) AS shares
+  FROM b GROUP BY stock_code, participant_key, date
+), c AS (
+  SELECT *, lag(shares) OVER (PARTITION BY stock_code, participant_key ORDER BY date) AS before FROM s
+)
+SELECT stock_code, participant_key, date, shares, security_id FROM c
+WHERE shares IS DISTINCT FROM coalesce(before, 0)
+ORDER BY stock_code, participant_key, date`);
+  await replaceTable(conn, t.days, `SELECT * FROM ${t.days} SEMI JOIN ${KEPT} USING (stock_code, date) ORDER BY stock_code, date`);
+  await conn.run(`DELETE FROM ${t.years} WHERE year = ${year} AND stock_code NOT IN (SELECT stock_code FROM ${KEPT})`);
+  await conn.run(`DROP TABLE ${KEPT}`);
+}
