@@ -14,7 +14,7 @@ import { parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openAnalytics } from "../data-loaders/compute/cache.ts";
-import { createHistorySources, OWN_PART_MIN_STOCKS, participantFolder, writeHistoryParts } from "../data-loaders/publish/history-parts.ts";
+import { createHistorySources, InsertionOrderError, OWN_PART_MIN_STOCKS, participantFolder, writeHistoryParts } from "../data-loaders/publish/history-parts.ts";
 import { exportApi } from "../data-loaders/publish/export.ts";
 import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 import { sqlString } from "../src/lib/sql.ts";
@@ -404,6 +404,30 @@ describe("history parts", () => {
     expect(years[0]!.n).toBe(2);
   });
 
+  it("every file is in its documented order (the COPYs read the writer's sorted tables without sorting again): parts by participant then date, days and market by date, own parts by stock then date", async () => {
+    const h = path.join(api, "history");
+    // rows out of order in any file: a row whose sort key is not above the previous row's in the same file
+    const outOfOrder = async (glob: string, key: string) =>
+      (
+        await rows<{ n: number; files: number }>(
+          db.conn,
+          `SELECT count(*) FILTER (WHERE prev IS NOT NULL AND k <= prev) AS n, count(DISTINCT filename) AS files FROM (
+             SELECT filename, k, lag(k) OVER (PARTITION BY filename ORDER BY file_row_number) AS prev
+             FROM (SELECT filename, file_row_number, ${key} AS k FROM read_parquet(${sqlString(path.join(h, glob))}, filename = true, file_row_number = true)))`,
+        )
+      )[0]!;
+    const parts = await outOfOrder("[0-9][0-9][0-9][0-9][0-9]/[0-9][0-9][0-9][0-9].parquet", "(participant_key, date)");
+    expect(parts.files).toBeGreaterThan(60); // 40 stocks × 2 years, less those not stored in a year
+    expect(parts.n).toBe(0);
+    const days = await outOfOrder("*/*.days.parquet", "date");
+    expect(days.files).toBe(parts.files);
+    expect(days.n).toBe(0);
+    const own = await outOfOrder("by-participant/*/*.parquet", "(stock_code, date)");
+    expect(own.files).toBeGreaterThan(0);
+    expect(own.n).toBe(0);
+    expect((await outOfOrder("market/*.parquet", "(stock_code, date)")).n).toBe(0);
+  });
+
   it("files are deterministic: a second export writes the same bytes", async () => {
     const again = path.join(tmp, "api2");
     const a = await openAnalytics(data, { cache: path.join(tmp, "cache") });
@@ -453,6 +477,11 @@ describe("history parts", () => {
       expect(existsSync(path.join(short, "00634", "2026.parquet"))).toBe(true);
       await expect(writeHistoryParts(conn, data, short, { years: [2026.5], level: () => 19 })).rejects.toThrow("not a calendar year: 2026.5");
       await expect(writeHistoryParts(conn, data, short, { years: [2026], level: () => 40 })).rejects.toThrow("zstd level for 2026 must be an integer from 1 to 22, not 40");
+      // a connection that does not keep insertion order would write parts in any order: refused before any file
+      await conn.run("SET preserve_insertion_order = false");
+      const refused = path.join(tmp, "refused");
+      await expect(writeHistoryParts(conn, data, refused, { years: [2026], level: () => 3 })).rejects.toThrow(InsertionOrderError);
+      expect(existsSync(refused)).toBe(false);
     } finally {
       conn.closeSync();
       a.db.close();

@@ -45,6 +45,7 @@ import { isStockCode } from "../../src/lib/validate.ts";
 import { participantFile } from "./ids.ts";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { listDataset, tableSqlOnDates } from "../compute/source.ts";
+import { timed, timing } from "../compute/timings.ts";
 import { keepMonthEnds, monthEndDatesSql } from "./month-end.ts";
 
 export interface HistoryPartsOptions {
@@ -85,7 +86,10 @@ SELECT stock_code, date, issued_shares, total_shares AS ccass_shares, total_coun
 FROM stock_days_history`);
 }
 
-/** Temp tables of the writer: each stock's first stored date per year, one year's parts' rows and days. */
+/**
+ * Temp tables of the writer: each stock's first stored date per year, one year's parts' rows and
+ * days. Each is made in the order its files are written, and the COPYs read it in that order.
+ */
 const YEARS = "hist_years";
 const PARTS = "hist_parts";
 const DAYS = "hist_days";
@@ -142,6 +146,25 @@ async function copyAtomic(conn: DuckDBConnection, select: string, target: string
   }
 }
 
+/** preserve_insertion_order is off: the writer's COPYs would not keep the sorted tables' order. */
+export class InsertionOrderError extends Error {
+  override readonly name = "InsertionOrderError";
+}
+
+/**
+ * The per-file COPYs read their rows from temp tables made with ORDER BY, without sorting them
+ * again: DuckDB keeps a table's insertion order through a scan with a WHERE and through COPY as
+ * long as `preserve_insertion_order` is on (its "Order preservation" documentation), and a
+ * CREATE TABLE AS … ORDER BY inserts in that order. The second sort was a quarter to a third of
+ * each small COPY's CPU (docs/BENCHMARKS.md "History writer"). The setting is DuckDB's default; a
+ * connection that turned it off (as the cache build does) must not write parts.
+ */
+async function assertInsertionOrder(conn: DuckDBConnection): Promise<void> {
+  const r = await conn.runAndReadAll("SELECT current_setting('preserve_insertion_order')");
+  const on = r.getRowsJS()[0]?.[0];
+  if (on !== true) throw new InsertionOrderError(`history parts need preserve_insertion_order on (the parts' row order depends on it), got ${JSON.stringify(on)}`);
+}
+
 /** Write `years`' parts of every stock of `data` and every participant's held/ file under `dir`. */
 export async function writeHistoryParts(
   conn: DuckDBConnection,
@@ -155,6 +178,7 @@ export async function writeHistoryParts(
     const level = opts.level(y);
     if (!Number.isInteger(level) || level < 1 || level > 22) throw new Error(`zstd level for ${y} must be an integer from 1 to 22, not ${level}`);
   }
+  await assertInsertionOrder(conn);
   const ds = await listDataset(data);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${YEARS} AS
     SELECT stock_code, year(date)::INTEGER AS year, min(date) AS first_date FROM history_days GROUP BY 1, 2`);
@@ -164,7 +188,7 @@ export async function writeHistoryParts(
     const firstDates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(first_date, '%Y-%m-%d') FROM ${YEARS} WHERE year = ${year} ORDER BY 1`))
       .getRowsJS()
       .map((r) => String(r[0]));
-    await conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates)));
+    await timed(`history.${year}.rows`, () => conn.run(partsSql(year, tableSqlOnDates(ds.tables.holdings, "holdings", firstDates))));
     // sorted by stock, as the parts are: each COPY below reads only its stock's row groups (zone
     // maps) instead of scanning every stock's days
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
@@ -175,23 +199,26 @@ export async function writeHistoryParts(
     if (monthEnd) await keepMonthEnds(conn, year, { years: YEARS, parts: PARTS, days: DAYS });
     const codes = (await conn.runAndReadAll(`SELECT stock_code FROM ${YEARS} WHERE year = ${year} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
     const level = opts.level(year);
+    const s0 = performance.now();
     for (const code of codes) {
       if (!isStockCode(code)) throw new Error(`not a stock code in history_days: ${JSON.stringify(code)}`);
       const c = sqlString(code);
       const stockDir = path.join(dir, code);
       await mkdir(stockDir, { recursive: true });
-      await copyAtomic(conn, `SELECT participant_key, date, shares, security_id FROM ${PARTS} WHERE stock_code = ${c} ORDER BY participant_key, date`,
+      // no ORDER BY: the rows come in the table's order, already the file's (writeHistoryParts)
+      await copyAtomic(conn, `SELECT participant_key, date, shares, security_id FROM ${PARTS} WHERE stock_code = ${c}`,
         path.join(stockDir, `${year}.parquet`), parquetOptions(level, "v1"));
-      await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${c} ORDER BY date`,
+      await copyAtomic(conn, `SELECT ${DAY_COLUMNS.join(", ")} FROM ${DAYS} WHERE stock_code = ${c}`,
         path.join(stockDir, `${year}.days.parquet`), parquetOptions(level, "v2"));
       files += 2;
     }
-    files += await writeByParticipant(conn, dir, year, level);
-    files += await writeMarket(conn, dir, year, level, monthEnd);
+    timing(`history.${year}.stock_files`, (performance.now() - s0) / 1000);
+    files += await timed(`history.${year}.by_participant`, () => writeByParticipant(conn, dir, year, level));
+    files += await timed(`history.${year}.market`, () => writeMarket(conn, dir, year, level, monthEnd));
     await conn.run(`DROP TABLE ${PARTS}`);
     await conn.run(`DROP TABLE ${DAYS}`);
   }
-  files += await writeHeld(conn, path.join(dir, "held"));
+  files += await timed("history.held", () => writeHeld(conn, path.join(dir, "held")));
   await conn.run(`DROP TABLE ${YEARS}`);
   return { files, years: wanted };
 }
@@ -225,7 +252,7 @@ async function writeByParticipant(conn: DuckDBConnection, dir: string, year: num
   for (const key of keys) {
     const folder = path.join(dir, "by-participant", participantFolder(key));
     await mkdir(folder, { recursive: true });
-    await copyAtomic(conn, `SELECT stock_code, date, shares, security_id FROM ${BY_PARTICIPANT} WHERE participant_key = ${sqlString(key)} ORDER BY stock_code, date`,
+    await copyAtomic(conn, `SELECT stock_code, date, shares, security_id FROM ${BY_PARTICIPANT} WHERE participant_key = ${sqlString(key)}`,
       path.join(folder, `${year}.parquet`), parquetOptions(level, "v1"));
   }
   await conn.run(`DROP TABLE ${BY_PARTICIPANT}`);

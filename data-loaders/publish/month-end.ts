@@ -78,7 +78,10 @@ async function replaceTable(conn: DuckDBConnection, table: string, select: strin
   await conn.run(`ALTER TABLE ${table}_month_end RENAME TO ${table}`);
 }
 
-/** The writer's temp tables of one year (history-parts.ts): stocks' first dates, the parts' rows, the days rows. */
+/**
+ * The writer's temp tables of one year (history-parts.ts): stocks' first dates, the parts' rows, the
+ * days rows. Made with ORDER BY: the writer's COPYs read them in that order without sorting again.
+ */
 export interface YearTables {
   /** stock_code, year, first_date: the stocks written for the year. */
   years: string;
