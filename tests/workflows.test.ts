@@ -481,6 +481,15 @@ describe("nightly", () => {
     expect(build).toBeGreaterThan(overlay);
   });
 
+  it("builds with the fork's data host and full-years settings from repository variables (empty when unset: the defaults)", () => {
+    const steps = (deployJob[1].steps ?? []) as NStep[];
+    const build = steps.find(runs(/npm run build/))!;
+    expect(build.env?.CCASS_DATA_HOST).toBe("${{ vars.CCASS_DATA_HOST }}");
+    expect(build.env?.CCASS_SITE_FULL_YEARS).toBe("${{ vars.CCASS_SITE_FULL_YEARS }}");
+    // through env only, never spliced into the shell text
+    expect(build.run).not.toMatch(/\$\{\{/);
+  });
+
   it("keeps the analytics state between runs: CCASS_CACHE set, restored before the build, saved only after a successful deploy", () => {
     const [, job] = deployJob;
     const steps = (job.steps ?? []) as NStep[];
