@@ -6,7 +6,7 @@ import {compressors, parquetReadObjects} from "./vendor/hyparquet.js";
 import {API_BASE, ApiError} from "./api.js";
 import {buildHistoryFromParts} from "./trail.js";
 import {buildPortfolioYear, buildPortfolioYearFromStocks} from "./portfolio.js";
-import {isStockCode} from "./validate.js";
+import {isIsoDate, isStockCode} from "./validate.js";
 
 // The data host (meta.json's history_host, CCASS_DATA_HOST): the history files of the years before
 // history_full_from are read from it at full resolution instead of from this site (the page's
@@ -25,13 +25,28 @@ export function apiUrl(path) {
   return dataHost && m && Number(m[1]) < dataHost.before ? `${dataHost.origin}/${path}` : API_BASE + path;
 }
 
-/** A Parquet file of the API tree as row objects. */
-export async function fetchParquet(path) {
+/**
+ * A Parquet file of the API tree as row objects; `columns` (optional) reads those only, `parsers`
+ * overrides hyparquet's decoding of a type (isoDates below).
+ */
+export async function fetchParquet(path, {columns, parsers} = {}) {
   const url = apiUrl(path);
   const response = await fetch(url);
   if (!response.ok) throw new ApiError(url, response.status);
-  return parquetReadObjects({file: await response.arrayBuffer(), compressors});
+  return parquetReadObjects({file: await response.arrayBuffer(), compressors, ...(columns ? {columns} : {}), ...(parsers ? {parsers} : {})});
 }
+
+// A DATE column as YYYY-MM-DD strings, each distinct day made once (a year's parts hold ~250 of them):
+// the portfolio compares ISO strings, and ~20,000 Date objects and their toISOString() were a
+// tenth of the widest holder's page on a date (docs/SITE.md "The participant page on a date").
+const isoDays = new Map();
+const isoDates = {
+  dateFromDays(days) {
+    let iso = isoDays.get(days);
+    if (iso === undefined) isoDays.set(days, (iso = new Date(days * 86400000).toISOString().slice(0, 10)));
+    return iso;
+  }
+};
 
 const files = new Map();
 
@@ -131,38 +146,90 @@ export function fetchMarketJson(year) {
   return marketJsons.get(year);
 }
 
-/** The year's market dates and stock states ({dates, rows}), kept per page. */
+/**
+ * The year's market dates and stock states ({dates, rows}), kept per page. Its JSON and its Parquet
+ * file are fetched side by side (every year with a by-participant part has both).
+ */
 export function fetchMarketYear(year) {
   if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
   if (!markets.has(year)) {
     const load = async () => {
-      const m = await fetchMarketJson(year);
-      if (!m) return {dates: [], rows: []};
-      return {dates: m.dates, rows: await fetchParquet(`history/market/${year}.parquet`)};
+      const [m, rows] = await Promise.all([fetchMarketJson(year), fetchOptionalParquet(`history/market/${year}.parquet`, MARKET_COLUMNS)]);
+      return m ? {dates: m.dates, rows} : {dates: [], rows: []};
     };
     markets.set(year, load().catch((err) => { markets.delete(year); throw err; }));
   }
   return markets.get(year);
 }
 
-/** A participant's rows of a year's parts ([] when it held nothing that year). */
-async function fetchParticipantPart(file, year) {
+// the columns the portfolio reads (security_id is not among them)
+const MARKET_COLUMNS = ["stock_code", "date", "stored", "issued_shares", "basis"];
+const OWN_COLUMNS = ["stock_code", "date", "shares"];
+
+/** A Parquet file's rows (`columns`, dates as ISO strings), [] when the site has no such file. */
+async function fetchOptionalParquet(path, columns) {
   try {
-    return await fetchParquet(`history/by-participant/${file}/${year}.parquet`);
+    return await fetchParquet(path, {columns, parsers: isoDates});
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return [];
     throw err;
   }
 }
 
+/** A participant's rows of a year's parts ([] when it held nothing that year). */
+function fetchParticipantPart(file, year) {
+  return fetchOptionalParquet(`history/by-participant/${file}/${year}.parquet`, OWN_COLUMNS);
+}
+
+/** The years of history/held/ ({stocks: {code: [years]}}) in which it held any stock, newest first. */
+export function heldYearsOf(held) {
+  return held?.stocks ? [...new Set(Object.values(held.stocks).flat())].sort((a, b) => b - a) : [];
+}
+
+/**
+ * The years the participant page opens on (its year pickers' first values): `year` that of the
+ * address's date= (else of compare=, else the newest of `heldYears`), `compare` that of compare=
+ * (else null). A year in which it held nothing is never chosen from the address.
+ */
+export function openingYears(params, heldYears) {
+  const asked = (name) => {
+    const v = params.get(name);
+    return v && isIsoDate(v) && heldYears.includes(Number(v.slice(0, 4))) ? Number(v.slice(0, 4)) : null;
+  };
+  return {year: asked("date") ?? asked("compare") ?? heldYears[0] ?? null, compare: asked("compare")};
+}
+
+// each participant's years built once per page: the address's years are started as soon as held/
+// is read (prefetchParticipantYears), and the page's view then finds them started
+const participantYears = new Map();
+
 /**
  * Map year → the participant's year (portfolio.js) for each of `years`: its own part and the market
  * file where held/ lists the year in `own`, else (a participant of few stocks) the stock parts of that
- * year of the stocks it held in one of `years`, as the page read them before (issue #22).
+ * year of the stocks it held in one of `years`, as the page read them before (issue #22). Kept per
+ * page by participant and years (a failed load is forgotten, so it may be asked again).
  */
-export async function fetchParticipantYears(file, key, held, years) {
+export function fetchParticipantYears(file, key, held, years) {
   if (!/^[\w-]+$/.test(file)) throw new TypeError(`not a participant file name: ${file}`);
   const ys = [...new Set(years)].sort();
+  const id = `${file} ${key} ${ys}`;
+  if (!participantYears.has(id)) participantYears.set(id, loadParticipantYears(key, file, held, ys).catch((err) => { participantYears.delete(id); throw err; }));
+  return participantYears.get(id);
+}
+
+/**
+ * Start loading the years the participant page opens on (openingYears), when the address names a
+ * date: called as soon as held/ is read, so these files are fetched beside the participant's own
+ * JSON instead of after the page has drawn it. Errors are left to the page's own call.
+ */
+export function prefetchParticipantYears(file, key, held, params) {
+  if (!held?.stocks || !(params.has("date") || params.has("compare"))) return;
+  const {year, compare} = openingYears(params, heldYearsOf(held));
+  const years = [year, compare].filter((y) => y != null);
+  if (years.length) fetchParticipantYears(file, key, held, years).catch(() => {});
+}
+
+async function loadParticipantYears(key, file, held, ys) {
   const own = new Set(held.own ?? []);
   const codes = Object.keys(held.stocks).filter((c) => held.stocks[c].some((y) => ys.includes(y))).sort();
   const loaded = await Promise.all(ys.map(async (y) => {
