@@ -61,7 +61,8 @@ export async function writeVendorBundle(root: string): Promise<void> {
       inputs: 'export * from "@observablehq/inputs";',
       htl: 'export {html, svg} from "htl";',
       // history files (Parquet, zstd): the stock page's date views
-      hyparquet: 'export {parquetReadObjects} from "hyparquet"; export {compressors} from "hyparquet-compressors";',
+      // (parquetRead: the participant page reads its year's files as columns, without row objects)
+      hyparquet: 'export {parquetRead, parquetReadObjects} from "hyparquet"; export {compressors} from "hyparquet-compressors";',
       // the SQL console only (sql.md is the one page that imports it)
       duckdb: 'export {AsyncDuckDB, VoidLogger} from "@duckdb/duckdb-wasm"; export {Bool, DateDay, Float64, Int64, Table, Utf8, makeData, makeVector} from "apache-arrow";',
     };

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 
 interface Formats {
   fmtShares(x: unknown): string;
+  fmtSharesDelta(x: unknown): string;
   fmtPct(x: unknown, digits?: number): string;
   fmtPctDelta(x: unknown, digits?: number): string;
   fmtDuration(x: unknown): string;
@@ -19,6 +20,23 @@ describe("site number formats", () => {
     expect(f.fmtShares(1234567)).toBe("1,234,567");
     expect(f.fmtShares(null)).toBe("—");
     expect(f.fmtShares(Number.NaN)).toBe("—");
+  });
+
+  it("whole shares and signed changes are written as Intl.NumberFormat en-US writes them (done by hand, without ICU)", () => {
+    const plain = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+    const signed = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0, signDisplay: "exceptZero" });
+    // halves (rounded away from zero), negatives that round to zero, group boundaries, past 2^53 (Intl's own)
+    const values = [0, -0, 0.4, -0.4, 0.5, -0.5, 2.5, -2.5, 999.5, -999.5, 999, 1000, 1_234_567, -98_765_432_109, 2 ** 53 - 1, 2 ** 53 + 2, 1e21, -1.5e25];
+    let seed = 1;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    for (let i = 0; i < 5000; i++) values.push((random() - 0.5) * 10 ** (random() * 16), Math.round((random() - 0.5) * 10 ** (random() * 15)) + 0.5);
+    for (const v of values) {
+      expect(f.fmtShares(v), String(v)).toBe(plain.format(v));
+      expect(f.fmtSharesDelta(v), String(v)).toBe(signed.format(v).replace("-", "−"));
+    }
+    expect(f.fmtSharesDelta(1200)).toBe("+1,200");
+    expect(f.fmtSharesDelta(-300)).toBe("−300");
+    expect(f.fmtSharesDelta(null)).toBe("—");
   });
 
   it("percentages use 2 places, 4 under 0.1 %, and a tiny holding never reads as 0", () => {

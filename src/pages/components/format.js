@@ -1,19 +1,44 @@
 // Number and date formats readers expect: shares with thousands separators, percentages to
 // 2–4 places, signed changes. Missing values show as an em dash, never as 0 or "NaN".
 
-const sharesFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const signedSharesFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0, signDisplay: "exceptZero" });
-
 const isNum = (x) => typeof x === "number" && Number.isFinite(x);
+
+// Whole numbers with thousands separators, as Intl.NumberFormat("en-US", {maximumFractionDigits: 0})
+// writes them (halves rounded away from zero, "-0" for a negative that rounds to zero), done by hand:
+// a page's first Intl.NumberFormat loads ICU's number data, 40–200 ms of a fresh tab's main thread
+// before the participant page's first table (docs/SITE.md "The participant page on a date").
+// Beyond 2^53 (never a share count) Intl itself, made on first use. Checked against Intl in
+// tests/site-format.test.ts.
+let intlFormats = null;
+const intl = () => (intlFormats ??= {
+  plain: new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }),
+  signed: new Intl.NumberFormat("en-US", { maximumFractionDigits: 0, signDisplay: "exceptZero" })
+});
+
+/** The digits of |x| rounded half away from zero, grouped by three; null when x is too large to do by hand. */
+function groupedDigits(x) {
+  const r = Math.round(Math.abs(x));
+  if (r > Number.MAX_SAFE_INTEGER) return null;
+  const d = String(r);
+  let out = d.slice(0, d.length % 3 || 3);
+  for (let i = out.length; i < d.length; i += 3) out += `,${d.slice(i, i + 3)}`;
+  return out;
+}
 
 /** 1234567 → "1,234,567". */
 export function fmtShares(x) {
-  return isNum(x) ? sharesFormat.format(x) : "—";
+  if (!isNum(x)) return "—";
+  const d = groupedDigits(x);
+  if (d === null) return intl().plain.format(x);
+  return x < 0 || Object.is(x, -0) ? `-${d}` : d;
 }
 
 /** Signed change in shares: "+1,200", "−300", "0". */
 export function fmtSharesDelta(x) {
-  return isNum(x) ? signedSharesFormat.format(x).replace("-", "−") : "—";
+  if (!isNum(x)) return "—";
+  const d = groupedDigits(x);
+  if (d === null) return intl().signed.format(x).replace("-", "−");
+  return d === "0" ? "0" : `${x < 0 ? "−" : "+"}${d}`;
 }
 
 /**
@@ -40,7 +65,7 @@ export function fmtPctDelta(pp, digits) {
 
 /** Compact counts: 1234 → "1,234". */
 export function fmtCount(x) {
-  return isNum(x) ? sharesFormat.format(x) : "—";
+  return fmtShares(x);
 }
 
 /** Seconds → "1 m 05 s" / "12.3 s". */

@@ -2,10 +2,10 @@
 // docs/DATASETS.md "history/") and decode them with hyparquet (zstd from hyparquet-compressors),
 // bundled by scripts/build-site.ts. Nothing is fetched until a view asks for a year; each file is
 // fetched once per page (the promises are kept), so moving between views costs no new request.
-import {compressors, parquetReadObjects} from "./vendor/hyparquet.js";
+import {compressors, parquetRead, parquetReadObjects} from "./vendor/hyparquet.js";
 import {API_BASE, ApiError} from "./api.js";
 import {buildHistoryFromParts} from "./trail.js";
-import {buildPortfolioYear, buildPortfolioYearFromStocks} from "./portfolio.js";
+import {MARKET_COLUMNS, OWN_COLUMNS, buildPortfolioYearFromColumns, buildPortfolioYearFromStocks} from "./portfolio.js";
 import {isIsoDate, isStockCode} from "./validate.js";
 
 // The data host (meta.json's history_host, CCASS_DATA_HOST): the history files of the years before
@@ -25,15 +25,17 @@ export function apiUrl(path) {
   return dataHost && m && Number(m[1]) < dataHost.before ? `${dataHost.origin}/${path}` : API_BASE + path;
 }
 
-/**
- * A Parquet file of the API tree as row objects; `columns` (optional) reads those only, `parsers`
- * overrides hyparquet's decoding of a type (isoDates below).
- */
-export async function fetchParquet(path, {columns, parsers} = {}) {
+/** The bytes of a file of the API tree (ApiError when the response is not OK). */
+async function fetchBytes(path) {
   const url = apiUrl(path);
   const response = await fetch(url);
   if (!response.ok) throw new ApiError(url, response.status);
-  return parquetReadObjects({file: await response.arrayBuffer(), compressors, ...(columns ? {columns} : {}), ...(parsers ? {parsers} : {})});
+  return response.arrayBuffer();
+}
+
+/** A Parquet file of the API tree as row objects. */
+export async function fetchParquet(path) {
+  return parquetReadObjects({file: await fetchBytes(path), compressors});
 }
 
 // A DATE column as YYYY-MM-DD strings, each distinct day made once (a year's parts hold ~250 of them):
@@ -47,6 +49,22 @@ const isoDates = {
     return iso;
   }
 };
+
+/**
+ * `columns` of a Parquet file of the API tree as {name: values[]} (dates as ISO strings): no row
+ * objects, which the participant page's ~20,000 rows a year made by the tens of milliseconds.
+ */
+export async function fetchParquetColumns(path, columns) {
+  const file = await fetchBytes(path);
+  const chunks = Object.fromEntries(columns.map((c) => [c, []]));
+  await parquetRead({file, compressors, columns, parsers: isoDates, onChunk: ({columnName, columnData, rowStart}) => chunks[columnName].push({rowStart, columnData})});
+  const out = {};
+  for (const c of columns) {
+    const parts = chunks[c].sort((a, b) => a.rowStart - b.rowStart);
+    out[c] = parts.length === 1 ? parts[0].columnData : parts.flatMap((x) => Array.from(x.columnData));
+  }
+  return out;
+}
 
 const files = new Map();
 
@@ -147,31 +165,28 @@ export function fetchMarketJson(year) {
 }
 
 /**
- * The year's market dates and stock states ({dates, rows}), kept per page. Its JSON and its Parquet
- * file are fetched side by side (every year with a by-participant part has both).
+ * The year's market dates and stock states ({dates, columns}: portfolio.js's MARKET_COLUMNS), kept
+ * per page. Its JSON and its Parquet file are fetched side by side (every year with a by-participant
+ * part has both).
  */
 export function fetchMarketYear(year) {
   if (!Number.isInteger(year)) throw new TypeError(`not a year: ${year}`);
   if (!markets.has(year)) {
     const load = async () => {
-      const [m, rows] = await Promise.all([fetchMarketJson(year), fetchOptionalParquet(`history/market/${year}.parquet`, MARKET_COLUMNS)]);
-      return m ? {dates: m.dates, rows} : {dates: [], rows: []};
+      const [m, columns] = await Promise.all([fetchMarketJson(year), fetchOptionalParquet(`history/market/${year}.parquet`, MARKET_COLUMNS)]);
+      return m ? {dates: m.dates, columns} : {dates: [], columns: Object.fromEntries(MARKET_COLUMNS.map((c) => [c, []]))};
     };
     markets.set(year, load().catch((err) => { markets.delete(year); throw err; }));
   }
   return markets.get(year);
 }
 
-// the columns the portfolio reads (security_id is not among them)
-const MARKET_COLUMNS = ["stock_code", "date", "stored", "issued_shares", "basis"];
-const OWN_COLUMNS = ["stock_code", "date", "shares"];
-
-/** A Parquet file's rows (`columns`, dates as ISO strings), [] when the site has no such file. */
+/** A Parquet file's `columns` (portfolio.js's OWN_COLUMNS, MARKET_COLUMNS), each [] when the site has no such file. */
 async function fetchOptionalParquet(path, columns) {
   try {
-    return await fetchParquet(path, {columns, parsers: isoDates});
+    return await fetchParquetColumns(path, columns);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return [];
+    if (err instanceof ApiError && err.status === 404) return Object.fromEntries(columns.map((c) => [c, []]));
     throw err;
   }
 }
@@ -235,7 +250,7 @@ async function loadParticipantYears(key, file, held, ys) {
   const loaded = await Promise.all(ys.map(async (y) => {
     if (own.has(y)) {
       const [points, market] = await Promise.all([fetchParticipantPart(file, y), fetchMarketYear(y)]);
-      return [y, buildPortfolioYear(y, points, market.rows, market.dates)];
+      return [y, buildPortfolioYearFromColumns(y, points, market.columns, market.dates)];
     }
     const stocks = await Promise.all(codes.map(async (code) => held.stocks[code].includes(y)
       ? {code, ...(await fetchPart(code, y))}
