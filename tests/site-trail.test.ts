@@ -248,6 +248,17 @@ describe("participant page: any date and two dates", () => {
     const [truth] = [new Map((await rows<{ c: string; s: number }>(db.conn, `SELECT stock_code AS c, shares AS s FROM read_parquet(${holdingsGlob()}) WHERE participant_key = ${sqlString(widest.participant_key)} AND date = DATE ${sqlString(date)} AND shares > 0`)).map((x) => [x.c, x.s]))];
     expect(truth.size).toBeGreaterThanOrEqual(10);
     expect(new Map(day.map((r) => [r.stock_code!, Number(r.shares)]))).toEqual(truth);
+    // every row's name (the stock list the page reads) and % of that day's issued shares (the Parquet summary), the caption's count
+    const issued = new Map((await rows<{ c: string; i: number }>(db.conn, `SELECT stock_code AS c, issued_shares AS i FROM read_parquet(${sqlString(path.join(site.data, "summary", "*", "*.parquet"))}) WHERE date = DATE ${sqlString(date)}`)).map((x) => [x.c, Number(x.i)]));
+    const stockList = (await readdir(path.join(site.dist, "_file", "data"))).find((f) => /^stocks\.[\w]+\.json$/.test(f))!;
+    const { stocks } = JSON.parse(await readFile(path.join(site.dist, "_file", "data", stockList), "utf8")) as { stocks: { code: string[]; name: string[] } };
+    const names = new Map(stocks.code.map((c, i) => [c, stocks.name[i]!]));
+    for (const r of day) {
+      expect([r.date, r.name], r.stock_code).toEqual([date, names.get(r.stock_code!)]);
+      expect(Number(r.pct_of_issued), r.stock_code).toBeCloseTo((Number(r.shares) / issued.get(r.stock_code!)!) * 100, 9);
+    }
+    expect(day.map((r) => Number(r.pct_of_issued))).toEqual(day.map((r) => Number(r.pct_of_issued)).sort((a, b) => b - a)); // largest % first
+    expect(await page.getByTestId("portfolio-day-table").locator("caption").innerText()).toContain(`(${truth.size} stocks)`);
     expectClean(watch);
     await context.close();
   });
