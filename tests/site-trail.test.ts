@@ -9,7 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 import { sqlString } from "../src/lib/sql.ts";
-import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
+import { buildTestSite, launchBrowser, openPage, waitForChart, type TestSite } from "./helpers/browser.ts";
 
 let site: TestSite;
 let browser: Browser;
@@ -261,6 +261,33 @@ describe("participant page: any date and two dates", () => {
     expect(await page.getByTestId("portfolio-day-table").locator("caption").innerText()).toContain(`(${truth.size} stocks)`);
     expectClean(watch);
     await context.close();
+  });
+
+  it("the sections below the portfolio on a date wait for its table, and do not wait for history that fails to load", async () => {
+    const heldDir = path.join(site.dist, "_file", "api", "v1", "history", "held");
+    const held = await Promise.all((await readdir(heldDir)).map(async (f) => JSON.parse(await readFile(path.join(heldDir, f), "utf8")) as { participant_key: string; stocks: Record<string, number[]> }));
+    const widest = held.sort((a, b) => Object.keys(b.stocks).length - Object.keys(a.stocks).length || (a.participant_key < b.participant_key ? -1 : 1))[0]!;
+    const date = (await storedDates(SPLIT.code)).filter((d) => d.startsWith("2026"))[5]!;
+    // the latest holdings' chart and the transfers table are put in the page after the date's table
+    // (the order of their arrival, recorded from the first request; a string: the page has no tsx helpers)
+    const { page, context } = await openPage(browser, site.url);
+    await context.addInitScript(`window.__arrived = [];
+      new MutationObserver(() => {
+        for (const [name, sel] of [["table", "[data-testid=portfolio-day-table] caption"], ["chart", "#portfolio-chart svg"], ["transfers", "[data-testid=participant-transfers] table"]])
+          if (!window.__arrived.includes(name) && document.querySelector(sel)) window.__arrived.push(name);
+      }).observe(document, { childList: true, subtree: true });`);
+    await page.goto(`${site.url}participant?id=${encodeURIComponent(widest.participant_key)}&date=${date}`, { waitUntil: "networkidle" });
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __arrived: string[] }).__arrived.length), { timeout: 30_000 }).toBe(3);
+    expect(await page.evaluate(() => (window as unknown as { __arrived: string[] }).__arrived[0])).toBe("table");
+    await context.close();
+    // its own part fails (a server error): no table, the sections below are drawn all the same
+    const failing = await openPage(browser, site.url);
+    await failing.context.route("**/history/by-participant/**", (route) => route.fulfill({ status: 500, body: "down" }));
+    await failing.page.goto(`${site.url}participant?id=${encodeURIComponent(widest.participant_key)}&date=${date}`);
+    expect(await waitForChart(failing.page, "#portfolio-chart", 60_000)).toBeGreaterThan(0);
+    await failing.page.getByTestId("participant-transfers").locator("table").waitFor({ timeout: 30_000 });
+    expect(await failing.page.getByTestId("portfolio-day-table").count()).toBe(0);
+    await failing.context.close();
   });
 
   it("the portfolio date control changes the table; a bad date gets a clear message", async () => {
