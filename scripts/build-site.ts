@@ -12,8 +12,10 @@
 //   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts),
 //      pin the attachments' build-time mtimes (scripts/lib/site-determinism.ts), give every page its
 //      Content-Security-Policy (scripts/lib/site-csp.ts; CCASS_DATA_HOST adds one data host to
-//      connect-src), then swap the temporary folder in place of --out.
-// A failed step leaves the previous site untouched and the staging folder for inspection.
+//      connect-src), check its size against CCASS_SITE_MAX_BYTES (default 1 GB, GitHub Pages' limit;
+//      scripts/lib/site-size.ts), then swap the temporary folder in place of --out.
+// A failed step leaves the previous site untouched and the staging folder for inspection (a site
+// too large: SiteTooLargeError, whose message holds the sizes).
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { copyFile, cp, link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -29,6 +31,7 @@ import { assertDataset } from "../src/dataset/presence.ts";
 import { pinLastModified } from "./lib/site-determinism.ts";
 import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
+import { assertSiteSize, siteMaxBytes, SiteTooLargeError } from "./lib/site-size.ts";
 import { fullFromYear, siteFullYears } from "../data-loaders/publish/month-end.ts";
 import { partYear } from "../data-loaders/publish/year-parts.ts";
 
@@ -166,6 +169,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   // checked before any work: a bad value is one line, and the previous site stays
   const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
   const fullYears = siteFullYears(); // CCASS_SITE_FULL_YEARS, read again by the export and meta.json
+  const maxBytes = siteMaxBytes(); // CCASS_SITE_MAX_BYTES: the finished site is checked against it
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);
   assertDataset(data, { allowEmpty: options.allowEmpty });
@@ -253,6 +257,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     await pinLastModified(tmpOut);
     // After every other change to the pages: the policy holds the hashes of their inline scripts.
     await applySitePolicy(tmpOut, dataHost);
+    // GitHub Pages refuses a site over 1 GB: refused here instead, with the old site still in place.
+    await assertSiteSize(tmpOut, maxBytes);
 
     // Swap: the old site stays whole until the new one is complete.
     await replaceDirectory(tmpOut, out);
@@ -265,6 +271,11 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   } catch (err) {
     await rm(tmpOut, { recursive: true, force: true });
     if (tmpHost) await rm(tmpHost, { recursive: true, force: true });
+    // the pages are not at fault: the error's sizes are the evidence, and the kept export tree stays
+    if (err instanceof SiteTooLargeError) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
     throw new BuildSiteError(err instanceof Error ? err.message : String(err), staging);
   }
 }
