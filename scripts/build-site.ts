@@ -108,8 +108,8 @@ export interface BuildSiteOptions {
   /** The data host origin the pages may also connect to (CSP connect-src); default CCASS_DATA_HOST. */
   dataHost?: string;
   /**
-   * With a data host: the folder that receives the history files of the years older than the
-   * newest CCASS_SITE_FULL_YEARS (at full resolution), for the maintainer to sync to the host's
+   * With a data host: the folder that receives the history files (at full resolution) and the
+   * downloads' yearly parts of the years older than the newest CCASS_SITE_FULL_YEARS, for the maintainer to sync to the host's
    * root (docs/OPERATIONS.md "The data host"); default `<out>-data-host`. Replaced only on success.
    */
   hostOut?: string;
@@ -238,11 +238,12 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           if (abort.signal.aborted) return;
           if (!tmpHost) await linkTree(apiTree, siteApi);
           else {
-            // the older years' history files go to the data host's folder, not into dist/
+            // the older years' history files and downloads' yearly parts go to the data host's
+            // folder, not into dist/: what dist/ holds no longer grows with the years kept
             const latest = (JSON.parse(await readFile(path.join(apiTree, "index.json"), "utf8")) as { latest_date?: string | null }).latest_date;
             const from = latest ? fullFromYear(Number(latest.slice(0, 4)), fullYears) : -Infinity;
             await rm(tmpHost, { recursive: true, force: true });
-            await linkTree(apiTree, siteApi, "", (rel) => (rel.startsWith("history/") && (partYear(rel) ?? Infinity) < from ? path.join(tmpHost, rel) : null));
+            await linkTree(apiTree, siteApi, "", (rel) => ((partYear(rel) ?? Infinity) < from ? path.join(tmpHost, rel) : null));
             await mkdir(tmpHost, { recursive: true });
           }
         });
