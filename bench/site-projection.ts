@@ -80,20 +80,35 @@ export function fullYear(c: SiteComponents, dates = MARKET_DATES_A_YEAR): { hist
   return { history: h.perYear + h.perDate * dates, downloads: d.perYear + d.perDate * dates };
 }
 
+/** Older years in dist/: the next `monthEndYears` at month-end, the rest at quarter-end, each this share of a full year's history. */
+export interface CoarseYears {
+  host: false;
+  monthEndYears: number;
+  monthEndRatio: number;
+  quarterEndRatio: number;
+}
+
 export interface Layout {
   /** the newest calendar years at full resolution in dist/ (CCASS_SITE_FULL_YEARS) */
   fullYears: number;
-  /** older years: on a data host (not in dist/), or coarse in dist/ with this share of a full year's history */
-  older: { host: true } | { host: false; historyRatio: number; label: string };
+  /** older years: on a data host (not in dist/), or coarse in dist/ (their download parts are not thinned) */
+  older: { host: true } | CoarseYears;
 }
 
 /** dist/'s bytes with `years` calendar years kept, the oldest `years − fullYears` published as `layout.older` says. */
 export function projectSite(c: SiteComponents, years: number, layout: Layout): number {
   const year = fullYear(c);
   const full = Math.min(years, layout.fullYears);
-  const older = years - full;
-  const olderBytes = layout.older.host ? 0 : older * (layout.older.historyRatio * year.history + year.downloads);
-  return c.fixed + full * (year.history + year.downloads) + olderBytes;
+  const o = layout.older;
+  if (o.host) return c.fixed + full * (year.history + year.downloads);
+  const monthEnd = Math.min(years - full, o.monthEndYears);
+  const quarterEnd = years - full - monthEnd;
+  return (
+    c.fixed +
+    full * (year.history + year.downloads) +
+    monthEnd * (o.monthEndRatio * year.history + year.downloads) +
+    quarterEnd * (o.quarterEndRatio * year.history + year.downloads)
+  );
 }
 
 /** The most years whose projected dist/ stays within `limit` bytes (Infinity when it never grows). */

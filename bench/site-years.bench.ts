@@ -13,6 +13,7 @@ import { buildSite } from "../scripts/build-site.ts";
 import { DEFAULT_SITE_MAX_BYTES } from "../scripts/lib/site-size.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
+import { DEFAULT_FULL_YEARS, DEFAULT_MONTH_END_YEARS } from "../data-loaders/publish/month-end.ts";
 import { fullYear, MARKET_DATES_A_YEAR, measureSite, projectSite, yearsWithin, type Layout } from "./site-projection.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -21,7 +22,8 @@ const load0 = loadavg()[0]!;
 
 const monthEndFile = path.join(REPO, "bench-out", "month-end.json");
 if (!existsSync(monthEndFile)) throw new Error(`${monthEndFile} is missing: run npm run bench -- month-end first (the month-end share of a year's history)`);
-const monthEnd = JSON.parse(await readFile(monthEndFile, "utf8")) as { ratio: number; stocks: number };
+const monthEnd = JSON.parse(await readFile(monthEndFile, "utf8")) as { ratio: number; quarter_ratio: number; stocks: number };
+if (!(monthEnd.ratio > 0 && monthEnd.quarter_ratio > 0)) throw new Error(`${monthEndFile}: no month-end and quarter-end ratios; run npm run bench -- month-end again`);
 
 let dist = process.env.CCASS_BENCH_SITE_DIST ? path.resolve(process.env.CCASS_BENCH_SITE_DIST) : null;
 if (!dist) {
@@ -37,11 +39,14 @@ if (!dist) {
 
 const c = await measureSite(dist);
 const year = fullYear(c);
+const coarse = (monthEndYears: number) => ({ host: false as const, monthEndYears, monthEndRatio: monthEnd.ratio, quarterEndRatio: monthEnd.quarter_ratio });
 const layouts: { label: string; layout: Layout }[] = [
   { label: "every year at full resolution", layout: { fullYears: Infinity, older: { host: true } } },
-  { label: "CCASS_SITE_FULL_YEARS=2, older years month-end (the default)", layout: { fullYears: 2, older: { host: false, historyRatio: monthEnd.ratio, label: "month-end" } } },
-  { label: "CCASS_SITE_FULL_YEARS=1, older years month-end", layout: { fullYears: 1, older: { host: false, historyRatio: monthEnd.ratio, label: "month-end" } } },
-  { label: "CCASS_DATA_HOST, CCASS_SITE_FULL_YEARS=2", layout: { fullYears: 2, older: { host: true } } },
+  { label: `FULL_YEARS=2, MONTH_END_YEARS=${DEFAULT_MONTH_END_YEARS} (the defaults), then quarter-end`, layout: { fullYears: DEFAULT_FULL_YEARS, older: coarse(DEFAULT_MONTH_END_YEARS) } },
+  { label: "FULL_YEARS=2, every older year month-end", layout: { fullYears: 2, older: coarse(Infinity) } },
+  { label: "FULL_YEARS=2, every older year quarter-end", layout: { fullYears: 2, older: coarse(0) } },
+  { label: "FULL_YEARS=1, every older year quarter-end", layout: { fullYears: 1, older: coarse(0) } },
+  { label: "CCASS_DATA_HOST, FULL_YEARS=2", layout: { fullYears: 2, older: { host: true } } },
 ];
 const AT = [1, 3, 10, 20];
 const rows = layouts.map(({ label, layout }) => ({
@@ -55,15 +60,15 @@ console.log(`  fixed (pages, DuckDB-WASM, the recent window's files): ${(c.fixed
 for (const y of c.years)
   console.log(`  ${y.year}: ${y.dates} market dates, history ${(y.history / MB).toFixed(1)} MB (days parts ${(y.daysParts / MB).toFixed(1)}), download parts ${(y.downloads / MB).toFixed(1)} MB`);
 console.log(`  a full year (${MARKET_DATES_A_YEAR} dates, fitted): history ${(year.history / MB).toFixed(1)} MB, download parts ${(year.downloads / MB).toFixed(1)} MB`);
-console.log(`  a month-end year's history: ${(monthEnd.ratio * 100).toFixed(1)} % of a full year's (bench -- month-end, ${monthEnd.stocks} stocks)`);
+console.log(`  a month-end year's history: ${(monthEnd.ratio * 100).toFixed(1)} % of a full year's, a quarter-end year's ${(monthEnd.quarter_ratio * 100).toFixed(1)} % (bench -- month-end, ${monthEnd.stocks} stocks)`);
 console.log(`\ndist/ (MB) at ${AT.join(" / ")} years; years within 1 GB`);
-for (const r of rows) console.log(`  ${r.label.padEnd(62)} ${r.mb.map((x) => String(x).padStart(6)).join(" ")}   ${r.years_within_1gb === Infinity ? "all" : r.years_within_1gb}`);
+for (const r of rows) console.log(`  ${r.label.padEnd(64)} ${r.mb.map((x) => String(x).padStart(6)).join(" ")}   ${r.years_within_1gb === Infinity ? "all" : r.years_within_1gb}`);
 console.log(`load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} (bytes do not depend on it)`);
 
 await writeFileAtomic(
   path.join(REPO, "bench-out", "site-years.json"),
   JSON.stringify(
-    { dist, components: c, full_year: year, month_end_ratio: monthEnd.ratio, at_years: AT, layouts: rows.map((r) => ({ ...r, years_within_1gb: r.years_within_1gb === Infinity ? null : r.years_within_1gb })) },
+    { dist, components: c, full_year: year, month_end_ratio: monthEnd.ratio, quarter_end_ratio: monthEnd.quarter_ratio, at_years: AT, layouts: rows.map((r) => ({ ...r, years_within_1gb: r.years_within_1gb === Infinity ? null : r.years_within_1gb })) },
     null,
     2,
   ) + "\n",

@@ -67,7 +67,7 @@ describe("the projection", () => {
   it("adds full years, coarse years at their share, and nothing for years on a data host", () => {
     const year = fullYear(c); // 248 dates: history 1042, downloads 496
     expect(year).toEqual({ history: 50 + 4 * 248, downloads: 2 * 248 });
-    const monthEnd = { fullYears: 2, older: { host: false as const, historyRatio: 0.25, label: "month-end" } };
+    const monthEnd = { fullYears: 2, older: { host: false as const, monthEndYears: Infinity, monthEndRatio: 0.25, quarterEndRatio: 0.1 } };
     expect(projectSite(c, 1, monthEnd)).toBe(100 + 1042 + 496);
     expect(projectSite(c, 5, monthEnd)).toBe(100 + 2 * (1042 + 496) + 3 * (0.25 * 1042 + 496));
     const host = { fullYears: 2, older: { host: true as const } };
@@ -76,5 +76,9 @@ describe("the projection", () => {
     // 100 + 2 × 1538 = 3176, then 756.5 a year: 5 more years within 7000 (3176 + 5 × 756.5 = 6958.5)
     expect(yearsWithin(c, monthEnd, 7000)).toBe(7);
     expect(yearsWithin(c, monthEnd, 1000)).toBe(0);
+    // one month-end year, then quarter-end ones
+    const tiers = { fullYears: 2, older: { host: false as const, monthEndYears: 1, monthEndRatio: 0.25, quarterEndRatio: 0.1 } };
+    expect(projectSite(c, 3, tiers)).toBe(projectSite(c, 3, monthEnd));
+    expect(projectSite(c, 5, tiers)).toBe(100 + 2 * (1042 + 496) + (0.25 * 1042 + 496) + 2 * (0.1 * 1042 + 496));
   });
 });
