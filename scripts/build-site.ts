@@ -29,7 +29,7 @@ import { assertDataset } from "../src/dataset/presence.ts";
 import { pinLastModified } from "./lib/site-determinism.ts";
 import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
-import { fullFromYear, siteFullYears } from "../data-loaders/publish/month-end.ts";
+import { fullFromYear, siteFullYears, siteMonthEndYears } from "../data-loaders/publish/month-end.ts";
 import { partYear } from "../data-loaders/publish/year-parts.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -166,6 +166,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   // checked before any work: a bad value is one line, and the previous site stays
   const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
   const fullYears = siteFullYears(); // CCASS_SITE_FULL_YEARS, read again by the export and meta.json
+  siteMonthEndYears(); // CCASS_SITE_MONTH_END_YEARS, read by the export and meta.json
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);
   assertDataset(data, { allowEmpty: options.allowEmpty });
