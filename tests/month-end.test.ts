@@ -171,16 +171,17 @@ describe("CCASS_SITE_FULL_YEARS", () => {
     expect(tiers(3, 20)).toEqual(["full", "full", "full", "month-end", "month-end", "month-end", "month-end"]);
   });
 
-  it("export-api with CCASS_SITE_FULL_YEARS=0 or CCASS_SITE_MONTH_END_YEARS=-1 says so on one line, exits 1 and writes nothing", async () => {
+  it("export-api with CCASS_SITE_FULL_YEARS=0 or CCASS_SITE_MONTH_END_YEARS=-1, and build-site with CCASS_SITE_MONTH_END_YEARS=two, say so on one line, exit 1 and write nothing", async () => {
     const cases = [
-      ["CCASS_SITE_FULL_YEARS", "0", /^export-api: SiteFullYearsError: CCASS_SITE_FULL_YEARS must be an integer of at least 1 .*got "0"\n$/],
-      ["CCASS_SITE_MONTH_END_YEARS", "-1", /^export-api: SiteMonthEndYearsError: CCASS_SITE_MONTH_END_YEARS must be an integer of at least 0 .*got "-1"\n$/],
+      ["export-api", "CCASS_SITE_FULL_YEARS", "0", /^export-api: SiteFullYearsError: CCASS_SITE_FULL_YEARS must be an integer of at least 1 .*got "0"\n$/],
+      ["export-api", "CCASS_SITE_MONTH_END_YEARS", "-1", /^export-api: SiteMonthEndYearsError: CCASS_SITE_MONTH_END_YEARS must be an integer of at least 0 .*got "-1"\n$/],
+      ["build-site", "CCASS_SITE_MONTH_END_YEARS", "two", /^build-site: SiteMonthEndYearsError: CCASS_SITE_MONTH_END_YEARS must be an integer of at least 0 .*got "two"\n$/],
     ] as const;
-    for (const [name, value, message] of cases) {
-      const out = path.join(tmp, `refused-${name}`);
-      const cache = path.join(tmp, `refused-cache-${name}`);
+    for (const [script, name, value, message] of cases) {
+      const out = path.join(tmp, `refused-${script}-${name}`);
+      const cache = path.join(tmp, `refused-cache-${script}-${name}`);
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", "export-api.ts"), "--data", data, "--out", out], {
+        const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "scripts", `${script}.ts`), "--data", data, "--out", out], {
           cwd: REPO,
           env: { ...process.env, CCASS_SITE_FULL_YEARS: "", CCASS_SITE_MONTH_END_YEARS: "", [name]: value, CCASS_CACHE: cache },
           stdio: ["ignore", "ignore", "pipe"],
@@ -189,7 +190,7 @@ describe("CCASS_SITE_FULL_YEARS", () => {
         child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
         child.on("exit", (code) => resolve({ code, stderr }));
       });
-      expect(r.code, name).toBe(1);
+      expect(r.code, `${script} ${name}`).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(existsSync(out)).toBe(false);
       expect(existsSync(cache)).toBe(false);
