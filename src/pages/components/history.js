@@ -8,9 +8,10 @@ import {buildHistoryFromParts} from "./trail.js";
 import {buildPortfolioYear, buildPortfolioYearFromStocks} from "./portfolio.js";
 import {isStockCode} from "./validate.js";
 
-// The data host (meta.json's history_host, CCASS_DATA_HOST): the history files of the years before
-// history_full_from are read from it at full resolution instead of from this site (the page's
-// Content-Security-Policy admits that one origin). Set once by a page from its meta.json.
+// The data host (meta.json's history_host, CCASS_DATA_HOST): the history files and the downloads'
+// yearly parts of the years before history_full_from are read from it (history at full resolution)
+// instead of from this site (the page's Content-Security-Policy admits that one origin). Set once by
+// a page from its meta.json.
 let dataHost = null;
 
 /** Read the older years' history from meta.json's data host, if it names one (call before any fetch). */
@@ -19,9 +20,11 @@ export function useDataHost(meta) {
   dataHost = origin && /^https?:\/\/[^/\s]+$/.test(origin) && Number.isInteger(meta.history_full_from) ? {origin, before: meta.history_full_from} : null;
 }
 
-/** The URL of a file of the API tree: an older year's history file on the data host, else this site. */
+/** The URL of a file of the API tree: an older year's history file or download part on the data host, else this site. */
 export function apiUrl(path) {
-  const m = /^history\/(?:\d{5}|by-participant\/[\w-]+|market)\/(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(path);
+  const m =
+    /^history\/(?:\d{5}|by-participant\/[\w-]+|market)\/(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(path) ??
+    /^downloads\/[a-z0-9-]+\/year=(\d{4})\/[a-z0-9-]+\.parquet$/.exec(path);
   return dataHost && m && Number(m[1]) < dataHost.before ? `${dataHost.origin}/${path}` : API_BASE + path;
 }
 
