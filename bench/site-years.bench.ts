@@ -1,6 +1,6 @@
 // `npm run bench -- site-years`: dist/ at 1, 3, 10 and 20 years of the full market, for each way of
 // publishing the older years (issue #22), projected from one built full-market site's measured bytes
-// (bench/site-projection.ts) and the month-end share of a year's history (`bench -- month-end`,
+// (bench/site-projection.ts) and the month-end and quarter-end shares of a year's history (`bench -- month-end`,
 // bench-out/month-end.json; run it first). Also: how many years fit in GitHub Pages' 1 GB each way.
 // Environment: CCASS_BENCH_SITE_DIST (a site already built from the full market: measured as it is),
 // else the site is built from CCASS_BENCH_DATA (default .cache/bench-full, the synthetic 2,800-stock

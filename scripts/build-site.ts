@@ -32,7 +32,7 @@ import { pinLastModified } from "./lib/site-determinism.ts";
 import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
 import { assertSiteSize, siteMaxBytes, SiteTooLargeError } from "./lib/site-size.ts";
-import { fullFromYear, siteFullYears } from "../data-loaders/publish/month-end.ts";
+import { fullFromYear, siteFullYears, siteMonthEndYears } from "../data-loaders/publish/month-end.ts";
 import { partYear } from "../data-loaders/publish/year-parts.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -169,6 +169,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   // checked before any work: a bad value is one line, and the previous site stays
   const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
   const fullYears = siteFullYears(); // CCASS_SITE_FULL_YEARS, read again by the export and meta.json
+  siteMonthEndYears(); // CCASS_SITE_MONTH_END_YEARS, read by the export and meta.json
   const maxBytes = siteMaxBytes(); // CCASS_SITE_MAX_BYTES: the finished site is checked against it
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);

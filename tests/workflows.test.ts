@@ -481,11 +481,12 @@ describe("nightly", () => {
     expect(build).toBeGreaterThan(overlay);
   });
 
-  it("builds with the fork's data host and full-years settings from repository variables (empty when unset: the defaults)", () => {
+  it("builds with the fork's data host, full-years and month-end-years settings from repository variables (empty when unset: the defaults)", () => {
     const steps = (deployJob[1].steps ?? []) as NStep[];
     const build = steps.find(runs(/npm run build/))!;
     expect(build.env?.CCASS_DATA_HOST).toBe("${{ vars.CCASS_DATA_HOST }}");
     expect(build.env?.CCASS_SITE_FULL_YEARS).toBe("${{ vars.CCASS_SITE_FULL_YEARS }}");
+    expect(build.env?.CCASS_SITE_MONTH_END_YEARS).toBe("${{ vars.CCASS_SITE_MONTH_END_YEARS }}");
     // through env only, never spliced into the shell text
     expect(build.run).not.toMatch(/\$\{\{/);
   });

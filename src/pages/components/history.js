@@ -114,8 +114,8 @@ const markets = new Map();
 const marketJsons = new Map();
 
 /**
- * history/market/<year>.json, kept per page: {dates, resolution, stored_dates}. A month-end year
- * (docs/DATASETS.md "history/") says so: `resolution` "month-end", `dates` its month-ends and
+ * history/market/<year>.json, kept per page: {dates, resolution, stored_dates}. A coarse year
+ * (docs/DATASETS.md "history/") says so: `resolution` "month-end" or "quarter-end", `dates` its kept dates and
  * `stored_dates` how many dates the year had; a full year has no `resolution`. null when absent.
  */
 export function fetchMarketJson(year) {
@@ -127,7 +127,7 @@ export function fetchMarketJson(year) {
       if (!response.ok) throw new ApiError(response.url, response.status);
       const m = await response.json();
       const dates = Array.isArray(m.dates) ? m.dates.map(String) : [];
-      return {dates, resolution: m.resolution === "month-end" ? "month-end" : "full", stored_dates: Number.isInteger(m.stored_dates) ? m.stored_dates : dates.length};
+      return {dates, resolution: m.resolution === "month-end" || m.resolution === "quarter-end" ? m.resolution : "full", stored_dates: Number.isInteger(m.stored_dates) ? m.stored_dates : dates.length};
     };
     marketJsons.set(year, load().catch((err) => { marketJsons.delete(year); throw err; }));
   }
