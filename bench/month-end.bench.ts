@@ -3,9 +3,8 @@
 // bounded dist/"). A synthetic market ending 2026-12-31 that covers 2025 whole, one analytics cache,
 // three exports: CCASS_SITE_FULL_YEARS=1 with CCASS_SITE_MONTH_END_YEARS=1 (2025 month-end) and =0
 // (2025 quarter-end), and CCASS_SITE_FULL_YEARS=3 (every year full). The figures: 2025's history
-// bytes by kind of file (stock parts, days parts, by-participant parts, market files) in each, their
-// ratios to full, and the 20-year dist/ they project for each CCASS_SITE_MONTH_END_YEARS at the
-// default 2 full years (the largest that fits 1 GB is the default, DEFAULT_MONTH_END_YEARS).
+// bytes by kind of file (stock parts, days parts, by-participant parts, market files) in each and
+// their ratios to full, which `bench -- site-years` uses to project dist/ over the years.
 // Environment: CCASS_BENCH_STOCKS (300), CCASS_BENCH_MONTH_END_DATA (.cache/bench-month-end: the
 // dataset, written when missing, kept).
 import { existsSync } from "node:fs";
@@ -75,27 +74,11 @@ for (const k of ["stock_parts", "days_parts", "by_participant", "market", "total
     `  ${k.padEnd(16)} ${LABELS.map((l) => `${(figures[l]![k]! / MB).toFixed(2).padStart(8)} MB`).join(" ")}  ${pct(figures.month_end![k]!, figures.full![k]!).padStart(9)}  ${pct(figures.quarter_end![k]!, figures.full![k]!).padStart(11)}`,
   );
 
-// The 20-year projection that sets DEFAULT_MONTH_END_YEARS (issue #22: the site stays <= 1 GB): the
-// full market's figures, not this bench's (docs/ARCHITECTURE.md "Site: bounded dist/": 200 MB of
-// dist/ that does not grow with the years, 4 MB a year of other yearly files, 175 MB of history a
-// full year), and this bench's ratios for the coarse years.
-const P = { years: 20, fullYears: 2, restMB: 200, otherPerYearMB: 4, fullYearMB: 175, limitMB: 1000 };
-const monthEndMB = ratio * P.fullYearMB;
-const quarterEndMB = quarterRatio * P.fullYearMB;
-const projection = Array.from({ length: P.years - P.fullYears + 1 }, (_, m) => {
-  const q = P.years - P.fullYears - m;
-  const mb = P.restMB + P.years * P.otherPerYearMB + P.fullYears * P.fullYearMB + m * monthEndMB + q * quarterEndMB;
-  return { month_end_years: m, quarter_end_years: q, dist_mb: mb, fits: mb <= P.limitMB };
-});
-const fitting = projection.filter((p) => p.fits).map((p) => p.month_end_years);
-const best = fitting.length ? Math.max(...fitting) : null;
-console.log(`\n${P.years} years of the full market at ${P.fullYears} full years (MB): ${P.restMB} + ${P.years} × ${P.otherPerYearMB} + ${P.fullYears} × ${P.fullYearMB}` +
-  ` + M × ${monthEndMB.toFixed(1)} (${(ratio * 100).toFixed(1)} % × ${P.fullYearMB}) + (${P.years - P.fullYears} − M) × ${quarterEndMB.toFixed(1)} (${(quarterRatio * 100).toFixed(1)} % × ${P.fullYearMB})`);
-for (const p of projection) console.log(`  M = ${String(p.month_end_years).padStart(2)}: ${p.dist_mb.toFixed(0).padStart(5)} MB${p.fits ? "" : "  > 1 GB"}`);
-console.log(best === null ? "  even M = 0 does not fit 1 GB" : `  the largest M that fits 1 GB: ${best}`);
+// What these shares mean for dist/ over the years: `npm run bench -- site-years` (measured components of a
+// full-market site, and these ratios).
 console.log(`load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
 await writeFileAtomic(
   path.join(REPO, "bench-out", "month-end.json"),
-  JSON.stringify({ stocks, year: YEAR, figures, ratio, quarter_ratio: quarterRatio, projection: { ...P, month_end_mb: monthEndMB, quarter_end_mb: quarterEndMB, by_month_end_years: projection, largest_fitting: best }, load_average: [load0, loadavg()[0]] }, null, 2) + "\n",
+  JSON.stringify({ stocks, year: YEAR, figures, ratio, quarter_ratio: quarterRatio, load_average: [load0, loadavg()[0]] }, null, 2) + "\n",
 );
 await rm(work, { recursive: true, force: true });

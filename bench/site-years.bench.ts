@@ -42,7 +42,7 @@ const year = fullYear(c);
 const coarse = (monthEndYears: number) => ({ host: false as const, monthEndYears, monthEndRatio: monthEnd.ratio, quarterEndRatio: monthEnd.quarter_ratio });
 const layouts: { label: string; layout: Layout }[] = [
   { label: "every year at full resolution", layout: { fullYears: Infinity, older: { host: true } } },
-  { label: `FULL_YEARS=2, MONTH_END_YEARS=${DEFAULT_MONTH_END_YEARS} (the defaults), then quarter-end`, layout: { fullYears: DEFAULT_FULL_YEARS, older: coarse(DEFAULT_MONTH_END_YEARS) } },
+  { label: `FULL_YEARS=${DEFAULT_FULL_YEARS}, MONTH_END_YEARS=${DEFAULT_MONTH_END_YEARS} (the defaults), then quarter-end`, layout: { fullYears: DEFAULT_FULL_YEARS, older: coarse(DEFAULT_MONTH_END_YEARS) } },
   { label: "FULL_YEARS=2, every older year month-end", layout: { fullYears: 2, older: coarse(Infinity) } },
   { label: "FULL_YEARS=2, every older year quarter-end", layout: { fullYears: 2, older: coarse(0) } },
   { label: "FULL_YEARS=1, every older year quarter-end", layout: { fullYears: 1, older: coarse(0) } },
@@ -63,12 +63,18 @@ console.log(`  a full year (${MARKET_DATES_A_YEAR} dates, fitted): history ${(ye
 console.log(`  a month-end year's history: ${(monthEnd.ratio * 100).toFixed(1)} % of a full year's, a quarter-end year's ${(monthEnd.quarter_ratio * 100).toFixed(1)} % (bench -- month-end, ${monthEnd.stocks} stocks)`);
 console.log(`\ndist/ (MB) at ${AT.join(" / ")} years; years within 1 GB`);
 for (const r of rows) console.log(`  ${r.label.padEnd(64)} ${r.mb.map((x) => String(x).padStart(6)).join(" ")}   ${r.years_within_1gb === Infinity ? "all" : r.years_within_1gb}`);
+// the default CCASS_SITE_MONTH_END_YEARS: the largest with which ten years fit 1 GB (publish/month-end.ts)
+const TEN = 10;
+let monthEndForTen: number | null = null;
+for (let m = 0; m <= TEN - DEFAULT_FULL_YEARS; m++)
+  if (projectSite(c, TEN, { fullYears: DEFAULT_FULL_YEARS, older: coarse(m) }) <= DEFAULT_SITE_MAX_BYTES) monthEndForTen = m;
+console.log(`  the largest MONTH_END_YEARS with which ${TEN} years fit 1 GB: ${monthEndForTen ?? "none"} (the default is ${DEFAULT_MONTH_END_YEARS})`);
 console.log(`load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} (bytes do not depend on it)`);
 
 await writeFileAtomic(
   path.join(REPO, "bench-out", "site-years.json"),
   JSON.stringify(
-    { dist, components: c, full_year: year, month_end_ratio: monthEnd.ratio, quarter_end_ratio: monthEnd.quarter_ratio, at_years: AT, layouts: rows.map((r) => ({ ...r, years_within_1gb: r.years_within_1gb === Infinity ? null : r.years_within_1gb })) },
+    { dist, components: c, full_year: year, month_end_ratio: monthEnd.ratio, quarter_end_ratio: monthEnd.quarter_ratio, month_end_years_for_ten: monthEndForTen, at_years: AT, layouts: rows.map((r) => ({ ...r, years_within_1gb: r.years_within_1gb === Infinity ? null : r.years_within_1gb })) },
     null,
     2,
   ) + "\n",

@@ -25,13 +25,13 @@ export const DEFAULT_FULL_YEARS = 2;
 
 /**
  * The calendar years after the full ones published at month-end when CCASS_SITE_MONTH_END_YEARS is
- * unset; older years are quarter-end. Meant as the largest that keeps twenty full-market years of
- * dist/ under GitHub Pages' 1 GB at the default 2 full years; measured, even 0 does not (≈ 1.06 GB:
- * a month-end year is 24.0 % of a full year's history, a quarter-end year 13.8 %; `npm run bench --
- * month-end`, docs/ARCHITECTURE.md "Site: bounded dist/"), so every year before the full ones is
- * quarter-end unless a fork asks for month-end years.
+ * unset; older years are quarter-end. Measured (`npm run bench -- site-years`, docs/ARCHITECTURE.md
+ * "Site: bounded dist/"): no setting fits twenty full-market years in GitHub Pages' 1 GB without a
+ * data host (1,295 MB even with every older year quarter-end), so the default is the largest that
+ * fits ten: 2 full years and 6 month-end years, then quarter-end (986 MB at ten years); the build's
+ * size guard (scripts/lib/site-size.ts) refuses a larger site and names CCASS_DATA_HOST.
  */
-export const DEFAULT_MONTH_END_YEARS = 0;
+export const DEFAULT_MONTH_END_YEARS = 6;
 
 /** CCASS_SITE_FULL_YEARS is not an integer of at least 1. */
 export class SiteFullYearsError extends Error {

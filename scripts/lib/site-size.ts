@@ -30,7 +30,7 @@ export class SiteTooLargeError extends Error {
       `the site would be ${mb(bytes)}, over CCASS_SITE_MAX_BYTES ${max} (${mb(max)})` +
         (largest.length ? `; largest: ${largest.map((x) => `${x.folder} ${mb(x.bytes)}`).join(", ")}` : "") +
         "; " +
-        "publish fewer years at full resolution (CCASS_SITE_FULL_YEARS=1), or serve the older years from a data host (CCASS_DATA_HOST), docs/OPERATIONS.md",
+        "publish the older years coarser (CCASS_SITE_MONTH_END_YEARS=0, CCASS_SITE_FULL_YEARS=1) or from a data host (CCASS_DATA_HOST), docs/OPERATIONS.md",
     );
   }
 }
