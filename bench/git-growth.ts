@@ -7,7 +7,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { openDataRepo, overlay, sync } from "../src/ops/data-branch.ts";
 import { copyDays } from "../tests/helpers/dataset-days.ts";
-import { diskUsage } from "./disk-usage.ts";
+import { diskUsage } from "../src/lib/disk-usage.ts";
 
 const GIT_ENV = { GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@example.com", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@example.com" };
 

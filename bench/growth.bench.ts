@@ -16,7 +16,7 @@ import { compact } from "../src/ingest/compact.ts";
 import { listTables } from "../src/dataset/layout.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { settlementDaysBetween } from "../src/lib/calendar.ts";
-import { diskUsage, parquetOnly } from "./disk-usage.ts";
+import { diskUsage, parquetOnly } from "../src/lib/disk-usage.ts";
 import { simulateNights } from "./git-growth.ts";
 
 const STOCKS = Number(process.env.GROWTH_STOCKS ?? 2800);

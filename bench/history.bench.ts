@@ -32,7 +32,7 @@ import { serveDist } from "../scripts/serve-dist.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { launchBrowser, openPage } from "../tests/helpers/browser.ts";
-import { diskUsage } from "./disk-usage.ts";
+import { diskUsage } from "../src/lib/disk-usage.ts";
 import { best, compareFormats } from "./history-format.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");

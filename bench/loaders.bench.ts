@@ -14,7 +14,7 @@ import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { openDb } from "../data-loaders/compute/duck.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { LOADERS, loaderScript, REPO, runMeasured as run } from "./child-run.ts";
-import { diskUsage } from "./disk-usage.ts";
+import { diskUsage } from "../src/lib/disk-usage.ts";
 import { accuracy, readPairs, readTruth } from "./transfer-score.ts";
 
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));

@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 import { runScrape } from "../src/ingest/run.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { lastSettlementDays } from "../src/lib/calendar.ts";
-import { diskUsage, parquetOnly } from "./disk-usage.ts";
+import { diskUsage, parquetOnly } from "../src/lib/disk-usage.ts";
 
 const STOCKS = Number(process.env.SCRAPE_BENCH_STOCKS ?? 600);
 const DAYS = Number(process.env.SCRAPE_BENCH_DAYS ?? 3);

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { buildSite } from "../scripts/build-site.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
-import { diskUsage } from "./disk-usage.ts";
+import { diskUsage } from "../src/lib/disk-usage.ts";
 
 export interface SiteShell {
   /** dist/ less `_file/api/v1` and less the loaders' outputs (`_file/data/`) */

@@ -24,7 +24,7 @@ import { serveDist } from "../scripts/serve-dist.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { writeFileAtomic } from "../src/lib/atomic.ts";
 import { launchBrowser, openPage, waitForChart } from "../tests/helpers/browser.ts";
-import { diskUsage } from "./disk-usage.ts";
+import { diskUsage } from "../src/lib/disk-usage.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const data = path.resolve(process.env.CCASS_BENCH_DATA ?? path.join(REPO, ".cache", "bench-full"));

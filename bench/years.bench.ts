@@ -33,7 +33,7 @@ import { assetName, formatManifest } from "../src/ops/year-manifest.ts";
 import { writeSyntheticDataset } from "../src/replica/dataset-writer.ts";
 import { LOADERS, loaderScript, REPO, runMeasured } from "./child-run.ts";
 import { linkDatasetPrefix, treeStamp } from "./dataset-prefix.ts";
-import { diskUsage } from "./disk-usage.ts";
+import { diskUsage } from "../src/lib/disk-usage.ts";
 import { measureSiteShell } from "./site-shell.ts";
 import { compareTrees, describeComparison } from "./tree-compare.ts";
 import {

@@ -12,8 +12,10 @@
 //   3. apply the accessibility fixes to Framework's page template (scripts/lib/site-template.ts),
 //      pin the attachments' build-time mtimes (scripts/lib/site-determinism.ts), give every page its
 //      Content-Security-Policy (scripts/lib/site-csp.ts; CCASS_DATA_HOST adds one data host to
-//      connect-src), then swap the temporary folder in place of --out.
-// A failed step leaves the previous site untouched and the staging folder for inspection.
+//      connect-src), check its size against CCASS_SITE_MAX_BYTES (default 1 GB, GitHub Pages' limit;
+//      scripts/lib/site-size.ts), then swap the temporary folder in place of --out.
+// A failed step leaves the previous site untouched and the staging folder for inspection (a site
+// too large: SiteTooLargeError, whose message holds the sizes).
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { copyFile, cp, link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -29,7 +31,8 @@ import { assertDataset } from "../src/dataset/presence.ts";
 import { pinLastModified } from "./lib/site-determinism.ts";
 import { applySitePolicy, dataHostOrigin } from "./lib/site-csp.ts";
 import { fixSiteTemplate } from "./lib/site-template.ts";
-import { fullFromYear, siteFullYears } from "../data-loaders/publish/month-end.ts";
+import { assertSiteSize, siteMaxBytes, SiteTooLargeError } from "./lib/site-size.ts";
+import { fullFromYear, siteFullYears, siteMonthEndYears } from "../data-loaders/publish/month-end.ts";
 import { partYear } from "../data-loaders/publish/year-parts.ts";
 
 const PROJECT = path.resolve(import.meta.dirname, "..");
@@ -106,8 +109,8 @@ export interface BuildSiteOptions {
   /** The data host origin the pages may also connect to (CSP connect-src); default CCASS_DATA_HOST. */
   dataHost?: string;
   /**
-   * With a data host: the folder that receives the history files of the years older than the
-   * newest CCASS_SITE_FULL_YEARS (at full resolution), for the maintainer to sync to the host's
+   * With a data host: the folder that receives the history files (at full resolution) and the
+   * downloads' yearly parts of the years older than the newest CCASS_SITE_FULL_YEARS, for the maintainer to sync to the host's
    * root (docs/OPERATIONS.md "The data host"); default `<out>-data-host`. Replaced only on success.
    */
   hostOut?: string;
@@ -167,6 +170,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   // checked before any work: a bad value is one line, and the previous site stays
   const dataHost = dataHostOrigin(options.dataHost ?? process.env.CCASS_DATA_HOST);
   const fullYears = siteFullYears(); // CCASS_SITE_FULL_YEARS, read again by the export and meta.json
+  siteMonthEndYears(); // CCASS_SITE_MONTH_END_YEARS, read by the export and meta.json
+  const maxBytes = siteMaxBytes(); // CCASS_SITE_MAX_BYTES: the finished site is checked against it
   const data = path.resolve(options.data);
   const out = path.resolve(options.out);
   assertDataset(data, { allowEmpty: options.allowEmpty });
@@ -235,11 +240,12 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           if (abort.signal.aborted) return;
           if (!tmpHost) await linkTree(apiTree, siteApi);
           else {
-            // the older years' history files go to the data host's folder, not into dist/
+            // the older years' history files and downloads' yearly parts go to the data host's
+            // folder, not into dist/: what dist/ holds no longer grows with the years kept
             const latest = (JSON.parse(await readFile(path.join(apiTree, "index.json"), "utf8")) as { latest_date?: string | null }).latest_date;
             const from = latest ? fullFromYear(Number(latest.slice(0, 4)), fullYears) : -Infinity;
             await rm(tmpHost, { recursive: true, force: true });
-            await linkTree(apiTree, siteApi, "", (rel) => (rel.startsWith("history/") && (partYear(rel) ?? Infinity) < from ? path.join(tmpHost, rel) : null));
+            await linkTree(apiTree, siteApi, "", (rel) => ((partYear(rel) ?? Infinity) < from ? path.join(tmpHost, rel) : null));
             await mkdir(tmpHost, { recursive: true });
           }
         });
@@ -254,6 +260,8 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     await pinLastModified(tmpOut);
     // After every other change to the pages: the policy holds the hashes of their inline scripts.
     await applySitePolicy(tmpOut, dataHost);
+    // GitHub Pages refuses a site over 1 GB: refused here instead, with the old site still in place.
+    await assertSiteSize(tmpOut, maxBytes);
 
     // Swap: the old site stays whole until the new one is complete.
     await replaceDirectory(tmpOut, out);
@@ -266,6 +274,11 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
   } catch (err) {
     await rm(tmpOut, { recursive: true, force: true });
     if (tmpHost) await rm(tmpHost, { recursive: true, force: true });
+    // the pages are not at fault: the error's sizes are the evidence, and the kept export tree stays
+    if (err instanceof SiteTooLargeError) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
     throw new BuildSiteError(err instanceof Error ? err.message : String(err), staging);
   }
 }

@@ -5,7 +5,7 @@ import path from "node:path";
 import { openAnalytics } from "../data-loaders/compute/cache.ts";
 import { dataDir, REPO_ROOT } from "../data-loaders/compute/env.ts";
 import { exportApi } from "../data-loaders/publish/export.ts";
-import { siteFullYears } from "../data-loaders/publish/month-end.ts";
+import { siteFullYears, siteMonthEndYears } from "../data-loaders/publish/month-end.ts";
 import { assertDataset } from "../src/dataset/presence.ts";
 import { timed } from "../data-loaders/compute/timings.ts";
 import { cliProgram, runCli } from "../src/lib/cli-options.ts";
@@ -24,7 +24,9 @@ const log = (s: string) => {
 };
 await runCli("export-api", async () => {
   const data = opts.data ? path.resolve(opts.data) : dataDir();
-  siteFullYears(); // CCASS_SITE_FULL_YEARS checked before any work: a bad value is one line
+  // CCASS_SITE_FULL_YEARS and CCASS_SITE_MONTH_END_YEARS checked before any work: a bad value is one line
+  siteFullYears();
+  siteMonthEndYears();
   assertDataset(data, { allowEmpty: opts.allowEmpty });
   const a = await timed("export.open", () => openAnalytics(data, { log: (s) => log(`cache ${s}`) }));
   try {

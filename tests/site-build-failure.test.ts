@@ -1,12 +1,14 @@
 // "dist/ is replaced only on success" (README, `npm run build`): a build whose data loader exits 1
 // midway (after Framework has rendered the pages) leaves the previous site exactly as it was, and
-// leaves no half-built folder beside it; the same build with the loader fixed replaces it.
+// leaves no half-built folder beside it; the same build with the loader fixed replaces it. A site over
+// CCASS_SITE_MAX_BYTES (GitHub Pages' 1 GB) is refused the same way (scripts/lib/site-size.ts).
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSite, BuildSiteError } from "../scripts/build-site.ts";
+import { SiteTooLargeError } from "../scripts/lib/site-size.ts";
 
 let work: string;
 let out: string;
@@ -61,6 +63,29 @@ describe("npm run build", () => {
     expect(existsSync(e.staging)).toBe(true);
     await rm(e.staging, { recursive: true, force: true });
   });
+
+  it("keeps the old dist/ when the new site is over CCASS_SITE_MAX_BYTES, and names where its bytes are", async () => {
+    const saved = process.env.CCASS_SITE_MAX_BYTES;
+    process.env.CCASS_SITE_MAX_BYTES = "1000000"; // the no-data site alone is tens of MB (DuckDB-WASM)
+    let err: unknown;
+    try {
+      await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });
+    } catch (e) {
+      err = e;
+    } finally {
+      if (saved === undefined) delete process.env.CCASS_SITE_MAX_BYTES;
+      else process.env.CCASS_SITE_MAX_BYTES = saved;
+    }
+    expect(err).toBeInstanceOf(SiteTooLargeError);
+    const e = err as SiteTooLargeError;
+    expect(e.max).toBe(1_000_000);
+    expect(e.bytes).toBeGreaterThan(1_000_000);
+    expect(e.message).not.toContain("\n");
+    expect(e.message).toMatch(/^the site would be [\d.]+ MB, over CCASS_SITE_MAX_BYTES 1000000 \(1\.0 MB\); largest: _file\/components\/vendor\/duckdb [\d.]+ MB/);
+    expect(e.message).toMatch(/CCASS_SITE_MONTH_END_YEARS=0, CCASS_SITE_FULL_YEARS=1.*CCASS_DATA_HOST/);
+    expect(await snapshot(out)).toEqual(OLD);
+    expect((await readdir(work)).sort()).toEqual(["data", "dist"]);
+  }, 240_000);
 
   it("replaces dist/ when the same build succeeds", async () => {
     await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });

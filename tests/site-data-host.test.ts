@@ -1,7 +1,8 @@
 // The site's older years read from one data host (CCASS_DATA_HOST), in Chromium (issue #22): a stand-in
 // host on 127.0.0.1:0 (CORS, 404s) serves the folder the build writes beside dist/ (`<out>-data-host`),
 // a site built with CCASS_SITE_FULL_YEARS=1 from a market of 2025-10 to 2026-01 (6 stocks × 70 days):
-// 2025's history files are in that folder at full resolution and not in dist/; a stock page on a
+// 2025's history files (at full resolution) and downloads' yearly parts are in that folder and not in
+// dist/, and the Data page links 2025's parts there; a stock page on a
 // 2025 date that is not a month-end shows that date's holdings (checked against the Parquet dataset),
 // its picker lists every 2025 date, no month-end note, and its requests go only to the site's origin
 // and the data host.
@@ -86,6 +87,24 @@ describe("the older years on a data host (CCASS_DATA_HOST, CCASS_SITE_FULL_YEARS
     expect(market.dates.length).toBeGreaterThan(40);
     const meta = JSON.parse(await readFile(path.join(site.dist, "_file", "data", (await readdir(path.join(site.dist, "_file", "data"))).find((f) => f.startsWith("meta."))!), "utf8")) as { history_host: string; history_full_from: number };
     expect(meta).toMatchObject({ history_host: hostOrigin, history_full_from: 2026 });
+    // the downloads' yearly parts of 2025 too (holder categories: every stored stock-day), 2026's stay
+    const partsOnHost = await filesUnder(path.join(hostRoot!, "downloads"));
+    expect(partsOnHost).toContain("holder-categories/year=2025/holder-categories-2025.parquet");
+    expect(partsOnHost.filter((f) => !/\/year=2025\/[a-z-]+-2025\.parquet$/.test(f))).toEqual([]);
+    const partsInDist = await filesUnder(path.join(api, "downloads"));
+    expect(partsInDist.filter((f) => /year=2025/.test(f))).toEqual([]);
+    expect(partsInDist).toContain("holder-categories/year=2026/holder-categories-2026.parquet");
+  });
+
+  it("the Data page links 2025's yearly parts on the host and 2026's on the site", async () => {
+    const { page, watch, context } = await openPage(browser, site.url, { allowOrigins: [hostOrigin] });
+    await page.goto(`${site.url}data`, { waitUntil: "networkidle" });
+    const hrefs = await page.locator("a[href*='holder-categories-20']").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    expect(hrefs).toContain(`${hostOrigin}/downloads/holder-categories/year=2025/holder-categories-2025.parquet`);
+    expect(hrefs).toContain(`${site.url}_file/api/v1/downloads/holder-categories/year=2026/holder-categories-2026.parquet`);
+    expect(watch.foreignRequests).toEqual([]);
+    expect(watch.pageErrors).toEqual([]);
+    await context.close();
   });
 
   it("a stock page on a 2025 date that is not a month-end reads 2025 from the host: every date, that date's holdings, requests only to the site and the host", async () => {
@@ -133,5 +152,17 @@ describe("the older years on a data host (CCASS_DATA_HOST, CCASS_SITE_FULL_YEARS
     expect(sql.watch.foreignRequests).toEqual([]);
     expect(sql.watch.pageErrors).toEqual([]);
     await sql.context.close();
-  }, 120_000);
+
+    // a download table's 2025 part comes from the host: every stored stock-day of 2025 is counted
+    const [stockDays] = await rows<{ n: bigint }>(db.conn, `SELECT count(*) AS n FROM read_parquet('${glob("summary")}') WHERE year(date) = 2025`);
+    const hc = await openPage(browser, site.url, { allowOrigins: [hostOrigin] });
+    await hc.page.goto(`${site.url}sql?q=${encodeURIComponent("SELECT count(*) AS n FROM holder_categories WHERE year(date) = 2025")}`, { waitUntil: "networkidle" });
+    await hc.page.getByTestId("sql-result").waitFor({ timeout: 60_000 });
+    const n = (await hc.page.getByTestId("sql-result").locator("tbody tr").first().locator("td").allInnerTexts()).map((c) => Number(c.replace(/[^\d]/g, ""))).at(-1);
+    expect(n).toBe(Number(stockDays!.n));
+    expect(hc.watch.hostRequests!.map((u) => new URL(u).pathname)).toContain("/downloads/holder-categories/year=2025/holder-categories-2025.parquet");
+    expect(hc.watch.foreignRequests).toEqual([]);
+    expect(hc.watch.pageErrors).toEqual([]);
+    await hc.context.close();
+  }, 180_000);
 });

@@ -481,13 +481,30 @@ describe("nightly", () => {
     expect(build).toBeGreaterThan(overlay);
   });
 
-  it("builds with the fork's data host and full-years settings from repository variables (empty when unset: the defaults)", () => {
+  it("builds with the fork's data host, full-years and month-end-years settings from repository variables (empty when unset: the defaults)", () => {
     const steps = (deployJob[1].steps ?? []) as NStep[];
     const build = steps.find(runs(/npm run build/))!;
     expect(build.env?.CCASS_DATA_HOST).toBe("${{ vars.CCASS_DATA_HOST }}");
     expect(build.env?.CCASS_SITE_FULL_YEARS).toBe("${{ vars.CCASS_SITE_FULL_YEARS }}");
+    expect(build.env?.CCASS_SITE_MONTH_END_YEARS).toBe("${{ vars.CCASS_SITE_MONTH_END_YEARS }}");
     // through env only, never spliced into the shell text
     expect(build.run).not.toMatch(/\$\{\{/);
+  });
+
+  it("copies the older years to the data host after the build and before the upload, only when the fork sets a host and a remote; its secret in that step only", () => {
+    const steps = (deployJob[1].steps ?? []) as NStep[];
+    const at = (p: RegExp) => steps.findIndex((s) => p.test(String(s.run ?? "")) || p.test(String(s.uses ?? "")));
+    const copy = at(/rclone .*copy dist-data-host "\$REMOTE"/);
+    expect(copy).toBeGreaterThan(at(/npm run build/));
+    expect(copy).toBeLessThan(at(/upload-pages-artifact/));
+    const step = steps[copy]!;
+    expect(String(step.if)).toMatch(/vars\.CCASS_DATA_HOST != ''/);
+    expect(String(step.if)).toMatch(/vars\.CCASS_DATA_HOST_REMOTE != ''/);
+    expect(step.env?.RCLONE_CONF).toBe("${{ secrets.CCASS_DATA_HOST_RCLONE_CONF }}");
+    expect(step.run).not.toMatch(/\$\{\{/); // through env only
+    expect(step.run).not.toMatch(/rclone (sync|move|delete|purge)/); // never deletes on the host
+    const withSecret = steps.filter((s) => JSON.stringify(s).includes("CCASS_DATA_HOST_RCLONE_CONF"));
+    expect(withSecret).toEqual([step]);
   });
 
   it("keeps the analytics state between runs: CCASS_CACHE set, restored before the build, saved only after a successful deploy", () => {

@@ -18,6 +18,7 @@ import { healthSmall } from "./page-data/health.ts";
 import { participantPages } from "./participant-pages.ts";
 import { stockPages } from "./stock-pages.ts";
 import { timed, timing } from "../compute/timings.ts";
+import type { Resolution } from "./month-end.ts";
 
 export interface ExportStats {
   out: string;
@@ -127,7 +128,7 @@ export async function exportApi(a: Analytics, out: string, log: (s: string) => v
     const plan: PartPlan = {
       years: parts.filter((p) => !keep.has(p.year)).map((p) => p.year),
       level: (y) => partLevel(parts.find((p) => p.year === y)!),
-      monthEnd: (y) => parts.find((p) => p.year === y)!.resolution === "month-end",
+      resolution: (y) => parts.find((p) => p.year === y)!.resolution,
     };
     timing("export.keep_parts", (performance.now() - p0) / 1000);
     log(`per-year files: ${keptFiles} kept (years ${[...keep].join(", ") || "none"}), writing years ${plan.years.join(", ") || "none"}`);
@@ -214,8 +215,8 @@ async function writeHistory(conn: DuckDBConnection, data: string, dir: string, p
 interface PartPlan {
   years: number[];
   level: (year: number) => number;
-  /** History parts at month-end resolution (the site's older years, publish/month-end.ts). */
-  monthEnd: (year: number) => boolean;
+  /** The history parts' resolution of a year (the site's older years are coarse, publish/month-end.ts). */
+  resolution: (year: number) => Resolution;
 }
 
 /** The part keys and download row counts an earlier export recorded in its index.json (empty when none). */

@@ -32,8 +32,9 @@
 //   history_points(stock_code, participant_key, date, shares)  every change point of the full history
 //   history_held(stock_code, participant_key, year)  the positions held on some stored date of a year
 //   history_days(stock_code, date, issued_shares, ca_kind, ca_ratio, basis, …)  every stored date
-// A year of the site older than the newest CCASS_SITE_FULL_YEARS is written at month-end resolution
-// (`monthEnd`): the same rows sampled on each month's last market date (month-end.ts).
+// A year of the site older than the newest CCASS_SITE_FULL_YEARS is written at a coarse resolution
+// (`resolution`: month-end, or quarter-end for the oldest): the same rows sampled on each month's or
+// quarter's last market date (month-end.ts).
 // One year at a time: writing a year reads that year's chunks and the holdings of its first dates,
 // never the whole history, so a nightly that rewrites the open year does the same work at ten years
 // as at one.
@@ -46,15 +47,15 @@ import { participantFile } from "./ids.ts";
 import { writeFileAtomic } from "../../src/lib/atomic.ts";
 import { listDataset, tableSqlOnDates } from "../compute/source.ts";
 import { timed, timing } from "../compute/timings.ts";
-import { keepMonthEnds, monthEndDatesSql } from "./month-end.ts";
+import { keepPeriodEnds, periodEndDatesSql, periodOf, type Resolution } from "./month-end.ts";
 
 export interface HistoryPartsOptions {
   /** The calendar years whose parts are written; other years' files are left as they are. */
   years: readonly number[];
   /** zstd level of a year's files (19 for closed years; the open year is rewritten every night). */
   level: (year: number) => number;
-  /** Years written at month-end resolution (month-end.ts: the site's older years); default none. */
-  monthEnd?: (year: number) => boolean;
+  /** Each year's resolution (month-end.ts: the site's older years are coarse); default full. */
+  resolution?: (year: number) => Resolution;
 }
 
 /**
@@ -194,9 +195,9 @@ export async function writeHistoryParts(
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${DAYS} AS
       SELECT stock_code, ${DAY_COLUMNS.map((x) => (x === "ca_ratio" ? "round(ca_ratio, 6) AS ca_ratio" : x)).join(", ")}
       FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01' ORDER BY stock_code, date`);
-    const monthEnd = opts.monthEnd?.(year) ?? false;
-    // an older year of the site: the same rows sampled on each month's last market date (month-end.ts)
-    if (monthEnd) await keepMonthEnds(conn, year, { years: YEARS, parts: PARTS, days: DAYS });
+    const resolution = opts.resolution?.(year) ?? "full";
+    // an older year of the site: the same rows sampled on each month's (quarter's) last market date (month-end.ts)
+    if (resolution !== "full") await keepPeriodEnds(conn, year, periodOf(resolution), { years: YEARS, parts: PARTS, days: DAYS });
     const codes = (await conn.runAndReadAll(`SELECT stock_code FROM ${YEARS} WHERE year = ${year} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
     const level = opts.level(year);
     const s0 = performance.now();
@@ -214,7 +215,7 @@ export async function writeHistoryParts(
     }
     timing(`history.${year}.stock_files`, (performance.now() - s0) / 1000);
     files += await timed(`history.${year}.by_participant`, () => writeByParticipant(conn, dir, year, level));
-    files += await timed(`history.${year}.market`, () => writeMarket(conn, dir, year, level, monthEnd));
+    files += await timed(`history.${year}.market`, () => writeMarket(conn, dir, year, level, resolution));
     await conn.run(`DROP TABLE ${PARTS}`);
     await conn.run(`DROP TABLE ${DAYS}`);
   }
@@ -264,9 +265,9 @@ async function writeByParticipant(conn: DuckDBConnection, dir: string, year: num
  * points (stored, issued_shares, basis; the two numbers null where not stored), and the market dates.
  * Made from history_days alone, so it is the same for every participant and fetched once a page.
  */
-async function writeMarket(conn: DuckDBConnection, dir: string, year: number, level: number, monthEnd: boolean): Promise<number> {
-  // a month-end year: the market dates are the month-ends alone (month-end.ts)
-  const inYear = `date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01'` + (monthEnd ? ` AND date IN (${monthEndDatesSql(year)})` : "");
+async function writeMarket(conn: DuckDBConnection, dir: string, year: number, level: number, resolution: Resolution): Promise<number> {
+  // a coarse year: the market dates are the period ends alone (month-end.ts)
+  const inYear = `date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01'` + (resolution !== "full" ? ` AND date IN (${periodEndDatesSql(year, periodOf(resolution))})` : "");
   const folder = path.join(dir, "market");
   await mkdir(folder, { recursive: true });
   await copyAtomic(conn, `WITH m AS (SELECT DISTINCT date FROM history_days WHERE ${inYear}),
@@ -285,11 +286,11 @@ async function writeMarket(conn: DuckDBConnection, dir: string, year: number, le
     OR security_id IS DISTINCT FROM p_security
   ORDER BY stock_code, date`, path.join(folder, `${year}.parquet`), parquetOptions(level, "v2"));
   const dates = (await conn.runAndReadAll(`SELECT DISTINCT strftime(date, '%Y-%m-%d') FROM history_days WHERE ${inYear} ORDER BY 1`)).getRowsJS().map((r) => String(r[0]));
-  // a month-end year says so, and how many market dates the year really had (docs/DATASETS.md "history/")
-  const stored = monthEnd
+  // a coarse year says so, and how many market dates the year really had (docs/DATASETS.md "history/")
+  const stored = resolution !== "full"
     ? Number((await conn.runAndReadAll(`SELECT count(DISTINCT date) FROM history_days WHERE date >= DATE '${year}-01-01' AND date < DATE '${year + 1}-01-01'`)).getRowsJS()[0]![0])
     : 0;
-  await writeFileAtomic(path.join(folder, `${year}.json`), JSON.stringify(monthEnd ? { year, dates, resolution: "month-end", stored_dates: stored } : { year, dates }));
+  await writeFileAtomic(path.join(folder, `${year}.json`), JSON.stringify(resolution !== "full" ? { year, dates, resolution, stored_dates: stored } : { year, dates }));
   return 2;
 }
 

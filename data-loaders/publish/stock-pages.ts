@@ -10,6 +10,13 @@ import { stockKind } from "./ids.ts";
 import { holderCategoriesPart } from "./holder-categories.ts";
 import { columnar, descending, newestFirst } from "./columnar-sql.ts";
 import { LATEST_POSITION_COLUMNS, likelySql, pct, SCHEMA_VERSION, windowStart } from "./common.ts";
+import { siteKeepsDateSql } from "./month-end.ts";
+
+/** What a part's SQL needs besides the batch. */
+interface PartContext {
+  /** A condition on `date`: the site's history parts hold that date (month-end.ts siteKeepsDateSql). */
+  keptDate: string;
+}
 
 const inBatch = (codes: string[], col = "stock_code") => `${col} IN (${codes.map((c) => `'${c}'`).join(", ")})`;
 
@@ -97,9 +104,11 @@ const PARTS = {
       FROM series_holders k LEFT JOIN p USING (stock_code, pkey) WHERE k.${w} GROUP BY k.stock_code
     )
     SELECT stock_code, to_json({default_keys: default_keys, series: series})::VARCHAR AS j FROM g`,
-  // the years of history/<code>/<YYYY>.parquet (history-parts.ts): every stored day, not the window
-  history_years: (w: string) => `
-    SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM stock_days_history WHERE ${w} GROUP BY stock_code`,
+  // the years of history/<code>/<YYYY>.parquet (history-parts.ts): every stored day, not the window;
+  // a coarse year of the site (month-end.ts) only when the stock is stored on one of its kept dates
+  history_years: (w: string, c: PartContext) => `
+    SELECT stock_code, to_json(list(DISTINCT year(date)::INTEGER ORDER BY year(date)::INTEGER))::VARCHAR AS j FROM stock_days_history
+    WHERE ${w} AND ${c.keptDate} GROUP BY stock_code`,
   holder_categories: holderCategoriesPart,
   names: (w: string) => `
     WITH k AS (
@@ -188,6 +197,8 @@ export async function* stockPages(
        coalesce(l.security_id = s.security_id, false) AS current
      FROM securities s LEFT JOIN stock_last l USING (stock_code) ORDER BY s.stock_code, s.first_date, s.security_id`,
   );
+  const [latest] = await rows<{ year: number | null }>(a.db.conn, "SELECT year(max(date))::INTEGER AS year FROM dates");
+  const context: PartContext = { keptDate: siteKeepsDateSql(latest?.year ?? null) };
   const currentOf = new Map(series.filter((r) => r.current).map((r) => [r.stock_code, r.security_id]));
   const seriesOf = new Map<string, SecurityRow[]>();
   for (const r of series) {
@@ -212,9 +223,9 @@ export async function* stockPages(
   const fetchBatch = async (batch: Row[]) => {
     const w = inBatch(batch.map((s) => s.stock_code));
     const parts = {} as Record<keyof typeof PARTS, Map<string, string>>;
-    for (const [name, sql] of Object.entries(PARTS) as [keyof typeof PARTS, (w: string) => string][]) {
+    for (const [name, sql] of Object.entries(PARTS) as [keyof typeof PARTS, (w: string, c: PartContext) => string][]) {
       const t0 = performance.now();
-      parts[name] = await textPairs(a.db.conn, sql(w));
+      parts[name] = await textPairs(a.db.conn, sql(w, context));
       profile?.(name, t0);
     }
     return parts;

@@ -11,13 +11,13 @@ import { copyFile, link, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { rows } from "../compute/duck.ts";
-import { historyDataHost, siteFullYears, yearResolution, type Resolution } from "./month-end.ts";
+import { historyDataHost, siteFullYears, siteMonthEndYears, yearResolution, type Resolution } from "./month-end.ts";
 
 export interface YearPart {
   year: number;
   /** Before the year of the dataset's latest date: its files never change when dates are appended. */
   closed: boolean;
-  /** The history parts' resolution (month-end.ts): the newest CCASS_SITE_FULL_YEARS years full, older ones month-end. */
+  /** The history parts' resolution (month-end.ts): the newest CCASS_SITE_FULL_YEARS years full, the next CCASS_SITE_MONTH_END_YEARS month-end, older ones quarter-end. */
   resolution: Resolution;
   key: string;
 }
@@ -50,9 +50,10 @@ function exportCodeKey(): string {
 /**
  * The years of the dataset with their keys (from the cache's `month_keys`). A year's key holds its
  * resolution, so the first export after a new year opens rewrites once, at month-end, the year that
- * leaves the newest `fullYears` (CCASS_SITE_FULL_YEARS).
+ * leaves the newest `fullYears` (CCASS_SITE_FULL_YEARS), and once, at quarter-end, the year that
+ * leaves the `monthEndYears` after them (CCASS_SITE_MONTH_END_YEARS).
  */
-export async function yearParts(conn: DuckDBConnection, fullYears: number = siteFullYears()): Promise<YearPart[]> {
+export async function yearParts(conn: DuckDBConnection, fullYears: number = siteFullYears(), monthEndYears: number = siteMonthEndYears()): Promise<YearPart[]> {
   const months = await rows<{ month: string; chunk_key: string; files_key: string }>(conn, "SELECT * FROM month_keys ORDER BY month");
   if (months.length === 0) return [];
   const code = exportCodeKey();
@@ -65,7 +66,7 @@ export async function yearParts(conn: DuckDBConnection, fullYears: number = site
   return [...byYear].map(([year, lines]) => {
     const closed = year < latest;
     // with a data host every year is full: the site build moves the older years to the host's folder
-    const resolution = historyDataHost() ? "full" : yearResolution(year, latest, fullYears);
+    const resolution = historyDataHost() ? "full" : yearResolution(year, latest, fullYears, monthEndYears);
     const h = createHash("sha256");
     h.update(`${code}\n${closed ? "closed" : "open"}\n${resolution}\n${lines.join("\n")}`);
     return { year, closed, resolution, key: h.digest("hex").slice(0, 32) };

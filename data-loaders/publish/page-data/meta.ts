@@ -4,7 +4,7 @@ import type { Analytics } from "../../compute/cache.ts";
 import { rows } from "../../compute/duck.ts";
 import { LIKELY_MIN_CONFIDENCE } from "../likely.ts";
 import { hasData, isSynthetic, latestDate, likelySql, SCHEMA_VERSION } from "../common.ts";
-import { fullFromYear, historyDataHost } from "../month-end.ts";
+import { fullFromYear, historyDataHost, monthEndFromYear } from "../month-end.ts";
 
 const COUNTS_SQL = `
 SELECT
@@ -26,9 +26,11 @@ export async function meta(a: Analytics) {
     has_data: await hasData(a),
     synthetic: await isSynthetic(a),
     latest_date: latest,
-    // the first calendar year whose history parts are at full resolution: older years are at
-    // month-end (CCASS_SITE_FULL_YEARS, publish/month-end.ts), which the pages say
+    // the first calendar year whose history parts are at full resolution, and the first at
+    // month-end (equal when none is): older years are month-end, then quarter-end before the second
+    // (CCASS_SITE_FULL_YEARS, CCASS_SITE_MONTH_END_YEARS, publish/month-end.ts), which the pages say
     history_full_from: latest ? fullFromYear(Number(String(latest).slice(0, 4))) : null,
+    history_month_end_from: latest ? monthEndFromYear(Number(String(latest).slice(0, 4))) : null,
     // with a data host (CCASS_DATA_HOST) the older years are read from it at full resolution instead
     history_host: historyDataHost(),
     likely_min_confidence: LIKELY_MIN_CONFIDENCE,

@@ -8,9 +8,10 @@ import {buildHistoryFromParts} from "./trail.js";
 import {MARKET_COLUMNS, OWN_COLUMNS, buildPortfolioYearFromColumns, buildPortfolioYearFromStocks} from "./portfolio.js";
 import {isIsoDate, isStockCode} from "./validate.js";
 
-// The data host (meta.json's history_host, CCASS_DATA_HOST): the history files of the years before
-// history_full_from are read from it at full resolution instead of from this site (the page's
-// Content-Security-Policy admits that one origin). Set once by a page from its meta.json.
+// The data host (meta.json's history_host, CCASS_DATA_HOST): the history files and the downloads'
+// yearly parts of the years before history_full_from are read from it (history at full resolution)
+// instead of from this site (the page's Content-Security-Policy admits that one origin). Set once by
+// a page from its meta.json.
 let dataHost = null;
 
 /** Read the older years' history from meta.json's data host, if it names one (call before any fetch). */
@@ -19,9 +20,11 @@ export function useDataHost(meta) {
   dataHost = origin && /^https?:\/\/[^/\s]+$/.test(origin) && Number.isInteger(meta.history_full_from) ? {origin, before: meta.history_full_from} : null;
 }
 
-/** The URL of a file of the API tree: an older year's history file on the data host, else this site. */
+/** The URL of a file of the API tree: an older year's history file or download part on the data host, else this site. */
 export function apiUrl(path) {
-  const m = /^history\/(?:\d{5}|by-participant\/[\w-]+|market)\/(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(path);
+  const m =
+    /^history\/(?:\d{5}|by-participant\/[\w-]+|market)\/(\d{4})\.(?:days\.)?(?:parquet|json)$/.exec(path) ??
+    /^downloads\/[a-z0-9-]+\/year=(\d{4})\/[a-z0-9-]+\.parquet$/.exec(path);
   return dataHost && m && Number(m[1]) < dataHost.before ? `${dataHost.origin}/${path}` : API_BASE + path;
 }
 
@@ -144,8 +147,8 @@ const markets = new Map();
 const marketJsons = new Map();
 
 /**
- * history/market/<year>.json, kept per page: {dates, resolution, stored_dates}. A month-end year
- * (docs/DATASETS.md "history/") says so: `resolution` "month-end", `dates` its month-ends and
+ * history/market/<year>.json, kept per page: {dates, resolution, stored_dates}. A coarse year
+ * (docs/DATASETS.md "history/") says so: `resolution` "month-end" or "quarter-end", `dates` its kept dates and
  * `stored_dates` how many dates the year had; a full year has no `resolution`. null when absent.
  */
 export function fetchMarketJson(year) {
@@ -157,7 +160,7 @@ export function fetchMarketJson(year) {
       if (!response.ok) throw new ApiError(response.url, response.status);
       const m = await response.json();
       const dates = Array.isArray(m.dates) ? m.dates.map(String) : [];
-      return {dates, resolution: m.resolution === "month-end" ? "month-end" : "full", stored_dates: Number.isInteger(m.stored_dates) ? m.stored_dates : dates.length};
+      return {dates, resolution: m.resolution === "month-end" || m.resolution === "quarter-end" ? m.resolution : "full", stored_dates: Number.isInteger(m.stored_dates) ? m.stored_dates : dates.length};
     };
     marketJsons.set(year, load().catch((err) => { marketJsons.delete(year); throw err; }));
   }

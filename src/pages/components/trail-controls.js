@@ -77,40 +77,74 @@ export function datePicker(dates, {label, value, none, disabled = !dates.length}
 }
 
 /**
- * Is `year` published at month-end resolution (docs/DATASETS.md "history/")? meta.json's
- * `history_full_from` is the first year at full resolution (CCASS_SITE_FULL_YEARS); older years hold
- * each month's last market date only. Known without a request, so a full year costs none.
+ * The resolution of a year's history parts on this site (docs/DATASETS.md "history/"): "month-end"
+ * (each month's last market date), "quarter-end" (each quarter's), or null (full). meta.json's
+ * `history_full_from` is the first year at full resolution (CCASS_SITE_FULL_YEARS) and
+ * `history_month_end_from` the first at month-end (CCASS_SITE_MONTH_END_YEARS); older years are
+ * quarter-end. Known without a request, so a full year costs none.
  */
-export function monthEndYear(meta) {
+export function coarseYear(meta) {
   const from = meta?.history_full_from;
-  // with a data host the older years are read from it at full resolution: none is month-end
-  return (year) => !meta?.history_host && Number.isInteger(from) && Number.isInteger(year) && year < from;
+  // a meta.json from before quarter-end years: every older year is month-end
+  const monthEndFrom = Number.isInteger(meta?.history_month_end_from) ? meta.history_month_end_from : -Infinity;
+  return (year) => {
+    // with a data host the older years are read from it at full resolution: none is coarse
+    if (meta?.history_host || !Number.isInteger(from) || !Number.isInteger(year) || year >= from) return null;
+    return year >= monthEndFrom ? "month-end" : "quarter-end";
+  };
+}
+
+/** The words of a coarse resolution: its kept dates ("month-ends") and which they are ("each month's last"). */
+export function periodWords(resolution) {
+  const period = resolution === "quarter-end" ? "quarter" : "month";
+  return {ends: `${period}-ends`, each: `each ${period}'s last`};
 }
 
 /**
- * What a reader of a month-end year does not see, as a note (`market`: fetchMarketJson of the
- * year): how many of its dates are shown, and where every date is. Text only (htl escapes it).
+ * What a reader of a coarse year does not see, as a note (`market`: fetchMarketJson of the year):
+ * how many of its dates are shown, and where every date is. Text only (htl escapes it).
  */
-export function monthEndNote(year, market, testid = "month-end-note") {
-  if (!market || market.resolution !== "month-end") return null;
-  return html`<p class="cc-banner" role="note" data-testid=${testid}>${year} is shown at month-ends only (${market.dates.length} of the year's ${market.stored_dates} stored dates: each month's last). Every date is in the dataset: <a href="./data">Download</a> it, or <code>npm run fetch-dataset -- --from ${year}</code>.</p>`;
+export function coarseNote(year, market, testid = "month-end-note") {
+  if (!market || (market.resolution !== "month-end" && market.resolution !== "quarter-end")) return null;
+  const {ends, each} = periodWords(market.resolution);
+  return html`<p class="cc-banner" role="note" data-testid=${testid}>${year} is shown at ${ends} only (${market.dates.length} of the year's ${market.stored_dates} stored dates: ${each}). Every date is in the dataset: <a href="./data">Download</a> it, or <code>npm run fetch-dataset -- --from ${year}</code>.</p>`;
 }
 
-/** The notes of the month-end years among `years` (each once), fetching only those years' market JSON. */
-export async function monthEndNotes(years, isMonthEnd, testid) {
-  const chosen = [...new Set(years.filter((y) => Number.isInteger(y) && isMonthEnd(y)))].sort();
-  return (await Promise.all(chosen.map(async (y) => monthEndNote(y, await fetchMarketJson(y), testid)))).filter(Boolean);
+/** The notes of the coarse years among `years` (each once), fetching only those years' market JSON. */
+export async function coarseNotes(years, isCoarse, testid) {
+  const chosen = [...new Set(years.filter((y) => Number.isInteger(y) && isCoarse(y)))].sort();
+  return (await Promise.all(chosen.map(async (y) => coarseNote(y, await fetchMarketJson(y), testid)))).filter(Boolean);
+}
+
+/**
+ * Which of `years` (ascending) are coarse and at what, as one sentence's words: "2023–2024 are shown
+ * at quarter-ends only (each quarter's last stored date) and 2025 at month-ends only (each month's
+ * last stored date)"; "" when none is.
+ */
+export function coarseYearsText(years, isCoarse) {
+  const runs = [];
+  for (const y of years) {
+    const r = isCoarse(y);
+    if (!r) continue;
+    if (runs.length && runs.at(-1).resolution === r) runs.at(-1).years.push(y);
+    else runs.push({resolution: r, years: [y]});
+  }
+  return runs.map(({resolution, years: ys}, i) => {
+    const {ends, each} = periodWords(resolution);
+    const span = ys.length === 1 ? `${ys[0]}` : `${ys[0]}–${ys.at(-1)}`;
+    return `${span}${i === 0 ? (ys.length === 1 ? " is shown" : " are shown") : ""} at ${ends} only (${each} stored date)`;
+  }).join(" and ");
 }
 
 /**
  * The stored dates of one stock in a year (ascending): the stock JSON's recent window when it
  * starts before that year (so holds all of it), else that year's days part (about 1 KB). A
- * month-end year (`isMonthEnd`) is always its days part: it lists the kept dates only.
+ * coarse year (`isCoarse`: coarseYear) is always its days part: it lists the kept dates only.
  */
-export function storedDatesOf(code, historyYears, recentDates, isMonthEnd = () => false) {
+export function storedDatesOf(code, historyYears, recentDates, isCoarse = () => null) {
   return async (year) => {
     if (!historyYears.includes(year)) return [];
-    if (!isMonthEnd(year) && recentDates.length && recentDates[0] < `${year}-01-01`) return recentDates.filter((d) => d.startsWith(`${year}-`));
+    if (!isCoarse(year) && recentDates.length && recentDates[0] < `${year}-01-01`) return recentDates.filter((d) => d.startsWith(`${year}-`));
     return fetchStoredDates(code, year);
   };
 }

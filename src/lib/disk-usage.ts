@@ -1,4 +1,4 @@
-// Bytes and files under a folder, for the benchmarks' size figures.
+// Bytes and files under a folder: the site build's size guard (scripts/lib/site-size.ts) and the benchmarks' size figures.
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 
