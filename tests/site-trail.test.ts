@@ -268,9 +268,14 @@ describe("participant page: any date and two dates", () => {
     const held = await Promise.all((await readdir(heldDir)).map(async (f) => JSON.parse(await readFile(path.join(heldDir, f), "utf8")) as { participant_key: string; stocks: Record<string, number[]> }));
     const widest = held.sort((a, b) => Object.keys(b.stocks).length - Object.keys(a.stocks).length || (a.participant_key < b.participant_key ? -1 : 1))[0]!;
     const date = (await storedDates(SPLIT.code)).filter((d) => d.startsWith("2026"))[5]!;
-    // the latest holdings' chart and the transfers table are put in the page after the date's table
-    // (the order of their arrival, recorded from the first request; a string: the page has no tsx helpers)
+    // the latest holdings' chart and the transfers table are put in the page after the date's table,
+    // even when its year's file is slow to come (the order of their arrival, recorded from the first
+    // request; a string: the page has no tsx helpers)
     const { page, context } = await openPage(browser, site.url);
+    await context.route("**/history/by-participant/**", async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await route.continue();
+    });
     await context.addInitScript(`window.__arrived = [];
       new MutationObserver(() => {
         for (const [name, sel] of [["table", "[data-testid=portfolio-day-table] caption"], ["chart", "#portfolio-chart svg"], ["transfers", "[data-testid=participant-transfers] table"]])
