@@ -39,20 +39,25 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** The error of the no-data site's build with one environment variable set (restored after). */
+async function failedBuildWith(name: string, value: string): Promise<unknown> {
+  const saved = process.env[name];
+  process.env[name] = value;
+  try {
+    await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });
+    return undefined;
+  } catch (e) {
+    return e;
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
+
 describe("npm run build", () => {
   it("keeps the old dist/ intact when a data loader exits 1 midway", async () => {
     // The health loader judges freshness against CCASS_TODAY and exits 1 on a value that is no date.
-    const saved = process.env.CCASS_TODAY;
-    process.env.CCASS_TODAY = "not-a-date";
-    let err: unknown;
-    try {
-      await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });
-    } catch (e) {
-      err = e;
-    } finally {
-      if (saved === undefined) delete process.env.CCASS_TODAY;
-      else process.env.CCASS_TODAY = saved;
-    }
+    const err = await failedBuildWith("CCASS_TODAY", "not-a-date");
     expect(err).toBeInstanceOf(BuildSiteError);
     const e = err as BuildSiteError;
     expect(e.message).toMatch(/observable\.js build exited with 1/);
@@ -65,17 +70,8 @@ describe("npm run build", () => {
   });
 
   it("keeps the old dist/ when the new site is over CCASS_SITE_MAX_BYTES, and names where its bytes are", async () => {
-    const saved = process.env.CCASS_SITE_MAX_BYTES;
-    process.env.CCASS_SITE_MAX_BYTES = "1000000"; // the no-data site alone is tens of MB (DuckDB-WASM)
-    let err: unknown;
-    try {
-      await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });
-    } catch (e) {
-      err = e;
-    } finally {
-      if (saved === undefined) delete process.env.CCASS_SITE_MAX_BYTES;
-      else process.env.CCASS_SITE_MAX_BYTES = saved;
-    }
+    // the no-data site alone is tens of MB (DuckDB-WASM)
+    const err = await failedBuildWith("CCASS_SITE_MAX_BYTES", "1000000");
     expect(err).toBeInstanceOf(SiteTooLargeError);
     const e = err as SiteTooLargeError;
     expect(e.max).toBe(1_000_000);
