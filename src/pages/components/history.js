@@ -210,11 +210,14 @@ export function heldYearsOf(held) {
  * (else null). A year in which it held nothing is never chosen from the address.
  */
 export function openingYears(params, heldYears) {
-  const asked = (name) => {
-    const v = params.get(name);
-    return v && isIsoDate(v) && heldYears.includes(Number(v.slice(0, 4))) ? Number(v.slice(0, 4)) : null;
-  };
+  const asked = (name) => askedHeldYear(params, name, heldYears);
   return {year: asked("date") ?? asked("compare") ?? heldYears[0] ?? null, compare: asked("compare")};
+}
+
+/** The year of the address's `name`= date when it is a date of one of `heldYears`, else null. */
+export function askedHeldYear(params, name, heldYears) {
+  const v = params.get(name);
+  return v && isIsoDate(v) && heldYears.includes(Number(v.slice(0, 4))) ? Number(v.slice(0, 4)) : null;
 }
 
 // each participant's years built once per page: the address's years are started as soon as held/
