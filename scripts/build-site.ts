@@ -102,8 +102,10 @@ export interface BuildSiteOptions {
   allowEmpty?: boolean;
   /** Output folder, replaced only when the build succeeds. */
   out: string;
-  /** Run scripts/export-api.ts (default true); false reuses src/pages/api/v1 as it is. */
+  /** Run scripts/export-api.ts (default true); false reuses an existing export tree (`apiTree`) as it is. */
   exportApi?: boolean;
+  /** With `exportApi` false: the export tree the site publishes (default src/pages/api/v1, what `npm run dev` exports). */
+  apiTree?: string;
   /** Forward the child processes' output (default true). */
   verbose?: boolean;
   /** The data host origin the pages may also connect to (CSP connect-src); default CCASS_DATA_HOST. */
@@ -225,7 +227,9 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
       orAbort(timed(async () => {
         if (options.exportApi === false) {
           await framework.catch(() => {});
-          if (await exists(path.join(PAGES, "api", "v1"))) await cp(path.join(PAGES, "api", "v1"), siteApi, { recursive: true });
+          const reused = options.apiTree ?? path.join(PAGES, "api", "v1");
+          if (await exists(reused)) await placeApiTree(reused, siteApi, tmpHost, fullYears);
+          else if (tmpHost) await mkdir(tmpHost, { recursive: true });
           return;
         }
         if (!(await exists(path.join(PROJECT, "scripts", "export-api.ts")))) return;
@@ -238,16 +242,7 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
           // modified in place (the next export replaces it whole)
           await framework.catch(() => {});
           if (abort.signal.aborted) return;
-          if (!tmpHost) await linkTree(apiTree, siteApi);
-          else {
-            // the older years' history files and downloads' yearly parts go to the data host's
-            // folder, not into dist/: what dist/ holds no longer grows with the years kept
-            const latest = (JSON.parse(await readFile(path.join(apiTree, "index.json"), "utf8")) as { latest_date?: string | null }).latest_date;
-            const from = latest ? fullFromYear(Number(latest.slice(0, 4)), fullYears) : -Infinity;
-            await rm(tmpHost, { recursive: true, force: true });
-            await linkTree(apiTree, siteApi, "", (rel) => ((partYear(rel) ?? Infinity) < from ? path.join(tmpHost, rel) : null));
-            await mkdir(tmpHost, { recursive: true });
-          }
+          await placeApiTree(apiTree, siteApi, tmpHost, fullYears);
         });
       })),
       framework,
@@ -281,6 +276,20 @@ export async function buildSite(options: BuildSiteOptions): Promise<BuildSiteRes
     }
     throw new BuildSiteError(err instanceof Error ? err.message : String(err), staging);
   }
+}
+
+/**
+ * The export tree `tree` into the site's `siteApi` folder. With a data host (`hostFolder`), the
+ * history files and downloads' yearly parts of the years older than the newest `fullYears` go to
+ * that folder instead, not into dist/: what dist/ holds no longer grows with the years kept.
+ */
+async function placeApiTree(tree: string, siteApi: string, hostFolder: string | null, fullYears: number): Promise<void> {
+  if (!hostFolder) return linkTree(tree, siteApi);
+  const latest = (JSON.parse(await readFile(path.join(tree, "index.json"), "utf8")) as { latest_date?: string | null }).latest_date;
+  const from = latest ? fullFromYear(Number(latest.slice(0, 4)), fullYears) : -Infinity;
+  await rm(hostFolder, { recursive: true, force: true });
+  await linkTree(tree, siteApi, "", (rel) => ((partYear(rel) ?? Infinity) < from ? path.join(hostFolder, rel) : null));
+  await mkdir(hostFolder, { recursive: true });
 }
 
 /**

@@ -15,6 +15,8 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
+import { cacheDir } from "../data-loaders/compute/env.ts";
+import { buildSite, keptApiTree } from "../scripts/build-site.ts";
 
 let site: TestSite;
 let browser: Browser;
@@ -40,14 +42,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => host.listen(0, "127.0.0.1", resolve));
   hostOrigin = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
-  const before = process.env.CCASS_SITE_FULL_YEARS;
-  process.env.CCASS_SITE_FULL_YEARS = "1";
-  try {
-    site = await buildTestSite({ stocks: 6, days: 70, seed: 5, end: "2026-01-20", dataHost: hostOrigin });
-  } finally {
-    if (before === undefined) delete process.env.CCASS_SITE_FULL_YEARS;
-    else process.env.CCASS_SITE_FULL_YEARS = before;
-  }
+  site = await withOneFullYear(() => buildTestSite({ stocks: 6, days: 70, seed: 5, end: "2026-01-20", dataHost: hostOrigin }));
   hostRoot = `${site.dist}-data-host`;
   browser = await launchBrowser();
   db = await openDb(":memory:");
@@ -59,6 +54,18 @@ afterAll(async () => {
   await site?.close();
   await new Promise((resolve) => host?.close(resolve));
 });
+
+/** `work` with CCASS_SITE_FULL_YEARS=1 (2026 full, 2025 older), the variable restored after. */
+async function withOneFullYear<T>(work: () => Promise<T>): Promise<T> {
+  const before = process.env.CCASS_SITE_FULL_YEARS;
+  process.env.CCASS_SITE_FULL_YEARS = "1";
+  try {
+    return await work();
+  } finally {
+    if (before === undefined) delete process.env.CCASS_SITE_FULL_YEARS;
+    else process.env.CCASS_SITE_FULL_YEARS = before;
+  }
+}
 
 const glob = (table: string) => path.join(site.data, table, "*", "*.parquet");
 
@@ -72,29 +79,41 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
 }
 
+/** 2025's history (full resolution) and downloads' yearly parts in `hostFolder`, not in `dist`; 2026's in `dist`. */
+async function expectOlderYearOnHost(dist: string, hostFolder: string) {
+  const api = path.join(dist, "_file", "api", "v1");
+  const inDist = (await filesUnder(path.join(api, "history"))).filter((f) => /2025/.test(f));
+  expect(inDist).toEqual([]);
+  const onHost = await filesUnder(path.join(hostFolder, "history"));
+  expect(onHost).toContain(`${CODE}/2025.parquet`);
+  expect(onHost).toContain(`${CODE}/2025.days.parquet`);
+  expect(onHost).toContain("market/2025.json");
+  expect(onHost.filter((f) => !/\/2025\.(days\.)?(parquet|json)$/.test(f))).toEqual([]);
+  const market = JSON.parse(await readFile(path.join(hostFolder, "history", "market", "2025.json"), "utf8")) as { dates: string[]; resolution?: string };
+  expect(market.resolution).toBeUndefined();
+  expect(market.dates.length).toBeGreaterThan(40);
+  const meta = JSON.parse(await readFile(path.join(dist, "_file", "data", (await readdir(path.join(dist, "_file", "data"))).find((f) => f.startsWith("meta."))!), "utf8")) as { history_host: string; history_full_from: number };
+  expect(meta).toMatchObject({ history_host: hostOrigin, history_full_from: 2026 });
+  // the downloads' yearly parts of 2025 too (holder categories: every stored stock-day), 2026's stay
+  const partsOnHost = await filesUnder(path.join(hostFolder, "downloads"));
+  expect(partsOnHost).toContain("holder-categories/year=2025/holder-categories-2025.parquet");
+  expect(partsOnHost.filter((f) => !/\/year=2025\/[a-z-]+-2025\.parquet$/.test(f))).toEqual([]);
+  const partsInDist = await filesUnder(path.join(api, "downloads"));
+  expect(partsInDist.filter((f) => /year=2025/.test(f))).toEqual([]);
+  expect(partsInDist).toContain("holder-categories/year=2026/holder-categories-2026.parquet");
+}
+
 describe("the older years on a data host (CCASS_DATA_HOST, CCASS_SITE_FULL_YEARS=1)", () => {
   it("the build puts 2025's history files, at full resolution, in the host's folder and not in dist/", async () => {
-    const api = path.join(site.dist, "_file", "api", "v1");
-    const inDist = (await filesUnder(path.join(api, "history"))).filter((f) => /2025/.test(f));
-    expect(inDist).toEqual([]);
-    const onHost = await filesUnder(path.join(hostRoot!, "history"));
-    expect(onHost).toContain(`${CODE}/2025.parquet`);
-    expect(onHost).toContain(`${CODE}/2025.days.parquet`);
-    expect(onHost).toContain("market/2025.json");
-    expect(onHost.filter((f) => !/\/2025\.(days\.)?(parquet|json)$/.test(f))).toEqual([]);
-    const market = JSON.parse(await readFile(path.join(hostRoot!, "history", "market", "2025.json"), "utf8")) as { dates: string[]; resolution?: string };
-    expect(market.resolution).toBeUndefined();
-    expect(market.dates.length).toBeGreaterThan(40);
-    const meta = JSON.parse(await readFile(path.join(site.dist, "_file", "data", (await readdir(path.join(site.dist, "_file", "data"))).find((f) => f.startsWith("meta."))!), "utf8")) as { history_host: string; history_full_from: number };
-    expect(meta).toMatchObject({ history_host: hostOrigin, history_full_from: 2026 });
-    // the downloads' yearly parts of 2025 too (holder categories: every stored stock-day), 2026's stay
-    const partsOnHost = await filesUnder(path.join(hostRoot!, "downloads"));
-    expect(partsOnHost).toContain("holder-categories/year=2025/holder-categories-2025.parquet");
-    expect(partsOnHost.filter((f) => !/\/year=2025\/[a-z-]+-2025\.parquet$/.test(f))).toEqual([]);
-    const partsInDist = await filesUnder(path.join(api, "downloads"));
-    expect(partsInDist.filter((f) => /year=2025/.test(f))).toEqual([]);
-    expect(partsInDist).toContain("holder-categories/year=2026/holder-categories-2026.parquet");
+    await expectOlderYearOnHost(site.dist, hostRoot!);
   });
+
+  it("a build that reuses an export tree (--no-export) puts the same files on the host's folder and in dist/", async () => {
+    const out = path.join(site.tmp, "dist-no-export");
+    await withOneFullYear(() => buildSite({ data: site.data, out, exportApi: false, apiTree: keptApiTree(cacheDir(), site.data), dataHost: hostOrigin, verbose: false }));
+    await expectOlderYearOnHost(out, `${out}-data-host`);
+    expect(await filesUnder(`${out}-data-host`)).toEqual(await filesUnder(hostRoot!));
+  }, 300_000);
 
   it("the Data page links 2025's yearly parts on the host and 2026's on the site", async () => {
     const { page, watch, context } = await openPage(browser, site.url, { allowOrigins: [hostOrigin] });
