@@ -108,6 +108,19 @@ describe("trends", () => {
     expect(t.stock_code).toBe("00002");
   });
 
+  it("latest holdings of a stock that left the market (00004) and of one still listed (00003): its holders on its own last day, 1-day change against the stored day before", async () => {
+    const data = fixtureData();
+    for (const code of ["00003", "00004"]) {
+      const stored = data[code]!.days.flatMap((d, i) => (d ? [i] : []));
+      const [last, before] = [stored.at(-1)!, stored.at(-2)!];
+      const held = (i: number) => new Map(Object.entries(data[code]!.days[i]!.holdings).filter(([, n]) => n > 0).map(([h, n]) => [keyOf(h), n]));
+      const [now, prev] = [held(last), held(before)];
+      const want = [...now].map(([pkey, shares]) => ({ pkey, date: DAYS[last], shares, chg_1d: shares - (prev.get(pkey) ?? 0) })).sort((x, y) => (x.pkey < y.pkey ? -1 : 1));
+      const got = await rows(a.db.conn, `SELECT pkey, strftime(date, '%Y-%m-%d') AS date, shares, chg_1d FROM latest_holdings WHERE stock_code = '${code}' ORDER BY pkey`);
+      expect(got, code).toEqual(want);
+    }
+  });
+
   it("series keys: the top 10 now, then former top-10 holders by days in the top 10, then the next largest now", async () => {
     const stmt = cacheStatements().find((x) => x.includes("CREATE TABLE series_holders"))!;
     const db = await openDb(":memory:");
