@@ -6,6 +6,7 @@
 // 2025 date that is not a month-end shows that date's holdings (checked against the Parquet dataset),
 // its picker lists every 2025 date, no month-end note, and its requests go only to the site's origin
 // and the data host.
+// A second build that reuses the export tree (`--no-export`) splits it the same way.
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { createServer, type Server } from "node:http";

@@ -56,7 +56,7 @@ function madeBy(stmt: string): string {
  * rows of them. The stocks that left the market have their own last days, so on the 3-year
  * full-market dataset the latest days were 572 dates for 11,200 stock-days: 112 million rows read
  * and joined for 0.87 million wanted (27 s of a 3-year nightly's cache build against 1 s at one
- * year, docs/BENCHMARKS.md).
+ * year; docs/DATASETS.md "Over the years").
  */
 function holdingsOnStockDays(name: string, stockDaysQuery: string): BuildStep {
   return {
