@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSite, BuildSiteError } from "../scripts/build-site.ts";
 import { SiteTooLargeError } from "../scripts/lib/site-size.ts";
+import { withEnv } from "./helpers/env.ts";
 
 let work: string;
 let out: string;
@@ -41,17 +42,7 @@ afterAll(async () => {
 
 /** The error of the no-data site's build with one environment variable set (restored after). */
 async function failedBuildWith(name: string, value: string): Promise<unknown> {
-  const saved = process.env[name];
-  process.env[name] = value;
-  try {
-    await buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true });
-    return undefined;
-  } catch (e) {
-    return e;
-  } finally {
-    if (saved === undefined) delete process.env[name];
-    else process.env[name] = saved;
-  }
+  return withEnv(name, value, () => buildSite({ data, out, exportApi: false, verbose: false, allowEmpty: true }).then(() => undefined, (e: unknown) => e));
 }
 
 describe("npm run build", () => {

@@ -18,6 +18,7 @@ import { openDb, rows, type Db } from "../data-loaders/compute/duck.ts";
 import { buildTestSite, launchBrowser, openPage, type TestSite } from "./helpers/browser.ts";
 import { cacheDir } from "../data-loaders/compute/env.ts";
 import { buildSite, keptApiTree } from "../scripts/build-site.ts";
+import { withEnv } from "./helpers/env.ts";
 
 let site: TestSite;
 let browser: Browser;
@@ -56,17 +57,8 @@ afterAll(async () => {
   await new Promise((resolve) => host?.close(resolve));
 });
 
-/** `work` with CCASS_SITE_FULL_YEARS=1 (2026 full, 2025 older), the variable restored after. */
-async function withOneFullYear<T>(work: () => Promise<T>): Promise<T> {
-  const before = process.env.CCASS_SITE_FULL_YEARS;
-  process.env.CCASS_SITE_FULL_YEARS = "1";
-  try {
-    return await work();
-  } finally {
-    if (before === undefined) delete process.env.CCASS_SITE_FULL_YEARS;
-    else process.env.CCASS_SITE_FULL_YEARS = before;
-  }
-}
+/** `work` with CCASS_SITE_FULL_YEARS=1 (2026 full, 2025 older). */
+const withOneFullYear = <T>(work: () => Promise<T>): Promise<T> => withEnv("CCASS_SITE_FULL_YEARS", "1", work);
 
 const glob = (table: string) => path.join(site.data, table, "*", "*.parquet");
 
